@@ -1,0 +1,22 @@
+//! shepherd's domain, free of any AWS SDK and HTTP framework: the spec language (types,
+//! loading, validation, lints) and, around it, the observed model, the planner and the
+//! rollout state machine.
+
+pub mod diagnostic;
+pub mod source;
+pub mod spec;
+pub mod validate;
+pub mod lint;
+
+use std::path::PathBuf;
+
+/// Loads, validates and lints the specs under `paths`: the one entry point every command
+/// that reads specs goes through. The report's functions are the valid ones; its
+/// diagnostics are sorted in reading order.
+pub fn check_specs(paths: &[PathBuf], lints: &lint::LintConfig) -> validate::Report {
+    let mut report = validate::validate(source::load(paths));
+    let findings = lint::run(&report.functions, lints);
+    report.diagnostics.extend(findings);
+    report.sort();
+    report
+}

@@ -1,0 +1,407 @@
+//! Rules that span fields or need more than the schema can say: exactly-one-of choices,
+//! limits on durations and sizes, and the constraints AWS enforces between settings.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::diagnostic::FieldPath;
+use crate::spec::{
+    AlarmWindow, CodeSource, FunctionDocument, FunctionSpec, HumanDuration, LogFormat,
+    RESERVED_PREFIX, SnapStart,
+};
+
+/// The total size AWS allows for a function's environment variables.
+pub const ENVIRONMENT_LIMIT_BYTES: usize = 4096;
+
+/// Variables the Lambda runtime sets itself; a function cannot override them.
+const RESERVED_ENV_VARS: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// A rule violation: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub path: FieldPath,
+    pub message: String,
+}
+
+struct Rules<'a> {
+    spec: &'a FunctionSpec,
+    spec_dir: &'a Path,
+    out: Vec<Violation>,
+}
+
+impl Rules<'_> {
+    fn error(&mut self, path: &[&str], message: impl Into<String>) {
+        self.out.push(Violation {
+            path: FieldPath::keys(path),
+            message: message.into(),
+        });
+    }
+
+    fn error_at(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.out.push(Violation {
+            path,
+            message: message.into(),
+        });
+    }
+
+    /// A duration that must be whole seconds within `[min, max]`.
+    fn duration_in_range(&mut self, path: FieldPath, value: HumanDuration, min: u64, max: u64) {
+        if !value.is_whole_seconds() {
+            self.error_at(path, format!("{value} is not a whole number of seconds"));
+        } else if value.as_secs() < min {
+            let min = HumanDuration::from_secs(min);
+            self.error_at(path, format!("{value} is below the minimum of {min}"));
+        } else if value.as_secs() > max {
+            let max = HumanDuration::from_secs(max);
+            self.error_at(path, format!("{value} is above the maximum of {max}"));
+        }
+    }
+}
+
+/// Checks one schema-valid document. `spec_dir` is the folder of its file, against which a
+/// local code path is resolved.
+pub fn check(document: &FunctionDocument, spec_dir: &Path) -> Vec<Violation> {
+    let mut rules = Rules {
+        spec: &document.spec,
+        spec_dir,
+        out: Vec::new(),
+    };
+    code(&mut rules);
+    limits(&mut rules);
+    environment(&mut rules);
+    tags(&mut rules);
+    logging_and_snap_start(&mut rules);
+    concurrency(&mut rules);
+    event_sources(&mut rules);
+    alarms(&mut rules);
+    rollout(&mut rules);
+    rules.out
+}
+
+fn code(r: &mut Rules) {
+    let spec = r.spec;
+    let code = &spec.code;
+    match code.source() {
+        None => {
+            let set: Vec<&str> = [
+                code.s3.as_ref().map(|_| "s3"),
+                code.image.as_ref().map(|_| "image"),
+                code.path.as_ref().map(|_| "path"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let found = if set.is_empty() {
+                "none is".to_owned()
+            } else {
+                format!("{} are", set.join(" and "))
+            };
+            r.error(&["spec", "code"], format!("set exactly one of s3, image or path; {found} set"));
+        }
+        Some(CodeSource::Image(_)) => {
+            for (field, is_set) in [
+                ("handler", spec.handler.is_some()),
+                ("runtime", spec.runtime.is_some()),
+                ("layers", !spec.layers.is_empty()),
+            ] {
+                if is_set {
+                    r.error(&["spec", field], "does not apply to container images (code.image); remove it");
+                }
+            }
+        }
+        Some(source) => {
+            for (field, missing) in [("handler", spec.handler.is_none()), ("runtime", spec.runtime.is_none())] {
+                if missing {
+                    r.error(&["spec", field], "is required for zip packages (code.s3 or code.path)");
+                }
+            }
+            if let CodeSource::Path(path) = source {
+                local_code_path(r, path);
+            }
+        }
+    }
+}
+
+fn local_code_path(r: &mut Rules, path: &str) {
+    let resolved = r.spec_dir.join(path);
+    match std::fs::metadata(&resolved) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) if path.ends_with(".zip") => {}
+        Ok(_) => r.error(
+            &["spec", "code", "path"],
+            format!("\"{path}\" must be a directory or a .zip file"),
+        ),
+        Err(_) => r.error(
+            &["spec", "code", "path"],
+            format!(
+                "\"{path}\" does not exist (paths are relative to the spec file's folder, {})",
+                display_dir(r.spec_dir)
+            ),
+        ),
+    }
+}
+
+fn display_dir(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        dir.display().to_string()
+    }
+}
+
+fn limits(r: &mut Rules) {
+    if let Some(timeout) = r.spec.timeout {
+        r.duration_in_range(FieldPath::keys(&["spec", "timeout"]), timeout, 1, 900);
+    }
+    if let Some(age) = r.spec.async_invocation.as_ref().and_then(|a| a.maximum_event_age) {
+        let path = FieldPath::keys(&["spec", "asyncInvocation", "maximumEventAge"]);
+        r.duration_in_range(path, age, 60, 6 * 3600);
+    }
+    if let Some(vpc) = &r.spec.vpc {
+        if vpc.ipv6_allowed_for_dual_stack == Some(true) && vpc.subnet_ids.is_empty() {
+            r.error(&["spec", "vpc", "subnetIds"], "dual-stack IPv6 needs subnets");
+        }
+    }
+}
+
+fn environment(r: &mut Rules) {
+    let spec = r.spec;
+    let mut size = 0;
+    let variables = spec
+        .environment
+        .iter()
+        .map(|(k, v)| (k, v.as_str(), "environment"))
+        .chain(
+            spec.secrets
+                .iter()
+                .map(|(k, s)| (k, s.reference().unwrap_or(""), "secrets")),
+        );
+    for (name, value, section) in variables {
+        size += name.len() + value.len();
+        let path = FieldPath::keys(&["spec", section, name]);
+        if !regex_env_name(name) {
+            r.error_at(path, "variable names start with a letter and hold only letters, digits and underscores");
+        } else if RESERVED_ENV_VARS.contains(&name.as_str()) {
+            r.error_at(path, "is reserved by the Lambda runtime and cannot be set");
+        }
+    }
+    for (name, secret) in &spec.secrets {
+        let path = FieldPath::keys(&["spec", "secrets", name]);
+        if spec.environment.contains_key(name) {
+            r.error_at(path.clone(), "is also set in spec.environment; a variable is either a value or a secret");
+        }
+        if secret.secrets_manager.is_some() == secret.ssm_parameter.is_some() {
+            r.error_at(path, "set exactly one of secretsManager or ssmParameter");
+        }
+    }
+    if size > ENVIRONMENT_LIMIT_BYTES {
+        r.error(
+            &["spec", "environment"],
+            format!("variables take {size} bytes, more than Lambda's limit of 4 KB ({ENVIRONMENT_LIMIT_BYTES} bytes, secrets included)"),
+        );
+    }
+}
+
+fn regex_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn tags(r: &mut Rules) {
+    let spec = r.spec;
+    if spec.tags.len() > 50 {
+        r.error(&["spec", "tags"], format!("{} tags, more than Lambda's limit of 50", spec.tags.len()));
+    }
+    for (key, value) in &spec.tags {
+        let path = FieldPath::keys(&["spec", "tags", key]);
+        if key.starts_with("aws:") || key.starts_with(RESERVED_PREFIX) {
+            r.error_at(path, format!("tag keys starting with \"aws:\" or \"{RESERVED_PREFIX}\" are reserved"));
+        } else if key.is_empty() || key.chars().count() > 128 {
+            r.error_at(path, "tag keys are 1-128 characters");
+        } else if value.chars().count() > 256 {
+            r.error_at(path, "tag values are at most 256 characters");
+        }
+    }
+}
+
+fn logging_and_snap_start(r: &mut Rules) {
+    let spec = r.spec;
+    if let Some(logging) = &spec.logging {
+        let json = logging.format == Some(LogFormat::Json);
+        for (field, is_set) in [
+            ("applicationLogLevel", logging.application_log_level.is_some()),
+            ("systemLogLevel", logging.system_log_level.is_some()),
+        ] {
+            if is_set && !json {
+                r.error(&["spec", "logging", field], "log levels need format: JSON");
+            }
+        }
+    }
+    if spec.snap_start != Some(SnapStart::PublishedVersions) {
+        return;
+    }
+    let path = &["spec", "snapStart"];
+    if spec.code.is_image() {
+        r.error(path, "SnapStart does not support container images");
+    } else if let Some(runtime) = spec.runtime.filter(|rt| !rt.supports_snap_start()) {
+        r.error(path, format!("SnapStart does not support {}; it needs Java 11+, Python 3.12+ or .NET 8+", runtime.as_str()));
+    }
+    let provisioned = spec.provisioned_concurrency.is_some()
+        || spec.alias.as_ref().is_some_and(|a| a.provisioned_concurrency.is_some());
+    if provisioned {
+        r.error(path, "SnapStart cannot be combined with provisioned concurrency");
+    }
+    if spec.ephemeral_storage.is_some_and(|mb| mb > 512) {
+        r.error(path, "SnapStart needs ephemeral storage of 512 MB");
+    }
+}
+
+fn concurrency(r: &mut Rules) {
+    let spec = r.spec;
+    let alias_pc = spec.alias.as_ref().and_then(|a| a.provisioned_concurrency);
+    if spec.provisioned_concurrency.is_some() {
+        if spec.alias.is_some() {
+            r.error(
+                &["spec", "provisionedConcurrency"],
+                "the function has an alias: set alias.provisionedConcurrency instead",
+            );
+        }
+    }
+    let (provisioned, path): (Option<u32>, &[&str]) = match alias_pc {
+        Some(pc) => (Some(pc), &["spec", "alias", "provisionedConcurrency"]),
+        None => (spec.provisioned_concurrency, &["spec", "provisionedConcurrency"]),
+    };
+    if let (Some(pc), Some(reserved)) = (provisioned, spec.reserved_concurrency) {
+        if pc > reserved {
+            r.error(path, format!("{pc} exceeds the reserved concurrency of {reserved}"));
+        }
+    }
+}
+
+fn event_sources(r: &mut Rules) {
+    let sources = r.spec.sqs_sources();
+    for (i, source) in sources.iter().enumerate() {
+        let base = FieldPath::keys(&["spec", "eventSources", "sqs"]).index(i);
+        if sources[..i].iter().any(|s| s.queue == source.queue) {
+            r.error_at(base.key("queue"), "this queue is already a source of the function");
+        }
+        if let Some(window) = source.batching_window {
+            r.duration_in_range(base.key("batchingWindow"), window, 0, 300);
+        }
+        let batch = source.batch_size.unwrap_or(10);
+        let window = source.batching_window.map_or(0, HumanDuration::as_secs);
+        if source.is_fifo() {
+            if batch > 10 {
+                r.error_at(base.key("batchSize"), format!("{batch} is above the maximum of 10 for FIFO queues"));
+            }
+            if source.batching_window.is_some() {
+                r.error_at(base.key("batchingWindow"), "FIFO queues do not support a batching window");
+            }
+        } else if batch > 10 && window == 0 {
+            r.error_at(base.key("batchSize"), format!("a batch size of {batch} (above 10) needs a batchingWindow of at least 1s"));
+        }
+    }
+}
+
+fn alarms(r: &mut Rules) {
+    let Some(alarms) = &r.spec.alarms else {
+        return;
+    };
+    let windows = [
+        ("errors", alarms.errors.as_ref().map(|a| a.window())),
+        ("throttles", alarms.throttles.as_ref().map(|a| a.window())),
+        ("duration", alarms.duration.as_ref().map(|a| a.window())),
+    ];
+    for (name, window) in windows {
+        if let Some(window) = window {
+            alarm_window(r, FieldPath::keys(&["spec", "alarms", name]), window);
+        }
+    }
+    if let (Some(duration), Some(timeout)) = (&alarms.duration, r.spec.timeout) {
+        if let Some(threshold) = duration.threshold.filter(|t| *t > timeout) {
+            r.error(
+                &["spec", "alarms", "duration", "threshold"],
+                format!("{threshold} is above the function's timeout of {timeout}, so the alarm could never fire"),
+            );
+        }
+    }
+}
+
+fn alarm_window(r: &mut Rules, path: FieldPath, window: AlarmWindow) {
+    let period = window.period.unwrap_or(HumanDuration::from_secs(60));
+    let secs = period.as_secs();
+    if !period.is_whole_seconds() || !(matches!(secs, 10 | 20 | 30) || (secs > 0 && secs % 60 == 0)) {
+        r.error_at(path.key("period"), format!("{period} is not a CloudWatch period: use 10s, 20s, 30s or a multiple of 60s"));
+    }
+    let evaluations = window.evaluation_periods.unwrap_or(1);
+    if secs.saturating_mul(u64::from(evaluations)) > 86_400 {
+        r.error_at(path.key("evaluationPeriods"), "period times evaluationPeriods may not exceed one day");
+    }
+    if let Some(datapoints) = window.datapoints_to_alarm {
+        if datapoints > evaluations {
+            r.error_at(path.key("datapointsToAlarm"), format!("{datapoints} is more than evaluationPeriods ({evaluations})"));
+        }
+    }
+}
+
+fn rollout(r: &mut Rules) {
+    let Some(rollout) = &r.spec.rollout else {
+        return;
+    };
+    if rollout.strategy.is_some() && rollout.steps.is_some() {
+        r.error(&["spec", "rollout"], "set either strategy or steps, not both");
+    }
+    if rollout.is_progressive() && r.spec.alias.is_none() {
+        r.error(&["spec", "rollout"], "a rollout needs an alias: set spec.alias");
+    }
+    let Some(steps) = &rollout.steps else {
+        return;
+    };
+    let mut last_weight = 0.0;
+    let mut weights = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let path = FieldPath::keys(&["spec", "rollout", "steps"]).index(i);
+        match (step.set_weight, &step.pause) {
+            (Some(weight), None) => {
+                weights += 1;
+                if weight <= 0.0 || weight >= 100.0 {
+                    r.error_at(path.key("setWeight"), format!("{weight} must be above 0 and below 100 (100% is implied at the end)"));
+                } else if weight <= last_weight {
+                    r.error_at(path.key("setWeight"), format!("{weight} must be greater than the previous weight, {last_weight}"));
+                }
+                last_weight = weight;
+            }
+            (None, Some(pause)) => {
+                if let Some(duration) = pause.duration {
+                    if duration.0 < Duration::from_secs(1) {
+                        r.error_at(path.key("pause").key("duration"), "a pause lasts at least 1s");
+                    }
+                }
+            }
+            _ => r.error_at(path, "a step sets exactly one of setWeight or pause"),
+        }
+    }
+    if weights == 0 {
+        r.error(&["spec", "rollout", "steps"], "the steps never set a weight; add a setWeight step");
+    }
+}

@@ -1,0 +1,103 @@
+//! `shepherd validate`: report every error and warning in the specs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::Serialize;
+use shepherd_core::diagnostic::Diagnostic;
+use shepherd_core::lint::{CONFIG_FILE_NAME, LintConfig};
+use shepherd_core::validate::Report;
+
+use crate::cli::{Format, ValidateArgs};
+
+pub fn run(args: &ValidateArgs) -> ExitCode {
+    let (config, mut config_errors) = match load_lint_config(args.config.as_deref(), &args.paths) {
+        Ok(config) => (config, Vec::new()),
+        Err(errors) => (LintConfig::default(), errors),
+    };
+    let mut report = shepherd_core::check_specs(&args.paths, &config);
+    report.diagnostics.append(&mut config_errors);
+    report.sort();
+    match args.format {
+        Format::Text => print_text(&report),
+        Format::Json => print_json(&report),
+    }
+    if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The explicit `--config`, else `.shepherd.yaml` in the first directory given.
+pub fn load_lint_config(
+    explicit: Option<&Path>,
+    paths: &[PathBuf],
+) -> Result<LintConfig, Vec<Diagnostic>> {
+    let path = match explicit {
+        Some(path) => Some(path.to_owned()),
+        None => paths
+            .iter()
+            .find(|p| p.is_dir())
+            .map(|dir| dir.join(CONFIG_FILE_NAME))
+            .filter(|p| p.is_file()),
+    };
+    match path {
+        Some(path) => LintConfig::load(&path),
+        None => Ok(LintConfig::default()),
+    }
+}
+
+fn print_text(report: &Report) {
+    for diagnostic in &report.diagnostics {
+        println!("{diagnostic}");
+    }
+    let functions = plural(report.documents, "function");
+    let files = plural(report.files, "file");
+    if report.is_valid() {
+        let warnings = match report.warnings() {
+            0 => String::new(),
+            n => format!(" with {}", plural(n, "warning")),
+        };
+        println!("valid: {functions} in {files}{warnings}");
+    } else {
+        println!(
+            "invalid: {}, {} in {functions} in {files}",
+            plural(report.errors(), "error"),
+            plural(report.warnings(), "warning"),
+        );
+    }
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    valid: bool,
+    files: usize,
+    functions: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+fn print_json(report: &Report) {
+    let json = JsonReport {
+        valid: report.is_valid(),
+        files: report.files,
+        functions: report.documents,
+        errors: report.errors(),
+        warnings: report.warnings(),
+        diagnostics: &report.diagnostics,
+    };
+    match serde_json::to_string_pretty(&json) {
+        Ok(text) => println!("{text}"),
+        Err(err) => eprintln!("error: cannot print the report: {err}"),
+    }
+}
