@@ -7,6 +7,8 @@ pub mod source;
 pub mod spec;
 pub mod validate;
 pub mod lint;
+pub mod model;
+pub mod plan;
 
 use std::path::PathBuf;
 

@@ -51,6 +51,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             Err(err) => diagnostics.push(file_error(path, format!("cannot read: {err}"))),
         }
     }
+    // A file reached twice (a path given twice, or a folder and a file inside it) is read
+    // once; otherwise its functions would clash with themselves.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     (files, diagnostics)
 }
 

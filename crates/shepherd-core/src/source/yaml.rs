@@ -154,6 +154,17 @@ impl Builder {
         Ok(())
     }
 
+    /// Where the key waiting for its value was written, when a mapping is being built.
+    fn pending_key_location(&self) -> Option<Location> {
+        match self.stack.last() {
+            Some(Frame::Mapping {
+                pending_key: Some((_, location)),
+                ..
+            }) => Some(*location),
+            _ => None,
+        }
+    }
+
     fn close(&mut self, mark: Marker) -> Result<(), YamlError> {
         let (node, anchor) = match self.stack.pop() {
             Some(Frame::Sequence {
@@ -225,6 +236,9 @@ pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlErro
             Event::DocumentStart => builder.anchors.clear(),
             Event::Scalar(text, style, anchor, tag) => {
                 builder.count(1, mark)?;
+                // An empty value (`timeout:`) is marked where the next token starts, often
+                // on a later line; its key is where a reader looks.
+                let empty_value = style == TScalarStyle::Plain && text.is_empty();
                 let value = if style == TScalarStyle::Plain && !is_str_tag(&tag) {
                     resolve_plain(&text)
                 } else {
@@ -232,7 +246,10 @@ pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlErro
                 };
                 let node = Node {
                     value,
-                    location: location(mark),
+                    location: builder
+                        .pending_key_location()
+                        .filter(|_| empty_value)
+                        .unwrap_or_else(|| location(mark)),
                 };
                 builder.complete(node, anchor, mark)?;
             }

@@ -43,7 +43,7 @@ pub struct AsyncInvocation {
     pub on_failure: Option<String>,
     /// The function's dead-letter queue or topic (SQS or SNS ARN) for failed events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(patterns::DESTINATION_ARN), extend("x-expected" = "an SQS queue or SNS topic ARN"))]
+    #[schemars(pattern(patterns::DEAD_LETTER_ARN), extend("x-expected" = "an SQS queue or SNS topic ARN"))]
     pub dead_letter_target: Option<String>,
 }
 

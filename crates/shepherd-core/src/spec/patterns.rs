@@ -8,10 +8,12 @@ pub const LAYER_ARN: &str =
 pub const KMS_KEY_ARN: &str = r"^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$";
 pub const SQS_QUEUE_ARN: &str =
     r"^arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?$";
-/// Async destinations and dead-letter targets: an SQS queue, SNS topic, Lambda function or
-/// EventBridge bus.
+/// Async destinations (`onSuccess`, `onFailure`): an SQS queue, SNS topic, Lambda function
+/// or EventBridge bus.
 pub const DESTINATION_ARN: &str =
     r"^arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events):[a-z0-9-]+:[0-9]{12}:.+$";
+/// A function's dead-letter target: AWS accepts only an SQS queue or an SNS topic.
+pub const DEAD_LETTER_ARN: &str = r"^arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:.+$";
 pub const SUBNET_ID: &str = r"^subnet-[0-9a-f]{8,17}$";
 pub const SECURITY_GROUP_ID: &str = r"^sg-[0-9a-f]{8,17}$";
 pub const ENV_VAR_NAME: &str = r"^[a-zA-Z][a-zA-Z0-9_]*$";

@@ -49,7 +49,7 @@ pub struct Step {
     /// Percent of traffic for the new version, above 0 and below 100; fractions such as
     /// 2.5 are allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 100))]
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 100))]
     pub set_weight: Option<f64>,
     /// Wait before the next step: `{duration: 5m}`, or `{}` to wait until promoted.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -176,11 +176,6 @@ fn limits(r: &mut Rules) {
         let path = FieldPath::keys(&["spec", "asyncInvocation", "maximumEventAge"]);
         r.duration_in_range(path, age, 60, 6 * 3600);
     }
-    if let Some(vpc) = &r.spec.vpc {
-        if vpc.ipv6_allowed_for_dual_stack == Some(true) && vpc.subnet_ids.is_empty() {
-            r.error(&["spec", "vpc", "subnetIds"], "dual-stack IPv6 needs subnets");
-        }
-    }
 }
 
 fn environment(r: &mut Rules) {
@@ -337,7 +332,8 @@ fn alarms(r: &mut Rules) {
             alarm_window(r, FieldPath::keys(&["spec", "alarms", name]), window);
         }
     }
-    if let (Some(duration), Some(timeout)) = (&alarms.duration, r.spec.timeout) {
+    let timeout = r.spec.timeout.unwrap_or(HumanDuration::from_secs(3));
+    if let Some(duration) = &alarms.duration {
         if let Some(threshold) = duration.threshold.filter(|t| *t > timeout) {
             r.error(
                 &["spec", "alarms", "duration", "threshold"],

@@ -1,5 +1,6 @@
 //! `shepherd validate`: report every error and warning in the specs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -39,7 +40,14 @@ pub fn load_lint_config(
         None => paths
             .iter()
             .find(|p| p.is_dir())
-            .map(|dir| dir.join(CONFIG_FILE_NAME))
+            // `.shepherd.yaml`, not `./.shepherd.yaml`, like the spec files' names.
+            .map(|dir| {
+                if dir == Path::new(".") {
+                    PathBuf::from(CONFIG_FILE_NAME)
+                } else {
+                    dir.join(CONFIG_FILE_NAME)
+                }
+            })
             .filter(|p| p.is_file()),
     };
     match path {
@@ -49,8 +57,12 @@ pub fn load_lint_config(
 }
 
 fn print_text(report: &Report) {
+    // A closed pipe (`shepherd validate | head`) ends the output quietly.
+    let mut out = std::io::stdout().lock();
     for diagnostic in &report.diagnostics {
-        println!("{diagnostic}");
+        if writeln!(out, "{diagnostic}").is_err() {
+            return;
+        }
     }
     let functions = plural(report.documents, "function");
     let files = plural(report.files, "file");
@@ -59,9 +71,10 @@ fn print_text(report: &Report) {
             0 => String::new(),
             n => format!(" with {}", plural(n, "warning")),
         };
-        println!("valid: {functions} in {files}{warnings}");
+        let _ = writeln!(out, "valid: {functions} in {files}{warnings}");
     } else {
-        println!(
+        let _ = writeln!(
+            out,
             "invalid: {}, {} in {functions} in {files}",
             plural(report.errors(), "error"),
             plural(report.warnings(), "warning"),
@@ -97,7 +110,9 @@ fn print_json(report: &Report) {
         diagnostics: &report.diagnostics,
     };
     match serde_json::to_string_pretty(&json) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
         Err(err) => eprintln!("error: cannot print the report: {err}"),
     }
 }

@@ -1,0 +1,319 @@
+//! The desired state of one function, resolved from its spec with AWS's defaults filled in.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::digest::short_digest;
+use super::{
+    AlarmDefinition, AlarmMetric, AsyncConfig, FunctionConfig, LoggingConfig, MappingConfig,
+    Package, VpcConfig, recursive_loop_or_default,
+};
+use crate::spec::{
+    Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat,
+    RecursiveLoop, RolloutStep, SnapStart, TracingMode,
+};
+use crate::validate::ValidFunction;
+
+/// The deployment package, ready to send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CodeArtifact {
+    S3 {
+        bucket: String,
+        key: String,
+        object_version: Option<String>,
+    },
+    Image {
+        uri: String,
+    },
+    /// A zip built from a local path: sent inline, identified by its SHA-256.
+    Zip {
+        /// Base64 SHA-256 of the zip, the form Lambda reports as `CodeSha256`.
+        sha256: String,
+        #[serde(skip)]
+        bytes: Arc<Vec<u8>>,
+    },
+}
+
+impl CodeArtifact {
+    /// The `CodeSha256` Lambda will report, when it can be known before deploying.
+    pub fn known_sha256(&self) -> Option<&str> {
+        match self {
+            CodeArtifact::Zip { sha256, .. } => Some(sha256),
+            _ => None,
+        }
+    }
+
+    /// A short identity of the source, recorded in the `shepherd.dev/code` tag.
+    pub fn identity(&self) -> String {
+        short_digest(self)
+    }
+}
+
+/// The alias callers invoke.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredAlias {
+    pub name: String,
+    pub description: String,
+}
+
+/// Where provisioned concurrency goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProvisionedTarget {
+    /// On the alias (follows each new version).
+    Alias(u32),
+    /// On the published version itself (no alias).
+    Version(u32),
+}
+
+/// Everything shepherd makes true for one function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DesiredFunction {
+    pub name: String,
+    #[serde(skip)]
+    pub file: PathBuf,
+    pub config: FunctionConfig,
+    pub architecture: Architecture,
+    pub code: CodeArtifact,
+    /// The user's tags; shepherd adds its own when applying.
+    pub tags: BTreeMap<String, String>,
+    pub reserved_concurrency: Option<u32>,
+    pub alias: Option<DesiredAlias>,
+    pub provisioned_concurrency: Option<ProvisionedTarget>,
+    pub async_config: Option<AsyncConfig>,
+    pub mappings: Vec<MappingConfig>,
+    pub alarms: Vec<AlarmDefinition>,
+    /// Every alarm that gates rollouts: the managed ones, existing ones, rollout ones.
+    pub gating_alarms: Vec<String>,
+    pub recursive_loop: RecursiveLoop,
+    #[serde(skip)]
+    pub rollout_steps: Vec<RolloutStep>,
+    pub auto_rollback: bool,
+    /// Digest of what a published version embodies: code, architecture and configuration.
+    pub release_digest: String,
+    /// Digest of the whole desired state.
+    pub spec_digest: String,
+}
+
+/// Resolves a valid spec into the desired state, given its packaged code.
+pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction {
+    let name = function.name().to_owned();
+    let spec = &function.document.spec;
+    let config = function_config(&name, spec);
+    let architecture = spec
+        .architectures
+        .as_ref()
+        .and_then(|a| a.first().copied())
+        .unwrap_or(Architecture::X86_64);
+    let alias = spec.alias.as_ref().map(|a| DesiredAlias {
+        name: a.name.clone(),
+        description: a.description.clone().unwrap_or_default(),
+    });
+    let provisioned_concurrency = match (&spec.alias, spec.provisioned_concurrency) {
+        (Some(alias), _) => alias.provisioned_concurrency.map(ProvisionedTarget::Alias),
+        (None, Some(pc)) => Some(ProvisionedTarget::Version(pc)),
+        (None, None) => None,
+    };
+    let alarms = alarm_definitions(&name, spec, alias.as_ref());
+    let mut gating_alarms: Vec<String> = alarms.iter().map(|a| a.name.clone()).collect();
+    if let Some(declared) = &spec.alarms {
+        gating_alarms.extend(declared.existing.iter().cloned());
+    }
+    if let Some(rollout) = &spec.rollout {
+        gating_alarms.extend(rollout.alarms.iter().cloned());
+    }
+    gating_alarms.sort();
+    gating_alarms.dedup();
+    let release_digest = short_digest(&(&config, architecture, &code));
+    let mut desired = DesiredFunction {
+        name,
+        file: function.file.clone(),
+        config,
+        architecture,
+        code,
+        tags: spec.tags.clone(),
+        reserved_concurrency: spec.reserved_concurrency,
+        alias,
+        provisioned_concurrency,
+        async_config: spec.async_invocation.as_ref().map(|a| AsyncConfig {
+            maximum_retry_attempts: a.maximum_retry_attempts.unwrap_or(2),
+            maximum_event_age_secs: a
+                .maximum_event_age
+                .map_or(21_600, |d| secs_u32(d)),
+            on_success: a.on_success.clone(),
+            on_failure: a.on_failure.clone(),
+        }),
+        mappings: spec.sqs_sources().iter().map(mapping_config).collect(),
+        alarms,
+        gating_alarms,
+        recursive_loop: recursive_loop_or_default(spec.recursive_loop),
+        rollout_steps: spec
+            .rollout
+            .as_ref()
+            .map(|r| r.expanded_steps())
+            .unwrap_or_default(),
+        auto_rollback: spec.rollout.as_ref().is_none_or(|r| r.auto_rollback()),
+        release_digest,
+        spec_digest: String::new(),
+    };
+    desired.spec_digest = short_digest(&(&desired, &desired.rollout_steps_digest_form()));
+    desired
+}
+
+impl DesiredFunction {
+    /// Rollout steps in a serializable form, so that they count in the spec digest.
+    fn rollout_steps_digest_form(&self) -> Vec<String> {
+        self.rollout_steps.iter().map(|s| format!("{s:?}")).collect()
+    }
+
+    /// The qualifier that async config and event sources attach to: the alias when there
+    /// is one, so that events go through the rollout like every other call.
+    pub fn invoke_qualifier(&self) -> Option<&str> {
+        self.alias.as_ref().map(|a| a.name.as_str())
+    }
+}
+
+fn secs_u32(duration: HumanDuration) -> u32 {
+    u32::try_from(duration.as_secs()).unwrap_or(u32::MAX)
+}
+
+fn function_config(name: &str, spec: &FunctionSpec) -> FunctionConfig {
+    let package = match spec.code.source() {
+        Some(CodeSource::Image(_)) => Package::Image,
+        _ => Package::Zip {
+            handler: spec.handler.clone().unwrap_or_default(),
+            runtime: spec.runtime.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        },
+    };
+    let mut environment = spec.environment.clone();
+    for (key, secret) in &spec.secrets {
+        if let Some(reference) = secret.reference() {
+            environment.insert(key.clone(), reference.to_owned());
+        }
+    }
+    let logging = spec.logging.clone().unwrap_or_default();
+    let format = logging.format.unwrap_or(LogFormat::Text);
+    let json = format == LogFormat::Json;
+    FunctionConfig {
+        description: spec.description.clone().unwrap_or_default(),
+        role: spec.role.clone(),
+        package,
+        memory: spec.memory.unwrap_or(128),
+        timeout_secs: spec.timeout.map_or(3, secs_u32),
+        ephemeral_storage: spec.ephemeral_storage.unwrap_or(512),
+        environment,
+        kms_key_arn: spec.kms_key_arn.clone(),
+        vpc: spec.vpc.as_ref().map(|vpc| {
+            let mut subnet_ids = vpc.subnet_ids.clone();
+            let mut security_group_ids = vpc.security_group_ids.clone();
+            subnet_ids.sort();
+            security_group_ids.sort();
+            VpcConfig {
+                subnet_ids,
+                security_group_ids,
+                ipv6_allowed_for_dual_stack: vpc.ipv6_allowed_for_dual_stack.unwrap_or(false),
+            }
+        }),
+        tracing: spec.tracing.unwrap_or(TracingMode::PassThrough),
+        logging: Some(LoggingConfig {
+            format,
+            // Lambda applies INFO to both levels of a JSON-format function by default.
+            application_log_level: json.then(|| {
+                logging
+                    .application_log_level
+                    .unwrap_or(crate::spec::ApplicationLogLevel::Info)
+            }),
+            system_log_level: json.then(|| {
+                logging
+                    .system_log_level
+                    .unwrap_or(crate::spec::SystemLogLevel::Info)
+            }),
+            log_group: logging
+                .log_group
+                .unwrap_or_else(|| format!("/aws/lambda/{name}")),
+        }),
+        snap_start: spec.snap_start.unwrap_or(SnapStart::Off),
+        layers: spec.layers.clone(),
+        dead_letter_target: spec
+            .async_invocation
+            .as_ref()
+            .and_then(|a| a.dead_letter_target.clone()),
+    }
+}
+
+fn mapping_config(source: &crate::spec::SqsSource) -> MappingConfig {
+    MappingConfig {
+        queue_arn: source.queue.clone(),
+        batch_size: source.batch_size.unwrap_or(10),
+        batching_window_secs: source.batching_window.map_or(0, secs_u32),
+        enabled: source.enabled.unwrap_or(true),
+        maximum_concurrency: source.maximum_concurrency,
+        report_batch_item_failures: source.report_batch_item_failures.unwrap_or(false),
+    }
+}
+
+fn alarm_definitions(
+    name: &str,
+    spec: &FunctionSpec,
+    alias: Option<&DesiredAlias>,
+) -> Vec<AlarmDefinition> {
+    let Some(alarms) = &spec.alarms else {
+        return Vec::new();
+    };
+    let mut dimensions = BTreeMap::from([("FunctionName".to_owned(), name.to_owned())]);
+    if let Some(alias) = alias {
+        dimensions.insert("Resource".to_owned(), format!("{name}:{}", alias.name));
+    }
+    let timeout_ms = f64::from(spec.timeout.map_or(3, secs_u32)) * 1000.0;
+    let count = |metric: AlarmMetric, alarm: &CountAlarm| {
+        definition(name, metric, "Sum", alarm.threshold.unwrap_or(1.0), &dimensions, alarm.window())
+    };
+    let mut definitions = Vec::new();
+    if let Some(errors) = &alarms.errors {
+        definitions.push(count(AlarmMetric::Errors, errors));
+    }
+    if let Some(throttles) = &alarms.throttles {
+        definitions.push(count(AlarmMetric::Throttles, throttles));
+    }
+    if let Some(duration) = &alarms.duration {
+        let threshold_ms = duration
+            .threshold
+            .map_or(timeout_ms * 0.8, |t| t.0.as_millis() as f64);
+        let statistic = duration.percentile.clone().unwrap_or_else(|| "p99".to_owned());
+        definitions.push(definition(
+            name,
+            AlarmMetric::Duration,
+            &statistic,
+            threshold_ms,
+            &dimensions,
+            duration.window(),
+        ));
+    }
+    definitions
+}
+
+fn definition(
+    function: &str,
+    metric: AlarmMetric,
+    statistic: &str,
+    threshold: f64,
+    dimensions: &BTreeMap<String, String>,
+    window: crate::spec::AlarmWindow,
+) -> AlarmDefinition {
+    let evaluation_periods = window.evaluation_periods.unwrap_or(1);
+    AlarmDefinition {
+        name: format!("{function}-{}", metric.suffix()),
+        metric,
+        statistic: statistic.to_owned(),
+        dimensions: dimensions.clone(),
+        threshold,
+        period_secs: window.period.map_or(60, secs_u32),
+        evaluation_periods,
+        datapoints_to_alarm: window.datapoints_to_alarm.unwrap_or(evaluation_periods),
+        description: format!("Managed by shepherd: {} of Lambda function {function}", metric.metric_name()),
+    }
+}

@@ -1,0 +1,12 @@
+//! Short content digests for tags and version descriptions.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The first 16 hex digits of the SHA-256 of `value`'s JSON form: short enough for a tag,
+/// long enough that two different specs never share one in practice.
+pub fn short_digest<T: Serialize + ?Sized>(value: &T) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let hash = Sha256::digest(&json);
+    hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,180 @@
+//! The resource model shared by the desired and the observed side: what shepherd manages
+//! for a function, normalized so that desired and observed compare field by field.
+
+mod desired;
+mod digest;
+mod observed;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use desired::{CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, resolve};
+pub use digest::short_digest;
+pub use observed::{
+    FunctionState, LastUpdateStatus, ObservedAlias, ObservedFunction, ObservedVersion,
+    Observation, ProvisionedConcurrency, ProvisionedStatus, Readable,
+};
+
+use crate::spec::{
+    ApplicationLogLevel, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel,
+    TracingMode,
+};
+
+/// Tag keys shepherd writes on the functions it manages.
+pub mod tags {
+    /// Marks a function as managed; the value is `shepherd`.
+    pub const MANAGED_BY: &str = "shepherd.dev/managed-by";
+    pub const MANAGED_BY_VALUE: &str = "shepherd";
+    /// Digest of the whole spec last applied in full (written last: a commit marker).
+    pub const SPEC_DIGEST: &str = "shepherd.dev/spec-digest";
+    /// `VERSION:DIGEST`: the published version that embodies the code and configuration
+    /// with that digest.
+    pub const RELEASE: &str = "shepherd.dev/release";
+    /// The code source last deployed (digest of the S3 location, image URI or zip hash).
+    pub const CODE: &str = "shepherd.dev/code";
+}
+
+/// How the function is packaged, with the settings that only apply to one kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "packageType")]
+pub enum Package {
+    Zip { handler: String, runtime: String },
+    Image,
+}
+
+/// Everything `UpdateFunctionConfiguration` sets, with AWS's defaults filled in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionConfig {
+    pub description: String,
+    pub role: String,
+    pub package: Package,
+    pub memory: u32,
+    pub timeout_secs: u32,
+    pub ephemeral_storage: u32,
+    pub environment: BTreeMap<String, String>,
+    pub kms_key_arn: Option<String>,
+    pub vpc: Option<VpcConfig>,
+    pub tracing: TracingMode,
+    /// `None` when AWS did not report it (the emulator does not): not compared then.
+    pub logging: Option<LoggingConfig>,
+    pub snap_start: SnapStart,
+    pub layers: Vec<String>,
+    pub dead_letter_target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcConfig {
+    /// Sorted, so that order does not count as a difference.
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub ipv6_allowed_for_dual_stack: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggingConfig {
+    pub format: LogFormat,
+    pub application_log_level: Option<ApplicationLogLevel>,
+    pub system_log_level: Option<SystemLogLevel>,
+    pub log_group: String,
+}
+
+/// The asynchronous invocation settings (`PutFunctionEventInvokeConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncConfig {
+    pub maximum_retry_attempts: u8,
+    pub maximum_event_age_secs: u32,
+    pub on_success: Option<String>,
+    pub on_failure: Option<String>,
+}
+
+/// An SQS event source mapping's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MappingConfig {
+    pub queue_arn: String,
+    pub batch_size: u32,
+    pub batching_window_secs: u32,
+    pub enabled: bool,
+    pub maximum_concurrency: Option<u32>,
+    pub report_batch_item_failures: bool,
+}
+
+/// A mapping as it exists in AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedMapping {
+    pub uuid: String,
+    /// The function or alias ARN the mapping invokes.
+    pub function_arn: String,
+    pub config: MappingConfig,
+}
+
+/// The metric a managed alarm watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum AlarmMetric {
+    Errors,
+    Throttles,
+    Duration,
+}
+
+impl AlarmMetric {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            AlarmMetric::Errors => "errors",
+            AlarmMetric::Throttles => "throttles",
+            AlarmMetric::Duration => "duration",
+        }
+    }
+
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            AlarmMetric::Errors => "Errors",
+            AlarmMetric::Throttles => "Throttles",
+            AlarmMetric::Duration => "Duration",
+        }
+    }
+}
+
+/// A CloudWatch alarm shepherd manages (`PutMetricAlarm`), in the form DescribeAlarms
+/// reports it back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmDefinition {
+    pub name: String,
+    pub metric: AlarmMetric,
+    /// `Sum` for counts, or an extended statistic such as `p99`.
+    pub statistic: String,
+    /// Dimensions: FunctionName, plus Resource (`function:alias`) when the alarm watches an
+    /// alias.
+    pub dimensions: BTreeMap<String, String>,
+    pub threshold: f64,
+    pub period_secs: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub description: String,
+}
+
+/// The state of a CloudWatch alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+/// An alarm as DescribeAlarms reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedAlarm {
+    pub definition: AlarmDefinition,
+    pub state: AlarmState,
+    pub state_reason: String,
+}
+
+/// The recursion setting, with its default.
+pub fn recursive_loop_or_default(mode: Option<RecursiveLoop>) -> RecursiveLoop {
+    mode.unwrap_or(RecursiveLoop::Terminate)
+}

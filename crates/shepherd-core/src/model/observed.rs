@@ -1,0 +1,135 @@
+//! What AWS reports about the functions shepherd manages.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{AsyncConfig, FunctionConfig, ObservedAlarm, ObservedMapping};
+use crate::spec::{Architecture, RecursiveLoop};
+
+/// A value that needs its own read call, which shepherd makes only when it matters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Readable<T> {
+    Known(T),
+    /// Not read in this observation (nothing pointed to a change).
+    NotRead,
+    /// The endpoint does not implement the API (the local emulator, for some calls).
+    Unsupported,
+}
+
+impl<T> Readable<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Readable::Known(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// Lambda's `State` of a function. Unknown values from newer APIs map to `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum FunctionState {
+    Pending,
+    Active,
+    Inactive,
+    Failed,
+    Other(String),
+}
+
+/// Lambda's `LastUpdateStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum LastUpdateStatus {
+    Successful,
+    InProgress,
+    Failed,
+    Other(String),
+}
+
+/// A published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedVersion {
+    pub version: String,
+    pub code_sha256: String,
+    pub description: String,
+}
+
+impl ObservedVersion {
+    pub fn number(&self) -> Option<u64> {
+        self.version.parse().ok()
+    }
+}
+
+/// An alias with its routing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedAlias {
+    pub name: String,
+    pub version: String,
+    /// The additional version and the fraction (0-1) of traffic it receives.
+    pub additional_version: Option<(String, f64)>,
+    pub description: String,
+    pub revision_id: Option<String>,
+}
+
+/// Provisioned concurrency status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ProvisionedStatus {
+    InProgress,
+    Ready,
+    Failed(String),
+}
+
+/// A provisioned concurrency config of a version or alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvisionedConcurrency {
+    pub qualifier: String,
+    pub requested: u32,
+    pub allocated: u32,
+    pub status: ProvisionedStatus,
+}
+
+/// One function as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservedFunction {
+    pub name: String,
+    pub arn: String,
+    pub config: FunctionConfig,
+    pub architecture: Architecture,
+    pub state: FunctionState,
+    pub last_update: LastUpdateStatus,
+    pub last_update_reason: Option<String>,
+    pub code_sha256: String,
+    pub tags: BTreeMap<String, String>,
+    pub reserved_concurrency: Option<u32>,
+    pub aliases: Vec<ObservedAlias>,
+    pub versions: Readable<Vec<ObservedVersion>>,
+    /// Async invoke config on the invoke qualifier (alias or unqualified).
+    pub async_config: Readable<Option<AsyncConfig>>,
+    pub provisioned: Readable<Vec<ProvisionedConcurrency>>,
+    pub recursive_loop: Readable<RecursiveLoop>,
+}
+
+impl ObservedFunction {
+    pub fn alias(&self, name: &str) -> Option<&ObservedAlias> {
+        self.aliases.iter().find(|a| a.name == name)
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+
+    /// Whether Lambda accepts an update now (no update in progress, not pending).
+    pub fn is_settled(&self) -> bool {
+        self.state != FunctionState::Pending && self.last_update != LastUpdateStatus::InProgress
+    }
+}
+
+/// Everything observed for a set of functions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Observation {
+    /// Functions that exist, by name. A desired function absent here does not exist.
+    pub functions: BTreeMap<String, ObservedFunction>,
+    /// Event source mappings of the observed functions.
+    pub mappings: Vec<ObservedMapping>,
+    /// Alarms by name (the managed ones and the gating ones that exist).
+    pub alarms: BTreeMap<String, ObservedAlarm>,
+}
