@@ -2,6 +2,7 @@
 //! loading, validation, lints) and, around it, the observed model, the planner and the
 //! rollout state machine.
 
+pub mod cloud;
 pub mod diagnostic;
 pub mod source;
 pub mod spec;

@@ -106,6 +106,10 @@ pub struct ObservedFunction {
     pub async_config: Readable<Option<AsyncConfig>>,
     pub provisioned: Readable<Vec<ProvisionedConcurrency>>,
     pub recursive_loop: Readable<RecursiveLoop>,
+    /// The SQS mappings that invoke the function (any qualifier).
+    pub mappings: Readable<Vec<ObservedMapping>>,
+    /// The alarms shepherd manages for the function that exist, by name.
+    pub alarms: Readable<BTreeMap<String, ObservedAlarm>>,
 }
 
 impl ObservedFunction {
@@ -128,8 +132,6 @@ impl ObservedFunction {
 pub struct Observation {
     /// Functions that exist, by name. A desired function absent here does not exist.
     pub functions: BTreeMap<String, ObservedFunction>,
-    /// Event source mappings of the observed functions.
-    pub mappings: Vec<ObservedMapping>,
-    /// Alarms by name (the managed ones and the gating ones that exist).
+    /// Gating alarms by name, for rollouts.
     pub alarms: BTreeMap<String, ObservedAlarm>,
 }

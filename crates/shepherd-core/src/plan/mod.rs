@@ -94,7 +94,7 @@ pub fn plan_all(
 pub fn plan_function(
     desired: &DesiredFunction,
     observed: Option<&ObservedFunction>,
-    observation: &Observation,
+    _observation: &Observation,
     options: &PlanOptions,
 ) -> FunctionPlan {
     let mut plan = FunctionPlan {
@@ -116,7 +116,7 @@ pub fn plan_function(
         ));
         return plan;
     }
-    plan.actions = plan_update(desired, observed, observation, options);
+    plan.actions = plan_update(desired, observed, options);
     plan.drift = !plan.actions.is_empty()
         && observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str());
     plan
@@ -224,7 +224,6 @@ fn recorded_release(observed: &ObservedFunction) -> Option<(String, String)> {
 fn plan_update(
     desired: &DesiredFunction,
     observed: &ObservedFunction,
-    observation: &Observation,
     options: &PlanOptions,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
@@ -323,8 +322,8 @@ fn plan_update(
 
     plan_provisioned(desired, observed, &target, &mut actions);
     plan_async(desired, observed, &mut actions);
-    plan_mappings(desired, observed, &observation.mappings, &mut actions);
-    plan_alarms(desired, observation, &mut actions);
+    plan_mappings(desired, observed, &mut actions);
+    plan_alarms(desired, observed, &mut actions);
     plan_version_pruning(desired, observed, &target, publishing, options, &mut actions);
 
     let known_sha = if code_update {
@@ -456,25 +455,19 @@ fn plan_async(desired: &DesiredFunction, observed: &ObservedFunction, actions: &
     }
 }
 
-/// The mappings that invoke this function (any qualifier).
-pub fn mappings_of<'a>(
-    observed: &ObservedFunction,
-    mappings: &'a [ObservedMapping],
-) -> Vec<&'a ObservedMapping> {
-    let prefix = format!("{}:", observed.arn);
-    mappings
-        .iter()
-        .filter(|m| m.function_arn == observed.arn || m.function_arn.starts_with(&prefix))
-        .collect()
+/// Whether a mapping invokes the function (any qualifier), given the function's ARN.
+pub fn invokes(mapping: &ObservedMapping, function_arn: &str) -> bool {
+    mapping.function_arn == function_arn
+        || mapping
+            .function_arn
+            .strip_prefix(function_arn)
+            .is_some_and(|rest| rest.starts_with(':'))
 }
 
-fn plan_mappings(
-    desired: &DesiredFunction,
-    observed: &ObservedFunction,
-    mappings: &[ObservedMapping],
-    actions: &mut Vec<Action>,
-) {
-    let current = mappings_of(observed, mappings);
+fn plan_mappings(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {
+    let Readable::Known(current) = &observed.mappings else {
+        return;
+    };
     let qualifier = desired.invoke_qualifier().map(str::to_owned);
     let wanted_target = match &qualifier {
         Some(q) => format!("{}:{q}", observed.arn),
@@ -522,9 +515,12 @@ pub fn managed_alarm_names(function: &str) -> [String; 3] {
     [Errors, Throttles, Duration].map(|m| format!("{function}-{}", m.suffix()))
 }
 
-fn plan_alarms(desired: &DesiredFunction, observation: &Observation, actions: &mut Vec<Action>) {
+fn plan_alarms(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {
+    let Readable::Known(existing) = &observed.alarms else {
+        return;
+    };
     for alarm in &desired.alarms {
-        let current = observation.alarms.get(&alarm.name).map(|a| &a.definition);
+        let current = existing.get(&alarm.name).map(|a| &a.definition);
         if current != Some(alarm) {
             actions.push(Action::PutAlarm {
                 alarm: Box::new(alarm.clone()),
@@ -533,7 +529,7 @@ fn plan_alarms(desired: &DesiredFunction, observation: &Observation, actions: &m
     }
     let stale: Vec<String> = managed_alarm_names(&desired.name)
         .into_iter()
-        .filter(|name| observation.alarms.contains_key(name))
+        .filter(|name| existing.contains_key(name))
         .filter(|name| !desired.alarms.iter().any(|a| a.name == *name))
         .collect();
     if !stale.is_empty() {

@@ -1,0 +1,182 @@
+//! The narrow interface to AWS: only the calls shepherd makes. The AWS SDK adapter and the
+//! in-memory fake both implement it; everything else is written against it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::model::{
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
+    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+};
+use crate::spec::{Architecture, RecursiveLoop};
+
+/// Why a call to AWS failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CloudError {
+    /// AWS throttled the call (HTTP 429, `TooManyRequestsException`, `Throttling`).
+    #[error("{api}: throttled by AWS")]
+    Throttled {
+        api: &'static str,
+        retry_after: Option<Duration>,
+    },
+    /// AWS failed on its side (HTTP 5xx).
+    #[error("{api}: AWS service error (HTTP {status}): {message}")]
+    Server {
+        api: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// The call did not get an answer (connection refused, reset, timed out).
+    #[error("{api}: no answer from AWS: {message}")]
+    Transport { api: &'static str, message: String },
+    /// The function is being updated (`ResourceConflictException`): wait until it settles.
+    #[error("{api}: the function is busy with another update: {message}")]
+    Conflict { api: &'static str, message: String },
+    /// The resource does not exist.
+    #[error("{api}: not found: {message}")]
+    NotFound { api: &'static str, message: String },
+    /// A `RevisionId` or `CodeSha256` precondition did not hold.
+    #[error("{api}: precondition failed: {message}")]
+    PreconditionFailed { api: &'static str, message: String },
+    /// The endpoint does not implement the API (the local emulator, for some calls).
+    #[error("{api}: not implemented by this endpoint")]
+    Unsupported { api: &'static str },
+    /// AWS refused the request (validation, permissions, limits); retrying will not help.
+    #[error("{api}: {code}: {message}")]
+    Rejected {
+        api: &'static str,
+        code: String,
+        message: String,
+    },
+}
+
+impl CloudError {
+    /// Whether trying again later may succeed: throttling, server errors, no answer.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            CloudError::Throttled { .. } | CloudError::Server { .. } | CloudError::Transport { .. }
+        )
+    }
+
+    /// A bounded label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            CloudError::Throttled { .. } => "throttled",
+            CloudError::Server { .. } => "server_error",
+            CloudError::Transport { .. } => "transport",
+            CloudError::Conflict { .. } => "conflict",
+            CloudError::NotFound { .. } => "not_found",
+            CloudError::PreconditionFailed { .. } => "precondition_failed",
+            CloudError::Unsupported { .. } => "unsupported",
+            CloudError::Rejected { .. } => "rejected",
+        }
+    }
+
+    pub fn api(&self) -> &'static str {
+        match self {
+            CloudError::Throttled { api, .. }
+            | CloudError::Server { api, .. }
+            | CloudError::Transport { api, .. }
+            | CloudError::Conflict { api, .. }
+            | CloudError::NotFound { api, .. }
+            | CloudError::PreconditionFailed { api, .. }
+            | CloudError::Unsupported { api }
+            | CloudError::Rejected { api, .. } => api,
+        }
+    }
+}
+
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// The kind of call, for budgeting: Lambda allows GetFunction 100 requests/s and all other
+/// control-plane calls together 15/s per account and region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallClass {
+    /// `GetFunction`: its own, larger quota.
+    GetFunction,
+    /// Every other Lambda control-plane call, reads and writes alike.
+    LambdaControl,
+    /// CloudWatch calls.
+    CloudWatch,
+}
+
+/// Every AWS call shepherd makes.
+///
+/// Functions are named by name; `qualifier` is an alias name or version number. Reads of
+/// optional sub-resources return `Ok(None)` when the resource does not exist.
+pub trait Cloud: Send + Sync + 'static {
+    /// `GetFunction`: configuration, code digest, state, tags and reserved concurrency.
+    /// Aliases, versions and the other sub-resources are left unread.
+    fn get_function(&self, name: &str) -> impl Future<Output = CloudResult<Option<ObservedFunction>>> + Send;
+    fn list_aliases(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ObservedAlias>>> + Send;
+    /// Published versions (not `$LATEST`).
+    fn list_versions(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ObservedVersion>>> + Send;
+    fn get_async_config(&self, name: &str, qualifier: Option<&str>) -> impl Future<Output = CloudResult<Option<AsyncConfig>>> + Send;
+    fn list_provisioned_concurrency(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ProvisionedConcurrency>>> + Send;
+    fn get_provisioned_concurrency(&self, name: &str, qualifier: &str) -> impl Future<Output = CloudResult<Option<ProvisionedConcurrency>>> + Send;
+    fn get_recursive_loop(&self, name: &str) -> impl Future<Output = CloudResult<RecursiveLoop>> + Send;
+    /// Mappings of one function (any qualifier), or of the whole account.
+    fn list_mappings(&self, name: Option<&str>) -> impl Future<Output = CloudResult<Vec<ObservedMapping>>> + Send;
+    /// Names of all functions in the account and region that carry shepherd's tag.
+    fn list_managed_functions(&self) -> impl Future<Output = CloudResult<Vec<String>>> + Send;
+
+    fn create_function(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+        architecture: Architecture,
+        code: &CodeArtifact,
+        tags: &BTreeMap<String, String>,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn update_configuration(&self, name: &str, config: &FunctionConfig) -> impl Future<Output = CloudResult<()>> + Send;
+    /// Returns the new `CodeSha256`.
+    fn update_code(&self, name: &str, code: &CodeArtifact, architecture: Architecture) -> impl Future<Output = CloudResult<String>> + Send;
+    /// Publishes `$LATEST`. A publish with nothing changed returns the existing version.
+    fn publish_version(&self, name: &str, description: &str, expected_sha256: Option<&str>) -> impl Future<Output = CloudResult<ObservedVersion>> + Send;
+    fn delete_version(&self, name: &str, version: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    fn create_alias(&self, name: &str, alias: &str, version: &str, description: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    /// Points an alias at `version`, routing `weight` (0-1) of traffic to `additional`.
+    fn update_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        additional: Option<(&str, f64)>,
+        description: &str,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    /// `None` removes the reservation.
+    fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_provisioned_concurrency(&self, name: &str, qualifier: &str, count: u32) -> impl Future<Output = CloudResult<()>> + Send;
+    fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    /// `None` removes the config.
+    fn put_async_config(&self, name: &str, qualifier: Option<&str>, config: Option<&AsyncConfig>) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> impl Future<Output = CloudResult<()>> + Send;
+    /// Returns the mapping's UUID.
+    fn create_mapping(&self, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> impl Future<Output = CloudResult<String>> + Send;
+    fn update_mapping(&self, uuid: &str, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> impl Future<Output = CloudResult<()>> + Send;
+    fn delete_mapping(&self, uuid: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> impl Future<Output = CloudResult<()>> + Send;
+    fn untag_function(&self, arn: &str, keys: &[String]) -> impl Future<Output = CloudResult<()>> + Send;
+    fn delete_function(&self, name: &str) -> impl Future<Output = CloudResult<()>> + Send;
+
+    /// `DescribeAlarms` for at most 100 names; alarms that do not exist are left out.
+    fn describe_alarms(&self, names: &[String]) -> impl Future<Output = CloudResult<Vec<ObservedAlarm>>> + Send;
+    fn put_alarm(&self, alarm: &AlarmDefinition) -> impl Future<Output = CloudResult<()>> + Send;
+    fn delete_alarms(&self, names: &[String]) -> impl Future<Output = CloudResult<()>> + Send;
+}
+
+/// The budget class of each call, by API name.
+pub fn call_class(api: &str) -> CallClass {
+    match api {
+        "GetFunction" => CallClass::GetFunction,
+        "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "GetMetricData" => CallClass::CloudWatch,
+        _ => CallClass::LambdaControl,
+    }
+}
+
+/// Whether an API name is a write (changes something in AWS).
+pub fn is_write(api: &str) -> bool {
+    !(api.starts_with("Get") || api.starts_with("List") || api.starts_with("Describe"))
+}

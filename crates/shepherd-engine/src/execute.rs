@@ -1,0 +1,377 @@
+//! The executor: performs each function's plan in order, one change in flight per
+//! function and a bounded number of functions at once. Waits are polls with backoff, so a
+//! function that takes minutes to settle costs a few reads, not a busy loop.
+
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use tracing::Instrument;
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{FunctionState, LastUpdateStatus, ProvisionedStatus, tags};
+use shepherd_core::plan::{Action, FunctionPlan, Qualifier, VERSION_DESCRIPTION_PREFIX, VersionRef};
+
+use crate::progress::{Progress, ProgressSink};
+
+/// Knobs of the executor.
+#[derive(Debug, Clone, Copy)]
+pub struct ExecuteOptions {
+    /// Functions worked on at once.
+    pub concurrency: usize,
+    /// Longest wait for a function update to finish.
+    pub settle_timeout: Duration,
+    /// Longest wait for provisioned concurrency to become READY.
+    pub provisioned_timeout: Duration,
+    /// Retries of an update that met `ResourceConflictException`.
+    pub conflict_retries: u32,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            settle_timeout: Duration::from_secs(300),
+            provisioned_timeout: Duration::from_secs(1800),
+            conflict_retries: 5,
+        }
+    }
+}
+
+/// How one function's plan ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum Outcome {
+    Unchanged,
+    Applied,
+    Refused { reason: String },
+    Failed { error: String },
+}
+
+/// What happened to one function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionReport {
+    pub name: String,
+    pub outcome: Outcome,
+    /// The actions performed, in order.
+    pub done: Vec<String>,
+    /// Actions skipped because the endpoint does not implement them.
+    pub skipped: Vec<String>,
+    pub drift_corrected: bool,
+}
+
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error("timed out after {0:?} waiting for {1}")]
+    Timeout(Duration, String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Performs every plan; one function's failure never stops the others.
+pub async fn execute<C: Cloud>(
+    cloud: &C,
+    plans: Vec<FunctionPlan>,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+) -> Vec<FunctionReport> {
+    let mut reports: Vec<FunctionReport> = stream::iter(plans)
+        .map(|plan| {
+            let span = tracing::info_span!("apply", function = %plan.name);
+            execute_function(cloud, plan, options, progress).instrument(span)
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    reports.sort_by(|a, b| a.name.cmp(&b.name));
+    reports
+}
+
+/// State carried between the actions of one function.
+struct Context {
+    name: String,
+    arn: Option<String>,
+    published: Option<String>,
+    code_sha256: Option<String>,
+}
+
+async fn execute_function<C: Cloud>(
+    cloud: &C,
+    plan: FunctionPlan,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+) -> FunctionReport {
+    let mut report = FunctionReport {
+        name: plan.name.clone(),
+        outcome: Outcome::Unchanged,
+        done: Vec::new(),
+        skipped: Vec::new(),
+        drift_corrected: false,
+    };
+    if let Some(reason) = plan.refused {
+        report.outcome = Outcome::Refused { reason };
+        return report;
+    }
+    if plan.actions.is_empty() {
+        return report;
+    }
+    let mut context = Context {
+        name: plan.name.clone(),
+        arn: None,
+        published: None,
+        code_sha256: None,
+    };
+    for action in &plan.actions {
+        progress.report(Progress::Action {
+            function: &plan.name,
+            action,
+        });
+        tracing::info!(action = action.kind(), detail = %action, "applying");
+        match perform(cloud, action, &mut context, options, progress).await {
+            Ok(()) => report.done.push(action.to_string()),
+            Err(ExecuteError::Cloud(CloudError::Unsupported { api })) => {
+                tracing::warn!(api, "skipped: the endpoint does not implement it");
+                report.skipped.push(format!("{action} ({api} not implemented by the endpoint)"));
+            }
+            Err(error) => {
+                tracing::error!(action = action.kind(), %error, "failed");
+                progress.report(Progress::Failed {
+                    function: &plan.name,
+                    error: &error.to_string(),
+                });
+                report.outcome = Outcome::Failed {
+                    error: format!("{action}: {error}"),
+                };
+                return report;
+            }
+        }
+    }
+    report.outcome = Outcome::Applied;
+    report.drift_corrected = plan.drift;
+    report
+}
+
+fn version(reference: &VersionRef, context: &Context) -> Result<String, ExecuteError> {
+    match reference {
+        VersionRef::Existing(v) => Ok(v.clone()),
+        VersionRef::Published => context
+            .published
+            .clone()
+            .ok_or_else(|| ExecuteError::Failed("no version was published before this step".into())),
+    }
+}
+
+async fn arn<C: Cloud>(cloud: &C, context: &mut Context) -> Result<String, ExecuteError> {
+    if let Some(arn) = &context.arn {
+        return Ok(arn.clone());
+    }
+    let function = cloud
+        .get_function(&context.name)
+        .await?
+        .ok_or_else(|| ExecuteError::Failed(format!("function {} does not exist", context.name)))?;
+    context.arn = Some(function.arn.clone());
+    Ok(function.arn)
+}
+
+async fn perform<C: Cloud>(
+    cloud: &C,
+    action: &Action,
+    context: &mut Context,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+) -> Result<(), ExecuteError> {
+    let name = context.name.clone();
+    let name = name.as_str();
+    match action {
+        Action::CreateFunction { config, architecture, code, tags } => {
+            cloud.create_function(name, config, *architecture, code, tags).await?;
+            wait_settled(cloud, context, options, progress, "the new function to become Active").await?;
+        }
+        Action::UpdateConfiguration { config, .. } => {
+            with_conflict_retry(cloud, context, options, progress, || cloud.update_configuration(name, config)).await?;
+            wait_settled(cloud, context, options, progress, "the configuration update to finish").await?;
+        }
+        Action::UpdateCode { code, architecture, .. } => {
+            let sha = with_conflict_retry(cloud, context, options, progress, || cloud.update_code(name, code, *architecture)).await?;
+            context.code_sha256 = Some(sha);
+            wait_settled(cloud, context, options, progress, "the code update to finish").await?;
+        }
+        Action::PublishVersion { release_digest, expected_sha256 } => {
+            let description = format!("{VERSION_DESCRIPTION_PREFIX}{release_digest}");
+            let expected = expected_sha256.as_deref();
+            let published = with_conflict_retry(cloud, context, options, progress, || {
+                cloud.publish_version(name, &description, expected)
+            })
+            .await?;
+            context.code_sha256 = Some(published.code_sha256.clone());
+            context.published = Some(published.version);
+        }
+        Action::CreateAlias { name: alias, version: v, description } => {
+            let v = version(v, context)?;
+            cloud.create_alias(name, alias, &v, description).await?;
+        }
+        Action::UpdateAlias { name: alias, version: v, additional, description, .. } => {
+            let v = version(v, context)?;
+            let extra = match additional {
+                Some((extra, weight)) => Some((version(extra, context)?, *weight)),
+                None => None,
+            };
+            let extra = extra.as_ref().map(|(e, w)| (e.as_str(), *w));
+            cloud.update_alias(name, alias, &v, extra, description).await?;
+        }
+        Action::PutReservedConcurrency { count } => cloud.put_reserved_concurrency(name, Some(*count)).await?,
+        Action::DeleteReservedConcurrency => cloud.put_reserved_concurrency(name, None).await?,
+        Action::PutProvisionedConcurrency { qualifier, count } => {
+            let qualifier = match qualifier {
+                Qualifier::Alias(alias) => alias.clone(),
+                Qualifier::Version(v) => version(v, context)?,
+            };
+            cloud.put_provisioned_concurrency(name, &qualifier, *count).await?;
+            wait_provisioned(cloud, name, &qualifier, options, progress).await?;
+        }
+        Action::DeleteProvisionedConcurrency { qualifier } => {
+            cloud.delete_provisioned_concurrency(name, qualifier).await?;
+        }
+        Action::PutAsyncConfig { qualifier, config } => {
+            cloud.put_async_config(name, qualifier.as_deref(), Some(config)).await?;
+        }
+        Action::DeleteAsyncConfig { qualifier } => cloud.put_async_config(name, qualifier.as_deref(), None).await?,
+        Action::PutRecursiveLoop { mode } => cloud.put_recursive_loop(name, *mode).await?,
+        Action::CreateMapping { qualifier, config } => {
+            cloud.create_mapping(name, qualifier.as_deref(), config).await?;
+        }
+        Action::UpdateMapping { uuid, qualifier, config, .. } => {
+            cloud.update_mapping(uuid, name, qualifier.as_deref(), config).await?;
+        }
+        Action::DeleteMapping { uuid, .. } => cloud.delete_mapping(uuid).await?,
+        Action::PutAlarm { alarm } => cloud.put_alarm(alarm).await?,
+        Action::DeleteAlarms { names } => cloud.delete_alarms(names).await?,
+        Action::DeleteVersion { version } => cloud.delete_version(name, version).await?,
+        Action::Tag { set, remove, release } => {
+            let arn = arn(cloud, context).await?;
+            if !remove.is_empty() {
+                cloud.untag_function(&arn, remove).await?;
+            }
+            let mut set = set.clone();
+            if let (Some(digest), Some(published)) = (release, &context.published) {
+                set.insert(tags::RELEASE.to_owned(), format!("{published}:{digest}"));
+            }
+            if let Some(sha) = &context.code_sha256 {
+                if let Some(code) = set.get_mut(tags::CODE) {
+                    let identity = code.split(':').next().unwrap_or_default().to_owned();
+                    *code = format!("{identity}:{sha}");
+                }
+            }
+            cloud.tag_function(&arn, &set).await?;
+        }
+        Action::DeleteFunction => cloud.delete_function(name).await?,
+    }
+    Ok(())
+}
+
+/// Runs an update, and when Lambda answers that another update is in progress, waits for
+/// the function to settle and tries again.
+async fn with_conflict_retry<C, T, F, Fut>(
+    cloud: &C,
+    context: &mut Context,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+    mut call: F,
+) -> Result<T, ExecuteError>
+where
+    C: Cloud,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CloudError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(CloudError::Conflict { .. }) if attempt < options.conflict_retries => {
+                attempt += 1;
+                wait_settled(cloud, context, options, progress, "another update to finish").await?;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Polls until the function is neither Pending nor updating.
+async fn wait_settled<C: Cloud>(
+    cloud: &C,
+    context: &mut Context,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+    what: &str,
+) -> Result<(), ExecuteError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let function = cloud
+            .get_function(&context.name)
+            .await?
+            .ok_or_else(|| ExecuteError::Failed(format!("function {} disappeared", context.name)))?;
+        context.arn = Some(function.arn.clone());
+        if function.state == FunctionState::Failed {
+            return Err(ExecuteError::Failed(format!(
+                "the function is in state Failed: {}",
+                function.last_update_reason.unwrap_or_default()
+            )));
+        }
+        if function.last_update == LastUpdateStatus::Failed {
+            return Err(ExecuteError::Failed(format!(
+                "the update failed: {}",
+                function.last_update_reason.unwrap_or_default()
+            )));
+        }
+        if function.is_settled() {
+            return Ok(());
+        }
+        if started.elapsed() >= options.settle_timeout {
+            return Err(ExecuteError::Timeout(options.settle_timeout, what.to_owned()));
+        }
+        progress.report(Progress::Waiting {
+            function: &context.name,
+            what,
+        });
+        tokio::time::sleep(delay).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Polls provisioned concurrency until READY; FAILED ends with its reason.
+async fn wait_provisioned<C: Cloud>(
+    cloud: &C,
+    name: &str,
+    qualifier: &str,
+    options: &ExecuteOptions,
+    progress: &dyn ProgressSink,
+) -> Result<(), ExecuteError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(2);
+    let what = format!("provisioned concurrency of {qualifier} to be READY");
+    loop {
+        let config = cloud.get_provisioned_concurrency(name, qualifier).await?;
+        match config.map(|c| c.status) {
+            Some(ProvisionedStatus::Ready) => return Ok(()),
+            Some(ProvisionedStatus::Failed(reason)) => {
+                return Err(ExecuteError::Failed(format!(
+                    "provisioned concurrency of {qualifier} FAILED: {reason}"
+                )));
+            }
+            Some(ProvisionedStatus::InProgress) => {}
+            None => {
+                return Err(ExecuteError::Failed(format!(
+                    "provisioned concurrency of {qualifier} vanished while allocating"
+                )));
+            }
+        }
+        if started.elapsed() >= options.provisioned_timeout {
+            return Err(ExecuteError::Timeout(options.provisioned_timeout, what));
+        }
+        progress.report(Progress::Waiting { function: name, what: &what });
+        tokio::time::sleep(delay).await;
+        delay = (delay * 3 / 2).min(Duration::from_secs(15));
+    }
+}

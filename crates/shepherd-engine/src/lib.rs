@@ -1,0 +1,14 @@
+//! shepherd's reconcile engine: packages code, observes AWS, plans with the core planner
+//! and executes the plan, every AWS call within the shared budget and under one retry
+//! policy. Generic over the `Cloud` trait: the AWS adapter in production, the in-memory
+//! fake in tests.
+
+pub mod budget;
+pub mod metered;
+pub mod observe;
+pub mod package;
+pub mod retry;
+pub mod stats;
+pub mod execute;
+pub mod progress;
+pub mod reconcile;

@@ -1,0 +1,177 @@
+//! `Metered<C>`: the cloud as the engine uses it. Every call spends from the shared budget,
+//! is counted, logged, and retried by the one retry policy when AWS throttles or fails.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use shepherd_core::cloud::{Cloud, CloudResult, call_class};
+use shepherd_core::model::{
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
+    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+};
+use shepherd_core::spec::{Architecture, RecursiveLoop};
+
+use crate::budget::Budget;
+use crate::retry::RetryPolicy;
+use crate::stats::CallStats;
+
+/// A cloud wrapped with budget, retries and accounting.
+pub struct Metered<C> {
+    inner: C,
+    budget: Arc<Budget>,
+    retry: RetryPolicy,
+    stats: Arc<CallStats>,
+}
+
+impl<C: Cloud> Metered<C> {
+    pub fn new(inner: C, budget: Arc<Budget>, retry: RetryPolicy) -> Self {
+        Self {
+            inner,
+            budget,
+            retry,
+            stats: Arc::new(CallStats::default()),
+        }
+    }
+
+    pub fn stats(&self) -> &Arc<CallStats> {
+        &self.stats
+    }
+
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    async fn call<T, F, Fut>(&self, api: &'static str, mut attempt_call: F) -> CloudResult<T>
+    where
+        F: FnMut() -> Fut + Send,
+        Fut: Future<Output = CloudResult<T>> + Send,
+    {
+        let mut attempt = 0;
+        loop {
+            self.budget.acquire(call_class(api)).await;
+            let result = attempt_call().await;
+            self.stats.record(api, &result);
+            match result {
+                Err(error) => match self.retry.delay(attempt, &error) {
+                    Some(delay) => {
+                        tracing::debug!(api, attempt, error = %error, ?delay, "retrying AWS call");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return Err(error),
+                },
+                ok => return ok,
+            }
+        }
+    }
+}
+
+impl<C: Cloud> Cloud for Metered<C> {
+    async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
+        self.call("GetFunction", || self.inner.get_function(name)).await
+    }
+    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
+        self.call("ListAliases", || self.inner.list_aliases(name)).await
+    }
+    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
+        self.call("ListVersionsByFunction", || self.inner.list_versions(name)).await
+    }
+    async fn get_async_config(&self, name: &str, qualifier: Option<&str>) -> CloudResult<Option<AsyncConfig>> {
+        self.call("GetFunctionEventInvokeConfig", || self.inner.get_async_config(name, qualifier)).await
+    }
+    async fn list_provisioned_concurrency(&self, name: &str) -> CloudResult<Vec<ProvisionedConcurrency>> {
+        self.call("ListProvisionedConcurrencyConfigs", || self.inner.list_provisioned_concurrency(name)).await
+    }
+    async fn get_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<Option<ProvisionedConcurrency>> {
+        self.call("GetProvisionedConcurrencyConfig", || self.inner.get_provisioned_concurrency(name, qualifier)).await
+    }
+    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
+        self.call("GetFunctionRecursionConfig", || self.inner.get_recursive_loop(name)).await
+    }
+    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
+        self.call("ListEventSourceMappings", || self.inner.list_mappings(name)).await
+    }
+    async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
+        self.call("ListFunctions", || self.inner.list_managed_functions()).await
+    }
+    async fn create_function(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+        architecture: Architecture,
+        code: &CodeArtifact,
+        tags: &BTreeMap<String, String>,
+    ) -> CloudResult<()> {
+        self.call("CreateFunction", || self.inner.create_function(name, config, architecture, code, tags)).await
+    }
+    async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
+        self.call("UpdateFunctionConfiguration", || self.inner.update_configuration(name, config)).await
+    }
+    async fn update_code(&self, name: &str, code: &CodeArtifact, architecture: Architecture) -> CloudResult<String> {
+        self.call("UpdateFunctionCode", || self.inner.update_code(name, code, architecture)).await
+    }
+    async fn publish_version(&self, name: &str, description: &str, expected_sha256: Option<&str>) -> CloudResult<ObservedVersion> {
+        self.call("PublishVersion", || self.inner.publish_version(name, description, expected_sha256)).await
+    }
+    async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
+        self.call("DeleteFunction", || self.inner.delete_version(name, version)).await
+    }
+    async fn create_alias(&self, name: &str, alias: &str, version: &str, description: &str) -> CloudResult<()> {
+        self.call("CreateAlias", || self.inner.create_alias(name, alias, version, description)).await
+    }
+    async fn update_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        additional: Option<(&str, f64)>,
+        description: &str,
+    ) -> CloudResult<()> {
+        self.call("UpdateAlias", || self.inner.update_alias(name, alias, version, additional, description)).await
+    }
+    async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
+        let api = if count.is_some() { "PutFunctionConcurrency" } else { "DeleteFunctionConcurrency" };
+        self.call(api, || self.inner.put_reserved_concurrency(name, count)).await
+    }
+    async fn put_provisioned_concurrency(&self, name: &str, qualifier: &str, count: u32) -> CloudResult<()> {
+        self.call("PutProvisionedConcurrencyConfig", || self.inner.put_provisioned_concurrency(name, qualifier, count)).await
+    }
+    async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
+        self.call("DeleteProvisionedConcurrencyConfig", || self.inner.delete_provisioned_concurrency(name, qualifier)).await
+    }
+    async fn put_async_config(&self, name: &str, qualifier: Option<&str>, config: Option<&AsyncConfig>) -> CloudResult<()> {
+        let api = if config.is_some() { "PutFunctionEventInvokeConfig" } else { "DeleteFunctionEventInvokeConfig" };
+        self.call(api, || self.inner.put_async_config(name, qualifier, config)).await
+    }
+    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
+        self.call("PutFunctionRecursionConfig", || self.inner.put_recursive_loop(name, mode)).await
+    }
+    async fn create_mapping(&self, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> CloudResult<String> {
+        self.call("CreateEventSourceMapping", || self.inner.create_mapping(name, qualifier, config)).await
+    }
+    async fn update_mapping(&self, uuid: &str, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> CloudResult<()> {
+        self.call("UpdateEventSourceMapping", || self.inner.update_mapping(uuid, name, qualifier, config)).await
+    }
+    async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
+        self.call("DeleteEventSourceMapping", || self.inner.delete_mapping(uuid)).await
+    }
+    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
+        self.call("TagResource", || self.inner.tag_function(arn, tags)).await
+    }
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
+        self.call("UntagResource", || self.inner.untag_function(arn, keys)).await
+    }
+    async fn delete_function(&self, name: &str) -> CloudResult<()> {
+        self.call("DeleteFunction", || self.inner.delete_function(name)).await
+    }
+    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
+        self.call("DescribeAlarms", || self.inner.describe_alarms(names)).await
+    }
+    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
+        self.call("PutMetricAlarm", || self.inner.put_alarm(alarm)).await
+    }
+    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
+        self.call("DeleteAlarms", || self.inner.delete_alarms(names)).await
+    }
+}

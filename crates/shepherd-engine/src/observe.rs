@@ -1,0 +1,168 @@
+//! Reading the observed state, batched and bounded.
+//!
+//! A function whose recorded spec digest matches its spec costs one `GetFunction`, plus
+//! `ListAliases` when its spec has an alias: enough to find drift in its configuration,
+//! code, tags, reserved concurrency and alias. Everything else (versions, async config,
+//! provisioned concurrency, recursion, event source mappings, managed alarms) is read when
+//! the digest differs (something will be applied) or on a full refresh, which is how
+//! drift in those is found. Mappings and alarms are read in batches across functions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::stream::{self, StreamExt};
+use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
+use shepherd_core::model::{DesiredFunction, ObservedFunction, Observation, Readable, tags};
+use shepherd_core::plan::{invokes, managed_alarm_names};
+
+/// How much to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Refresh {
+    /// Read what the recorded digests point to.
+    #[default]
+    Changed,
+    /// Read every sub-resource of every function, to find drift anywhere.
+    Full,
+}
+
+/// The observation, plus the functions whose state could not be read.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub observation: Observation,
+    pub errors: BTreeMap<String, CloudError>,
+}
+
+/// Below this many functions to read in depth, mappings are listed per function; above,
+/// once for the whole account.
+const PER_FUNCTION_MAPPING_READS: usize = 10;
+
+/// Reads the state of every desired function, `concurrency` functions at a time.
+pub async fn observe<C: Cloud>(
+    cloud: &C,
+    desired: &[DesiredFunction],
+    refresh: Refresh,
+    concurrency: usize,
+) -> Observed {
+    let mut observed = Observed::default();
+    let results: Vec<_> = stream::iter(desired)
+        .map(|d| async move { (d.name.clone(), observe_function(cloud, d, refresh).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut deep = BTreeSet::new();
+    for (name, result) in results {
+        match result {
+            Ok(Some(function)) => {
+                if function.versions != Readable::NotRead {
+                    deep.insert(name.clone());
+                }
+                observed.observation.functions.insert(name, function);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                observed.errors.insert(name, error);
+            }
+        }
+    }
+    if !deep.is_empty() {
+        if let Err(error) = read_mappings(cloud, &deep, &mut observed.observation).await {
+            fail(&mut observed, &deep, &error);
+        }
+        if let Err(error) = read_managed_alarms(cloud, &deep, &mut observed.observation).await {
+            fail(&mut observed, &deep, &error);
+        }
+    }
+    observed
+}
+
+fn fail(observed: &mut Observed, names: &BTreeSet<String>, error: &CloudError) {
+    for name in names {
+        observed.observation.functions.remove(name);
+        observed.errors.entry(name.clone()).or_insert_with(|| error.clone());
+    }
+}
+
+async fn read_mappings<C: Cloud>(
+    cloud: &C,
+    deep: &BTreeSet<String>,
+    observation: &mut Observation,
+) -> CloudResult<()> {
+    let account_wide = if deep.len() > PER_FUNCTION_MAPPING_READS {
+        Some(cloud.list_mappings(None).await?)
+    } else {
+        None
+    };
+    for name in deep {
+        let mappings = match &account_wide {
+            Some(all) => all.clone(),
+            None => cloud.list_mappings(Some(name)).await?,
+        };
+        if let Some(function) = observation.functions.get_mut(name) {
+            let arn = function.arn.clone();
+            function.mappings =
+                Readable::Known(mappings.into_iter().filter(|m| invokes(m, &arn)).collect());
+        }
+    }
+    Ok(())
+}
+
+async fn read_managed_alarms<C: Cloud>(
+    cloud: &C,
+    deep: &BTreeSet<String>,
+    observation: &mut Observation,
+) -> CloudResult<()> {
+    let names: Vec<String> = deep.iter().flat_map(|n| managed_alarm_names(n)).collect();
+    let mut found = BTreeMap::new();
+    for chunk in names.chunks(100) {
+        for alarm in cloud.describe_alarms(chunk).await? {
+            found.insert(alarm.definition.name.clone(), alarm);
+        }
+    }
+    for name in deep {
+        if let Some(function) = observation.functions.get_mut(name) {
+            let own: BTreeMap<_, _> = managed_alarm_names(name)
+                .into_iter()
+                .filter_map(|n| found.get(&n).map(|a| (n, a.clone())))
+                .collect();
+            function.alarms = Readable::Known(own);
+        }
+    }
+    Ok(())
+}
+
+/// An API the endpoint lacks is recorded as such; other errors fail the observation.
+fn readable<T>(result: CloudResult<T>) -> CloudResult<Readable<T>> {
+    match result {
+        Ok(value) => Ok(Readable::Known(value)),
+        Err(CloudError::Unsupported { .. }) => Ok(Readable::Unsupported),
+        Err(error) => Err(error),
+    }
+}
+
+async fn observe_function<C: Cloud>(
+    cloud: &C,
+    desired: &DesiredFunction,
+    refresh: Refresh,
+) -> CloudResult<Option<ObservedFunction>> {
+    let Some(mut function) = cloud.get_function(&desired.name).await? else {
+        return Ok(None);
+    };
+    let deep = refresh == Refresh::Full
+        || function.tag(tags::SPEC_DIGEST) != Some(desired.spec_digest.as_str());
+    if deep || desired.alias.is_some() {
+        function.aliases = cloud.list_aliases(&desired.name).await?;
+    }
+    if !deep {
+        return Ok(Some(function));
+    }
+    function.versions = readable(cloud.list_versions(&desired.name).await)?;
+    let qualifier = desired.invoke_qualifier();
+    function.async_config = if qualifier.is_none_or(|q| function.alias(q).is_some()) {
+        readable(cloud.get_async_config(&desired.name, qualifier).await)?
+    } else {
+        // The alias does not exist yet, so neither does a config on it.
+        Readable::Known(None)
+    };
+    function.provisioned = readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
+    function.recursive_loop = readable(cloud.get_recursive_loop(&desired.name).await)?;
+    Ok(Some(function))
+}
