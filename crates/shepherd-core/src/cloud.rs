@@ -109,16 +109,42 @@ pub enum CallClass {
 pub trait Cloud: Send + Sync + 'static {
     /// `GetFunction`: configuration, code digest, state, tags and reserved concurrency.
     /// Aliases, versions and the other sub-resources are left unread.
-    fn get_function(&self, name: &str) -> impl Future<Output = CloudResult<Option<ObservedFunction>>> + Send;
-    fn list_aliases(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ObservedAlias>>> + Send;
+    fn get_function(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = CloudResult<Option<ObservedFunction>>> + Send;
+    fn list_aliases(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = CloudResult<Vec<ObservedAlias>>> + Send;
     /// Published versions (not `$LATEST`).
-    fn list_versions(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ObservedVersion>>> + Send;
-    fn get_async_config(&self, name: &str, qualifier: Option<&str>) -> impl Future<Output = CloudResult<Option<AsyncConfig>>> + Send;
-    fn list_provisioned_concurrency(&self, name: &str) -> impl Future<Output = CloudResult<Vec<ProvisionedConcurrency>>> + Send;
-    fn get_provisioned_concurrency(&self, name: &str, qualifier: &str) -> impl Future<Output = CloudResult<Option<ProvisionedConcurrency>>> + Send;
-    fn get_recursive_loop(&self, name: &str) -> impl Future<Output = CloudResult<RecursiveLoop>> + Send;
+    fn list_versions(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = CloudResult<Vec<ObservedVersion>>> + Send;
+    fn get_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> impl Future<Output = CloudResult<Option<AsyncConfig>>> + Send;
+    fn list_provisioned_concurrency(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = CloudResult<Vec<ProvisionedConcurrency>>> + Send;
+    fn get_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> impl Future<Output = CloudResult<Option<ProvisionedConcurrency>>> + Send;
+    fn get_recursive_loop(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = CloudResult<RecursiveLoop>> + Send;
     /// Mappings of one function (any qualifier), or of the whole account.
-    fn list_mappings(&self, name: Option<&str>) -> impl Future<Output = CloudResult<Vec<ObservedMapping>>> + Send;
+    fn list_mappings(
+        &self,
+        name: Option<&str>,
+    ) -> impl Future<Output = CloudResult<Vec<ObservedMapping>>> + Send;
     /// Names of all functions in the account and region that carry shepherd's tag.
     fn list_managed_functions(&self) -> impl Future<Output = CloudResult<Vec<String>>> + Send;
 
@@ -130,13 +156,37 @@ pub trait Cloud: Send + Sync + 'static {
         code: &CodeArtifact,
         tags: &BTreeMap<String, String>,
     ) -> impl Future<Output = CloudResult<()>> + Send;
-    fn update_configuration(&self, name: &str, config: &FunctionConfig) -> impl Future<Output = CloudResult<()>> + Send;
+    fn update_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     /// Returns the new `CodeSha256`.
-    fn update_code(&self, name: &str, code: &CodeArtifact, architecture: Architecture) -> impl Future<Output = CloudResult<String>> + Send;
+    fn update_code(
+        &self,
+        name: &str,
+        code: &CodeArtifact,
+        architecture: Architecture,
+    ) -> impl Future<Output = CloudResult<String>> + Send;
     /// Publishes `$LATEST`. A publish with nothing changed returns the existing version.
-    fn publish_version(&self, name: &str, description: &str, expected_sha256: Option<&str>) -> impl Future<Output = CloudResult<ObservedVersion>> + Send;
-    fn delete_version(&self, name: &str, version: &str) -> impl Future<Output = CloudResult<()>> + Send;
-    fn create_alias(&self, name: &str, alias: &str, version: &str, description: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    fn publish_version(
+        &self,
+        name: &str,
+        description: &str,
+        expected_sha256: Option<&str>,
+    ) -> impl Future<Output = CloudResult<ObservedVersion>> + Send;
+    fn delete_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn create_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        description: &str,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     /// Points an alias at `version`, routing `weight` (0-1) of traffic to `additional`.
     fn update_alias(
         &self,
@@ -147,22 +197,66 @@ pub trait Cloud: Send + Sync + 'static {
         description: &str,
     ) -> impl Future<Output = CloudResult<()>> + Send;
     /// `None` removes the reservation.
-    fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> impl Future<Output = CloudResult<()>> + Send;
-    fn put_provisioned_concurrency(&self, name: &str, qualifier: &str, count: u32) -> impl Future<Output = CloudResult<()>> + Send;
-    fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_reserved_concurrency(
+        &self,
+        name: &str,
+        count: Option<u32>,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+        count: u32,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn delete_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     /// `None` removes the config.
-    fn put_async_config(&self, name: &str, qualifier: Option<&str>, config: Option<&AsyncConfig>) -> impl Future<Output = CloudResult<()>> + Send;
-    fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: Option<&AsyncConfig>,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn put_recursive_loop(
+        &self,
+        name: &str,
+        mode: RecursiveLoop,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     /// Returns the mapping's UUID.
-    fn create_mapping(&self, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> impl Future<Output = CloudResult<String>> + Send;
-    fn update_mapping(&self, uuid: &str, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> impl Future<Output = CloudResult<()>> + Send;
+    fn create_mapping(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> impl Future<Output = CloudResult<String>> + Send;
+    fn update_mapping(
+        &self,
+        uuid: &str,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     fn delete_mapping(&self, uuid: &str) -> impl Future<Output = CloudResult<()>> + Send;
-    fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> impl Future<Output = CloudResult<()>> + Send;
-    fn untag_function(&self, arn: &str, keys: &[String]) -> impl Future<Output = CloudResult<()>> + Send;
+    fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> impl Future<Output = CloudResult<()>> + Send;
+    fn untag_function(
+        &self,
+        arn: &str,
+        keys: &[String],
+    ) -> impl Future<Output = CloudResult<()>> + Send;
     fn delete_function(&self, name: &str) -> impl Future<Output = CloudResult<()>> + Send;
 
     /// `DescribeAlarms` for at most 100 names; alarms that do not exist are left out.
-    fn describe_alarms(&self, names: &[String]) -> impl Future<Output = CloudResult<Vec<ObservedAlarm>>> + Send;
+    fn describe_alarms(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = CloudResult<Vec<ObservedAlarm>>> + Send;
     fn put_alarm(&self, alarm: &AlarmDefinition) -> impl Future<Output = CloudResult<()>> + Send;
     fn delete_alarms(&self, names: &[String]) -> impl Future<Output = CloudResult<()>> + Send;
 }
@@ -171,7 +265,9 @@ pub trait Cloud: Send + Sync + 'static {
 pub fn call_class(api: &str) -> CallClass {
     match api {
         "GetFunction" => CallClass::GetFunction,
-        "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "GetMetricData" => CallClass::CloudWatch,
+        "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "GetMetricData" => {
+            CallClass::CloudWatch
+        }
         _ => CallClass::LambdaControl,
     }
 }

@@ -44,7 +44,11 @@ impl FieldPath {
 
     /// Builds a path from dotted keys, e.g. `FieldPath::keys(&["spec", "memory"])`.
     pub fn keys(keys: &[&str]) -> Self {
-        Self(keys.iter().map(|k| PathSegment::Key((*k).to_owned())).collect())
+        Self(
+            keys.iter()
+                .map(|k| PathSegment::Key((*k).to_owned()))
+                .collect(),
+        )
     }
 
     pub fn key(&self, key: &str) -> Self {

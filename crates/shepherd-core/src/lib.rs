@@ -4,12 +4,13 @@
 
 pub mod cloud;
 pub mod diagnostic;
-pub mod source;
-pub mod spec;
-pub mod validate;
+pub mod fake;
 pub mod lint;
 pub mod model;
 pub mod plan;
+pub mod source;
+pub mod spec;
+pub mod validate;
 
 use std::path::PathBuf;
 

@@ -50,7 +50,8 @@ impl Bucket {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let (tokens, last) = *state;
-        let refilled = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.rate.max(1.0));
+        let refilled =
+            (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.rate.max(1.0));
         if refilled >= 1.0 {
             *state = (refilled - 1.0, now);
             Ok(())

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use tracing::Instrument;
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::model::{FunctionState, LastUpdateStatus, ProvisionedStatus, tags};
-use shepherd_core::plan::{Action, FunctionPlan, Qualifier, VERSION_DESCRIPTION_PREFIX, VersionRef};
+use shepherd_core::plan::{
+    Action, FunctionPlan, Qualifier, VERSION_DESCRIPTION_PREFIX, VersionRef,
+};
+use tracing::Instrument;
 
 use crate::progress::{Progress, ProgressSink};
 
@@ -132,8 +134,10 @@ async fn execute_function<C: Cloud>(
         match perform(cloud, action, &mut context, options, progress).await {
             Ok(()) => report.done.push(action.to_string()),
             Err(ExecuteError::Cloud(CloudError::Unsupported { api })) => {
-                tracing::warn!(api, "skipped: the endpoint does not implement it");
-                report.skipped.push(format!("{action} ({api} not implemented by the endpoint)"));
+                tracing::info!(api, "skipped: the endpoint does not implement it");
+                report
+                    .skipped
+                    .push(format!("{action} ({api} not implemented by the endpoint)"));
             }
             Err(error) => {
                 tracing::error!(action = action.kind(), %error, "failed");
@@ -156,10 +160,9 @@ async fn execute_function<C: Cloud>(
 fn version(reference: &VersionRef, context: &Context) -> Result<String, ExecuteError> {
     match reference {
         VersionRef::Existing(v) => Ok(v.clone()),
-        VersionRef::Published => context
-            .published
-            .clone()
-            .ok_or_else(|| ExecuteError::Failed("no version was published before this step".into())),
+        VersionRef::Published => context.published.clone().ok_or_else(|| {
+            ExecuteError::Failed("no version was published before this step".into())
+        }),
     }
 }
 
@@ -185,20 +188,59 @@ async fn perform<C: Cloud>(
     let name = context.name.clone();
     let name = name.as_str();
     match action {
-        Action::CreateFunction { config, architecture, code, tags } => {
-            cloud.create_function(name, config, *architecture, code, tags).await?;
-            wait_settled(cloud, context, options, progress, "the new function to become Active").await?;
+        Action::CreateFunction {
+            config,
+            architecture,
+            code,
+            tags,
+        } => {
+            cloud
+                .create_function(name, config, *architecture, code, tags)
+                .await?;
+            wait_settled(
+                cloud,
+                context,
+                options,
+                progress,
+                "the new function to become Active",
+            )
+            .await?;
         }
         Action::UpdateConfiguration { config, .. } => {
-            with_conflict_retry(cloud, context, options, progress, || cloud.update_configuration(name, config)).await?;
-            wait_settled(cloud, context, options, progress, "the configuration update to finish").await?;
+            with_conflict_retry(cloud, context, options, progress, || {
+                cloud.update_configuration(name, config)
+            })
+            .await?;
+            wait_settled(
+                cloud,
+                context,
+                options,
+                progress,
+                "the configuration update to finish",
+            )
+            .await?;
         }
-        Action::UpdateCode { code, architecture, .. } => {
-            let sha = with_conflict_retry(cloud, context, options, progress, || cloud.update_code(name, code, *architecture)).await?;
+        Action::UpdateCode {
+            code, architecture, ..
+        } => {
+            let sha = with_conflict_retry(cloud, context, options, progress, || {
+                cloud.update_code(name, code, *architecture)
+            })
+            .await?;
             context.code_sha256 = Some(sha);
-            wait_settled(cloud, context, options, progress, "the code update to finish").await?;
+            wait_settled(
+                cloud,
+                context,
+                options,
+                progress,
+                "the code update to finish",
+            )
+            .await?;
         }
-        Action::PublishVersion { release_digest, expected_sha256 } => {
+        Action::PublishVersion {
+            release_digest,
+            expected_sha256,
+        } => {
             let description = format!("{VERSION_DESCRIPTION_PREFIX}{release_digest}");
             let expected = expected_sha256.as_deref();
             let published = with_conflict_retry(cloud, context, options, progress, || {
@@ -208,48 +250,85 @@ async fn perform<C: Cloud>(
             context.code_sha256 = Some(published.code_sha256.clone());
             context.published = Some(published.version);
         }
-        Action::CreateAlias { name: alias, version: v, description } => {
+        Action::CreateAlias {
+            name: alias,
+            version: v,
+            description,
+        } => {
             let v = version(v, context)?;
             cloud.create_alias(name, alias, &v, description).await?;
         }
-        Action::UpdateAlias { name: alias, version: v, additional, description, .. } => {
+        Action::UpdateAlias {
+            name: alias,
+            version: v,
+            additional,
+            description,
+            ..
+        } => {
             let v = version(v, context)?;
             let extra = match additional {
                 Some((extra, weight)) => Some((version(extra, context)?, *weight)),
                 None => None,
             };
             let extra = extra.as_ref().map(|(e, w)| (e.as_str(), *w));
-            cloud.update_alias(name, alias, &v, extra, description).await?;
+            cloud
+                .update_alias(name, alias, &v, extra, description)
+                .await?;
         }
-        Action::PutReservedConcurrency { count } => cloud.put_reserved_concurrency(name, Some(*count)).await?,
+        Action::PutReservedConcurrency { count } => {
+            cloud.put_reserved_concurrency(name, Some(*count)).await?
+        }
         Action::DeleteReservedConcurrency => cloud.put_reserved_concurrency(name, None).await?,
         Action::PutProvisionedConcurrency { qualifier, count } => {
             let qualifier = match qualifier {
                 Qualifier::Alias(alias) => alias.clone(),
                 Qualifier::Version(v) => version(v, context)?,
             };
-            cloud.put_provisioned_concurrency(name, &qualifier, *count).await?;
+            cloud
+                .put_provisioned_concurrency(name, &qualifier, *count)
+                .await?;
             wait_provisioned(cloud, name, &qualifier, options, progress).await?;
         }
         Action::DeleteProvisionedConcurrency { qualifier } => {
-            cloud.delete_provisioned_concurrency(name, qualifier).await?;
+            cloud
+                .delete_provisioned_concurrency(name, qualifier)
+                .await?;
         }
         Action::PutAsyncConfig { qualifier, config } => {
-            cloud.put_async_config(name, qualifier.as_deref(), Some(config)).await?;
+            cloud
+                .put_async_config(name, qualifier.as_deref(), Some(config))
+                .await?;
         }
-        Action::DeleteAsyncConfig { qualifier } => cloud.put_async_config(name, qualifier.as_deref(), None).await?,
+        Action::DeleteAsyncConfig { qualifier } => {
+            cloud
+                .put_async_config(name, qualifier.as_deref(), None)
+                .await?
+        }
         Action::PutRecursiveLoop { mode } => cloud.put_recursive_loop(name, *mode).await?,
         Action::CreateMapping { qualifier, config } => {
-            cloud.create_mapping(name, qualifier.as_deref(), config).await?;
+            cloud
+                .create_mapping(name, qualifier.as_deref(), config)
+                .await?;
         }
-        Action::UpdateMapping { uuid, qualifier, config, .. } => {
-            cloud.update_mapping(uuid, name, qualifier.as_deref(), config).await?;
+        Action::UpdateMapping {
+            uuid,
+            qualifier,
+            config,
+            ..
+        } => {
+            cloud
+                .update_mapping(uuid, name, qualifier.as_deref(), config)
+                .await?;
         }
         Action::DeleteMapping { uuid, .. } => cloud.delete_mapping(uuid).await?,
         Action::PutAlarm { alarm } => cloud.put_alarm(alarm).await?,
         Action::DeleteAlarms { names } => cloud.delete_alarms(names).await?,
         Action::DeleteVersion { version } => cloud.delete_version(name, version).await?,
-        Action::Tag { set, remove, release } => {
+        Action::Tag {
+            set,
+            remove,
+            release,
+        } => {
             let arn = arn(cloud, context).await?;
             if !remove.is_empty() {
                 cloud.untag_function(&arn, remove).await?;
@@ -258,11 +337,11 @@ async fn perform<C: Cloud>(
             if let (Some(digest), Some(published)) = (release, &context.published) {
                 set.insert(tags::RELEASE.to_owned(), format!("{published}:{digest}"));
             }
-            if let Some(sha) = &context.code_sha256 {
-                if let Some(code) = set.get_mut(tags::CODE) {
-                    let identity = code.split(':').next().unwrap_or_default().to_owned();
-                    *code = format!("{identity}:{sha}");
-                }
+            if let Some(sha) = &context.code_sha256
+                && let Some(code) = set.get_mut(tags::CODE)
+            {
+                let identity = code.split(':').next().unwrap_or_default().to_owned();
+                *code = format!("{identity}:{sha}");
             }
             cloud.tag_function(&arn, &set).await?;
         }
@@ -290,7 +369,14 @@ where
         match call().await {
             Err(CloudError::Conflict { .. }) if attempt < options.conflict_retries => {
                 attempt += 1;
-                wait_settled(cloud, context, options, progress, "another update to finish").await?;
+                wait_settled(
+                    cloud,
+                    context,
+                    options,
+                    progress,
+                    "another update to finish",
+                )
+                .await?;
             }
             other => return Ok(other?),
         }
@@ -308,10 +394,9 @@ async fn wait_settled<C: Cloud>(
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
-        let function = cloud
-            .get_function(&context.name)
-            .await?
-            .ok_or_else(|| ExecuteError::Failed(format!("function {} disappeared", context.name)))?;
+        let function = cloud.get_function(&context.name).await?.ok_or_else(|| {
+            ExecuteError::Failed(format!("function {} disappeared", context.name))
+        })?;
         context.arn = Some(function.arn.clone());
         if function.state == FunctionState::Failed {
             return Err(ExecuteError::Failed(format!(
@@ -329,7 +414,10 @@ async fn wait_settled<C: Cloud>(
             return Ok(());
         }
         if started.elapsed() >= options.settle_timeout {
-            return Err(ExecuteError::Timeout(options.settle_timeout, what.to_owned()));
+            return Err(ExecuteError::Timeout(
+                options.settle_timeout,
+                what.to_owned(),
+            ));
         }
         progress.report(Progress::Waiting {
             function: &context.name,
@@ -370,7 +458,10 @@ async fn wait_provisioned<C: Cloud>(
         if started.elapsed() >= options.provisioned_timeout {
             return Err(ExecuteError::Timeout(options.provisioned_timeout, what));
         }
-        progress.report(Progress::Waiting { function: name, what: &what });
+        progress.report(Progress::Waiting {
+            function: name,
+            what: &what,
+        });
         tokio::time::sleep(delay).await;
         delay = (delay * 3 / 2).min(Duration::from_secs(15));
     }

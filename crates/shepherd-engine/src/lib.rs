@@ -4,11 +4,11 @@
 //! fake in tests.
 
 pub mod budget;
+pub mod execute;
 pub mod metered;
 pub mod observe;
 pub mod package;
-pub mod retry;
-pub mod stats;
-pub mod execute;
 pub mod progress;
 pub mod reconcile;
+pub mod retry;
+pub mod stats;

@@ -69,31 +69,59 @@ impl<C: Cloud> Metered<C> {
 
 impl<C: Cloud> Cloud for Metered<C> {
     async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
-        self.call("GetFunction", || self.inner.get_function(name)).await
+        self.call("GetFunction", || self.inner.get_function(name))
+            .await
     }
     async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
-        self.call("ListAliases", || self.inner.list_aliases(name)).await
+        self.call("ListAliases", || self.inner.list_aliases(name))
+            .await
     }
     async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
-        self.call("ListVersionsByFunction", || self.inner.list_versions(name)).await
+        self.call("ListVersionsByFunction", || self.inner.list_versions(name))
+            .await
     }
-    async fn get_async_config(&self, name: &str, qualifier: Option<&str>) -> CloudResult<Option<AsyncConfig>> {
-        self.call("GetFunctionEventInvokeConfig", || self.inner.get_async_config(name, qualifier)).await
+    async fn get_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<Option<AsyncConfig>> {
+        self.call("GetFunctionEventInvokeConfig", || {
+            self.inner.get_async_config(name, qualifier)
+        })
+        .await
     }
-    async fn list_provisioned_concurrency(&self, name: &str) -> CloudResult<Vec<ProvisionedConcurrency>> {
-        self.call("ListProvisionedConcurrencyConfigs", || self.inner.list_provisioned_concurrency(name)).await
+    async fn list_provisioned_concurrency(
+        &self,
+        name: &str,
+    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
+        self.call("ListProvisionedConcurrencyConfigs", || {
+            self.inner.list_provisioned_concurrency(name)
+        })
+        .await
     }
-    async fn get_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<Option<ProvisionedConcurrency>> {
-        self.call("GetProvisionedConcurrencyConfig", || self.inner.get_provisioned_concurrency(name, qualifier)).await
+    async fn get_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<Option<ProvisionedConcurrency>> {
+        self.call("GetProvisionedConcurrencyConfig", || {
+            self.inner.get_provisioned_concurrency(name, qualifier)
+        })
+        .await
     }
     async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
-        self.call("GetFunctionRecursionConfig", || self.inner.get_recursive_loop(name)).await
+        self.call("GetFunctionRecursionConfig", || {
+            self.inner.get_recursive_loop(name)
+        })
+        .await
     }
     async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
-        self.call("ListEventSourceMappings", || self.inner.list_mappings(name)).await
+        self.call("ListEventSourceMappings", || self.inner.list_mappings(name))
+            .await
     }
     async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
-        self.call("ListFunctions", || self.inner.list_managed_functions()).await
+        self.call("ListFunctions", || self.inner.list_managed_functions())
+            .await
     }
     async fn create_function(
         &self,
@@ -103,22 +131,58 @@ impl<C: Cloud> Cloud for Metered<C> {
         code: &CodeArtifact,
         tags: &BTreeMap<String, String>,
     ) -> CloudResult<()> {
-        self.call("CreateFunction", || self.inner.create_function(name, config, architecture, code, tags)).await
+        self.call("CreateFunction", || {
+            self.inner
+                .create_function(name, config, architecture, code, tags)
+        })
+        .await
     }
     async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
-        self.call("UpdateFunctionConfiguration", || self.inner.update_configuration(name, config)).await
+        self.call("UpdateFunctionConfiguration", || {
+            self.inner.update_configuration(name, config)
+        })
+        .await
     }
-    async fn update_code(&self, name: &str, code: &CodeArtifact, architecture: Architecture) -> CloudResult<String> {
-        self.call("UpdateFunctionCode", || self.inner.update_code(name, code, architecture)).await
+    async fn update_code(
+        &self,
+        name: &str,
+        code: &CodeArtifact,
+        architecture: Architecture,
+    ) -> CloudResult<String> {
+        self.call("UpdateFunctionCode", || {
+            self.inner.update_code(name, code, architecture)
+        })
+        .await
     }
-    async fn publish_version(&self, name: &str, description: &str, expected_sha256: Option<&str>) -> CloudResult<ObservedVersion> {
-        self.call("PublishVersion", || self.inner.publish_version(name, description, expected_sha256)).await
+    async fn publish_version(
+        &self,
+        name: &str,
+        description: &str,
+        expected_sha256: Option<&str>,
+    ) -> CloudResult<ObservedVersion> {
+        self.call("PublishVersion", || {
+            self.inner
+                .publish_version(name, description, expected_sha256)
+        })
+        .await
     }
     async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
-        self.call("DeleteFunction", || self.inner.delete_version(name, version)).await
+        self.call("DeleteFunction", || {
+            self.inner.delete_version(name, version)
+        })
+        .await
     }
-    async fn create_alias(&self, name: &str, alias: &str, version: &str, description: &str) -> CloudResult<()> {
-        self.call("CreateAlias", || self.inner.create_alias(name, alias, version, description)).await
+    async fn create_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        description: &str,
+    ) -> CloudResult<()> {
+        self.call("CreateAlias", || {
+            self.inner.create_alias(name, alias, version, description)
+        })
+        .await
     }
     async fn update_alias(
         &self,
@@ -128,50 +192,110 @@ impl<C: Cloud> Cloud for Metered<C> {
         additional: Option<(&str, f64)>,
         description: &str,
     ) -> CloudResult<()> {
-        self.call("UpdateAlias", || self.inner.update_alias(name, alias, version, additional, description)).await
+        self.call("UpdateAlias", || {
+            self.inner
+                .update_alias(name, alias, version, additional, description)
+        })
+        .await
     }
     async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
-        let api = if count.is_some() { "PutFunctionConcurrency" } else { "DeleteFunctionConcurrency" };
-        self.call(api, || self.inner.put_reserved_concurrency(name, count)).await
+        let api = if count.is_some() {
+            "PutFunctionConcurrency"
+        } else {
+            "DeleteFunctionConcurrency"
+        };
+        self.call(api, || self.inner.put_reserved_concurrency(name, count))
+            .await
     }
-    async fn put_provisioned_concurrency(&self, name: &str, qualifier: &str, count: u32) -> CloudResult<()> {
-        self.call("PutProvisionedConcurrencyConfig", || self.inner.put_provisioned_concurrency(name, qualifier, count)).await
+    async fn put_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+        count: u32,
+    ) -> CloudResult<()> {
+        self.call("PutProvisionedConcurrencyConfig", || {
+            self.inner
+                .put_provisioned_concurrency(name, qualifier, count)
+        })
+        .await
     }
     async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
-        self.call("DeleteProvisionedConcurrencyConfig", || self.inner.delete_provisioned_concurrency(name, qualifier)).await
+        self.call("DeleteProvisionedConcurrencyConfig", || {
+            self.inner.delete_provisioned_concurrency(name, qualifier)
+        })
+        .await
     }
-    async fn put_async_config(&self, name: &str, qualifier: Option<&str>, config: Option<&AsyncConfig>) -> CloudResult<()> {
-        let api = if config.is_some() { "PutFunctionEventInvokeConfig" } else { "DeleteFunctionEventInvokeConfig" };
-        self.call(api, || self.inner.put_async_config(name, qualifier, config)).await
+    async fn put_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: Option<&AsyncConfig>,
+    ) -> CloudResult<()> {
+        let api = if config.is_some() {
+            "PutFunctionEventInvokeConfig"
+        } else {
+            "DeleteFunctionEventInvokeConfig"
+        };
+        self.call(api, || self.inner.put_async_config(name, qualifier, config))
+            .await
     }
     async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
-        self.call("PutFunctionRecursionConfig", || self.inner.put_recursive_loop(name, mode)).await
+        self.call("PutFunctionRecursionConfig", || {
+            self.inner.put_recursive_loop(name, mode)
+        })
+        .await
     }
-    async fn create_mapping(&self, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> CloudResult<String> {
-        self.call("CreateEventSourceMapping", || self.inner.create_mapping(name, qualifier, config)).await
+    async fn create_mapping(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> CloudResult<String> {
+        self.call("CreateEventSourceMapping", || {
+            self.inner.create_mapping(name, qualifier, config)
+        })
+        .await
     }
-    async fn update_mapping(&self, uuid: &str, name: &str, qualifier: Option<&str>, config: &MappingConfig) -> CloudResult<()> {
-        self.call("UpdateEventSourceMapping", || self.inner.update_mapping(uuid, name, qualifier, config)).await
+    async fn update_mapping(
+        &self,
+        uuid: &str,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> CloudResult<()> {
+        self.call("UpdateEventSourceMapping", || {
+            self.inner.update_mapping(uuid, name, qualifier, config)
+        })
+        .await
     }
     async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
-        self.call("DeleteEventSourceMapping", || self.inner.delete_mapping(uuid)).await
+        self.call("DeleteEventSourceMapping", || {
+            self.inner.delete_mapping(uuid)
+        })
+        .await
     }
     async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
-        self.call("TagResource", || self.inner.tag_function(arn, tags)).await
+        self.call("TagResource", || self.inner.tag_function(arn, tags))
+            .await
     }
     async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        self.call("UntagResource", || self.inner.untag_function(arn, keys)).await
+        self.call("UntagResource", || self.inner.untag_function(arn, keys))
+            .await
     }
     async fn delete_function(&self, name: &str) -> CloudResult<()> {
-        self.call("DeleteFunction", || self.inner.delete_function(name)).await
+        self.call("DeleteFunction", || self.inner.delete_function(name))
+            .await
     }
     async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
-        self.call("DescribeAlarms", || self.inner.describe_alarms(names)).await
+        self.call("DescribeAlarms", || self.inner.describe_alarms(names))
+            .await
     }
     async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
-        self.call("PutMetricAlarm", || self.inner.put_alarm(alarm)).await
+        self.call("PutMetricAlarm", || self.inner.put_alarm(alarm))
+            .await
     }
     async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
-        self.call("DeleteAlarms", || self.inner.delete_alarms(names)).await
+        self.call("DeleteAlarms", || self.inner.delete_alarms(names))
+            .await
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
-use shepherd_core::model::{DesiredFunction, ObservedFunction, Observation, Readable, tags};
+use shepherd_core::model::{DesiredFunction, Observation, ObservedFunction, Readable, tags};
 use shepherd_core::plan::{invokes, managed_alarm_names};
 
 /// How much to read.
@@ -30,10 +30,6 @@ pub struct Observed {
     pub observation: Observation,
     pub errors: BTreeMap<String, CloudError>,
 }
-
-/// Below this many functions to read in depth, mappings are listed per function; above,
-/// once for the whole account.
-const PER_FUNCTION_MAPPING_READS: usize = 10;
 
 /// Reads the state of every desired function, `concurrency` functions at a time.
 pub async fn observe<C: Cloud>(
@@ -77,7 +73,10 @@ pub async fn observe<C: Cloud>(
 fn fail(observed: &mut Observed, names: &BTreeSet<String>, error: &CloudError) {
     for name in names {
         observed.observation.functions.remove(name);
-        observed.errors.entry(name.clone()).or_insert_with(|| error.clone());
+        observed
+            .errors
+            .entry(name.clone())
+            .or_insert_with(|| error.clone());
     }
 }
 
@@ -86,20 +85,14 @@ async fn read_mappings<C: Cloud>(
     deep: &BTreeSet<String>,
     observation: &mut Observation,
 ) -> CloudResult<()> {
-    let account_wide = if deep.len() > PER_FUNCTION_MAPPING_READS {
-        Some(cloud.list_mappings(None).await?)
-    } else {
-        None
-    };
+    // The account-wide list (one call per 100 mappings) finds a function's mappings on
+    // every qualifier; a filtered list would only find those on the name it was given.
+    let all = cloud.list_mappings(None).await?;
     for name in deep {
-        let mappings = match &account_wide {
-            Some(all) => all.clone(),
-            None => cloud.list_mappings(Some(name)).await?,
-        };
         if let Some(function) = observation.functions.get_mut(name) {
             let arn = function.arn.clone();
-            function.mappings =
-                Readable::Known(mappings.into_iter().filter(|m| invokes(m, &arn)).collect());
+            let own = all.iter().filter(|m| invokes(m, &arn)).cloned().collect();
+            function.mappings = Readable::Known(own);
         }
     }
     Ok(())

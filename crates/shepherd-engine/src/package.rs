@@ -30,7 +30,9 @@ pub enum PackageError {
         path: PathBuf,
         source: zip::result::ZipError,
     },
-    #[error("{path} packs to {size} bytes, above Lambda's {MAX_INLINE_ZIP_BYTES}-byte limit for direct upload; publish it to S3 and use code.s3")]
+    #[error(
+        "{path} packs to {size} bytes, above Lambda's {MAX_INLINE_ZIP_BYTES}-byte limit for direct upload; publish it to S3 and use code.s3"
+    )]
     TooLarge { path: PathBuf, size: usize },
 }
 
@@ -43,7 +45,9 @@ pub fn artifact(function: &ValidFunction) -> Result<CodeArtifact, PackageError> 
             key: s3.key.clone(),
             object_version: s3.object_version.clone(),
         }),
-        Some(CodeSource::Image(uri)) => Ok(CodeArtifact::Image { uri: uri.to_owned() }),
+        Some(CodeSource::Image(uri)) => Ok(CodeArtifact::Image {
+            uri: uri.to_owned(),
+        }),
         Some(CodeSource::Path(path)) => {
             let base = function.file.parent().unwrap_or(Path::new(""));
             local_artifact(&base.join(path))
@@ -123,14 +127,19 @@ fn zip_directory(root: &Path) -> Result<Vec<u8>, PackageError> {
     };
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, path) in files_under(root)? {
-        let contents = fs::read(&path).map_err(|source| PackageError::Read { path: path.clone(), source })?;
+        let contents = fs::read(&path).map_err(|source| PackageError::Read {
+            path: path.clone(),
+            source,
+        })?;
         let executable = is_executable(&path);
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .last_modified_time(DateTime::default())
             .unix_permissions(if executable { 0o755 } else { 0o644 });
         writer.start_file(name, options).map_err(zip_error)?;
-        writer.write_all(&contents).map_err(|source| PackageError::Read { path, source })?;
+        writer
+            .write_all(&contents)
+            .map_err(|source| PackageError::Read { path, source })?;
     }
     let cursor = writer.finish().map_err(zip_error)?;
     Ok(cursor.into_inner())
@@ -168,6 +177,9 @@ mod tests {
         };
         let archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).unwrap();
         let names: Vec<_> = archive.file_names().collect();
-        assert!(names.contains(&"app.py") && names.contains(&"lib/util.py"), "{names:?}");
+        assert!(
+            names.contains(&"app.py") && names.contains(&"lib/util.py"),
+            "{names:?}"
+        );
     }
 }

@@ -6,9 +6,18 @@ use shepherd_core::plan::Action;
 /// Something worth telling the person watching.
 #[derive(Debug)]
 pub enum Progress<'a> {
-    Action { function: &'a str, action: &'a Action },
-    Waiting { function: &'a str, what: &'a str },
-    Failed { function: &'a str, error: &'a str },
+    Action {
+        function: &'a str,
+        action: &'a Action,
+    },
+    Waiting {
+        function: &'a str,
+        what: &'a str,
+    },
+    Failed {
+        function: &'a str,
+        error: &'a str,
+    },
 }
 
 /// Receives progress events; must be cheap and must not block.

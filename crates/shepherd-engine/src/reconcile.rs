@@ -66,9 +66,20 @@ impl Planned {
 
 /// Observes and plans.
 pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOptions) -> Planned {
-    let observed = observe(cloud, &desired.functions, options.refresh, options.execute.concurrency).await;
+    let observed = observe(
+        cloud,
+        &desired.functions,
+        options.refresh,
+        options.execute.concurrency,
+    )
+    .await;
     let mut errors: BTreeMap<String, String> = desired.errors.clone();
-    errors.extend(observed.errors.iter().map(|(n, e)| (n.clone(), e.to_string())));
+    errors.extend(
+        observed
+            .errors
+            .iter()
+            .map(|(n, e)| (n.clone(), e.to_string())),
+    );
     let plannable: Vec<DesiredFunction> = desired
         .functions
         .iter()
@@ -86,7 +97,12 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
     } else {
         Vec::new()
     };
-    let plans = plan_all(&plannable, &observed.observation, &managed_extra, &options.plan);
+    let plans = plan_all(
+        &plannable,
+        &observed.observation,
+        &managed_extra,
+        &options.plan,
+    );
     Planned {
         plans,
         observation: observed.observation,
@@ -106,13 +122,18 @@ pub async fn apply<C: Cloud>(
     progress: &dyn ProgressSink,
 ) -> Vec<FunctionReport> {
     let mut reports = execute(cloud, planned.plans, &options.execute, progress).await;
-    reports.extend(planned.errors.into_iter().map(|(name, error)| FunctionReport {
-        name,
-        outcome: Outcome::Failed { error },
-        done: Vec::new(),
-        skipped: Vec::new(),
-        drift_corrected: false,
-    }));
+    reports.extend(
+        planned
+            .errors
+            .into_iter()
+            .map(|(name, error)| FunctionReport {
+                name,
+                outcome: Outcome::Failed { error },
+                done: Vec::new(),
+                skipped: Vec::new(),
+                drift_corrected: false,
+            }),
+    );
     reports.sort_by(|a, b| a.name.cmp(&b.name));
     reports
 }

@@ -25,7 +25,10 @@ impl CallStats {
     /// Every `(api, outcome, count)`.
     pub fn snapshot(&self) -> Vec<(&'static str, &'static str, u64)> {
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.iter().map(|(&(api, outcome), &n)| (api, outcome, n)).collect()
+        counts
+            .iter()
+            .map(|(&(api, outcome), &n)| (api, outcome, n))
+            .collect()
     }
 
     pub fn total(&self) -> u64 {
@@ -34,7 +37,11 @@ impl CallStats {
 
     /// Write calls attempted (whatever their outcome).
     pub fn writes(&self) -> u64 {
-        self.snapshot().iter().filter(|(api, _, _)| is_write(api)).map(|(_, _, n)| n).sum()
+        self.snapshot()
+            .iter()
+            .filter(|(api, _, _)| is_write(api))
+            .map(|(_, _, n)| n)
+            .sum()
     }
 
     pub fn reads(&self) -> u64 {
@@ -43,10 +50,17 @@ impl CallStats {
 
     /// Calls that AWS throttled.
     pub fn throttles(&self) -> u64 {
-        self.snapshot().iter().filter(|(_, o, _)| *o == "throttled").map(|(_, _, n)| n).sum()
+        self.snapshot()
+            .iter()
+            .filter(|(_, o, _)| *o == "throttled")
+            .map(|(_, _, n)| n)
+            .sum()
     }
 
     pub fn reset(&self) {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

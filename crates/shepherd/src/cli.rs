@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// shepherd keeps AWS Lambda functions in the state described by YAML specs in git:
 /// code, configuration, versions, aliases and concurrency, with canary rollouts that roll
@@ -10,8 +10,21 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "shepherd", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Log level (error, warn, info, debug, trace) or a tracing filter such as
+    /// `shepherd=debug`.
+    #[arg(long, global = true, env = "SHEPHERD_LOG", default_value = "warn")]
+    pub log_level: String,
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, env = "SHEPHERD_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -21,8 +34,28 @@ pub enum Command {
     /// Reads every *.yaml and *.yml file under each PATH (hidden files and folders are
     /// skipped) and reports every problem as FILE:LINE:COLUMN: FIELD: MESSAGE.
     /// Exits 0 when the specs are valid (warnings are printed but allowed), 1 when not.
-    #[command(after_help = "Examples:\n  shepherd validate examples/specs\n  shepherd validate functions/orders.yaml --format json")]
+    #[command(
+        after_help = "Examples:\n  shepherd validate examples/specs\n  shepherd validate functions/orders.yaml --format json"
+    )]
     Validate(ValidateArgs),
+    /// Show what `apply` would change in AWS, function by function, without changing it.
+    ///
+    /// Exits 0 when AWS already matches the specs, 2 when changes are pending, 1 on
+    /// errors (invalid specs, functions that cannot be read or are not managed).
+    #[command(
+        after_help = "Examples:\n  shepherd plan examples/specs\n  shepherd plan specs/ --only orders-api --format json\n  AWS_PROFILE=staging shepherd plan specs/ --region eu-west-1"
+    )]
+    Plan(PlanArgs),
+    /// Make AWS match the specs: create and update functions, publish versions, move
+    /// aliases, set concurrency, async config, event sources, alarms and tags.
+    ///
+    /// Invalid specs change nothing. One function's failure does not stop the others;
+    /// the run ends with a summary per function. Exits 0 when everything applied, 1 when
+    /// anything failed.
+    #[command(
+        after_help = "Examples:\n  shepherd apply examples/specs\n  shepherd apply specs/ --only orders-api\n  shepherd apply specs/ --dry-run"
+    )]
+    Apply(ApplyArgs),
     /// Print the JSON Schema of a Function spec, for editors and other tools.
     ///
     /// Point your editor's YAML language server at it, for example with a first line of
@@ -32,7 +65,7 @@ pub enum Command {
     Lints,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Spec files or directories (searched recursively).
     #[arg(value_name = "PATH", default_value = ".")]
@@ -49,4 +82,87 @@ pub struct ValidateArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+/// Where the specs are and which of them to act on.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Spec files or directories (searched recursively).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Lint configuration file [default: .shepherd.yaml in the first PATH that is a directory].
+    #[arg(long, value_name = "FILE", env = "SHEPHERD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Act only on this function (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Take over functions that exist but were not created by shepherd.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Delete functions that shepherd manages but the specs no longer name. An empty spec
+    /// set never prunes.
+    #[arg(long)]
+    pub prune: bool,
+    /// Published versions to keep besides those an alias points to.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub keep_versions: usize,
+    /// `changed` reads what the recorded spec digests point to; `full` reads every
+    /// sub-resource to find drift anywhere.
+    #[arg(long, value_enum, default_value_t = RefreshArg::Changed)]
+    pub refresh: RefreshArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefreshArg {
+    Changed,
+    Full,
+}
+
+/// How to reach AWS. Credentials and defaults come from the standard AWS environment
+/// variables, profiles and instance roles.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region [default: from AWS_REGION or the profile].
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Send AWS calls to this endpoint, e.g. a local emulator at http://127.0.0.1:5000.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Lambda control-plane calls per second, shared by all functions (AWS allows 15 per
+    /// account and region).
+    #[arg(
+        long,
+        value_name = "PER_SECOND",
+        default_value_t = 15.0,
+        env = "SHEPHERD_LAMBDA_RATE"
+    )]
+    pub lambda_rate: f64,
+    /// Functions worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Output format: a readable diff, or JSON for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Show the plan and stop, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

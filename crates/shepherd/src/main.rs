@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod logging;
 
 use std::process::ExitCode;
 
@@ -9,5 +10,6 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    logging::init(&cli.log_level, cli.log_format);
     commands::run(cli)
 }

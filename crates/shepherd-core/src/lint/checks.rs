@@ -33,7 +33,10 @@ fn secret_value_patterns() -> &'static [(Regex, &'static str)] {
             (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
             (r"\b[sr]k_live_[A-Za-z0-9]{16,}", "a Stripe secret key"),
             (r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key"),
-            (r"^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$", "a JSON Web Token"),
+            (
+                r"^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+                "a JSON Web Token",
+            ),
         ]
         .into_iter()
         .map(|(pattern, what)| (Regex::new(pattern).expect("valid secret pattern"), what))
@@ -71,14 +74,25 @@ pub fn secret_in_environment(spec: &FunctionSpec) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, value) in &spec.environment {
         let path = ["spec", "environment", name.as_str()];
-        if let Some((_, what)) = secret_value_patterns().iter().find(|(re, _)| re.is_match(value)) {
-            findings.push(finding(&path, format!("the value looks like {what}; never put secrets in the spec: use spec.secrets")));
+        if let Some((_, what)) = secret_value_patterns()
+            .iter()
+            .find(|(re, _)| re.is_match(value))
+        {
+            findings.push(finding(
+                &path,
+                format!(
+                    "the value looks like {what}; never put secrets in the spec: use spec.secrets"
+                ),
+            ));
         } else if names.is_match(name)
             && !references.is_match(name)
             && !value.trim().is_empty()
             && !looks_like_reference(value)
         {
-            findings.push(finding(&path, format!("{name} holds a literal value; pass secrets by reference in spec.secrets")));
+            findings.push(finding(
+                &path,
+                format!("{name} holds a literal value; pass secrets by reference in spec.secrets"),
+            ));
         }
     }
     findings
@@ -86,13 +100,14 @@ pub fn secret_in_environment(spec: &FunctionSpec) -> Vec<Finding> {
 
 pub fn async_without_failure_destination(spec: &FunctionSpec) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if let Some(config) = &spec.async_invocation {
-        if config.on_failure.is_none() && config.dead_letter_target.is_none() {
-            findings.push(finding(
-                &["spec", "asyncInvocation"],
-                "events that fail every retry are dropped; set onFailure or deadLetterTarget",
-            ));
-        }
+    if let Some(config) = &spec.async_invocation
+        && config.on_failure.is_none()
+        && config.dead_letter_target.is_none()
+    {
+        findings.push(finding(
+            &["spec", "asyncInvocation"],
+            "events that fail every retry are dropped; set onFailure or deadLetterTarget",
+        ));
     }
     for (i, source) in spec.sqs_sources().iter().enumerate() {
         if source.dead_letter_queue.is_none() {
@@ -109,7 +124,10 @@ pub fn tracing_disabled(spec: &FunctionSpec) -> Vec<Finding> {
     if spec.tracing == Some(TracingMode::Active) {
         return Vec::new();
     }
-    vec![finding(&["spec", "tracing"], "X-Ray tracing is off; set tracing: Active")]
+    vec![finding(
+        &["spec", "tracing"],
+        "X-Ray tracing is off; set tracing: Active",
+    )]
 }
 
 pub fn rollout_without_alarm(spec: &FunctionSpec) -> Vec<Finding> {
@@ -117,7 +135,10 @@ pub fn rollout_without_alarm(spec: &FunctionSpec) -> Vec<Finding> {
         return Vec::new();
     };
     let own_alarms = spec.alarms.as_ref().is_some_and(|a| {
-        a.errors.is_some() || a.throttles.is_some() || a.duration.is_some() || !a.existing.is_empty()
+        a.errors.is_some()
+            || a.throttles.is_some()
+            || a.duration.is_some()
+            || !a.existing.is_empty()
     });
     if own_alarms || !rollout.alarms.is_empty() {
         return Vec::new();
@@ -157,7 +178,10 @@ pub fn memory_too_low_for_runtime(spec: &FunctionSpec) -> Vec<Finding> {
     }
     vec![finding(
         &["spec", "memory"],
-        format!("{} starts slowly and runs short of memory at 128 MB; give it at least 512 MB", runtime.as_str()),
+        format!(
+            "{} starts slowly and runs short of memory at 128 MB; give it at least 512 MB",
+            runtime.as_str()
+        ),
     )]
 }
 

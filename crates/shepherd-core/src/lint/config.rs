@@ -52,7 +52,10 @@ pub struct LintConfig {
 
 impl LintConfig {
     pub fn level(&self, lint: &Lint) -> Level {
-        self.levels.get(lint.id).copied().unwrap_or(lint.default_level)
+        self.levels
+            .get(lint.id)
+            .copied()
+            .unwrap_or(lint.default_level)
     }
 
     /// Reads a config file; every mistake in it is reported, with its position.
@@ -63,7 +66,12 @@ impl LintConfig {
         let mut errors = Vec::new();
         let root = &documents[0].node;
         let Value::Mapping(entries) = &root.value else {
-            return Err(vec![Diagnostic::error(path, root.location, FieldPath::root(), "expected a mapping with a `lints` key")]);
+            return Err(vec![Diagnostic::error(
+                path,
+                root.location,
+                FieldPath::root(),
+                "expected a mapping with a `lints` key",
+            )]);
         };
         for entry in entries {
             if entry.key != "lints" {
@@ -80,7 +88,10 @@ impl LintConfig {
                     path,
                     entry.value.location,
                     FieldPath::keys(&["lints"]),
-                    format!("expected a mapping of lint ids to levels, found {}", entry.value.value.describe()),
+                    format!(
+                        "expected a mapping of lint ids to levels, found {}",
+                        entry.value.value.describe()
+                    ),
                 ));
                 continue;
             };
@@ -91,7 +102,12 @@ impl LintConfig {
                     let hint = closest(&lint.key, ids)
                         .map(|s| format!("; did you mean \"{s}\"?"))
                         .unwrap_or_default();
-                    errors.push(Diagnostic::error(path, lint.key_location, field, format!("unknown lint{hint}")));
+                    errors.push(Diagnostic::error(
+                        path,
+                        lint.key_location,
+                        field,
+                        format!("unknown lint{hint}"),
+                    ));
                     continue;
                 };
                 match lint.value.as_str().and_then(Level::parse) {
@@ -102,11 +118,18 @@ impl LintConfig {
                         path,
                         lint.value.location,
                         field,
-                        format!("expected error, warning or off, found {}", lint.value.value.describe()),
+                        format!(
+                            "expected error, warning or off, found {}",
+                            lint.value.value.describe()
+                        ),
                     )),
                 }
             }
         }
-        if errors.is_empty() { Ok(config) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
     }
 }

@@ -119,6 +119,11 @@ fn ignored_lints(function: &ValidFunction) -> Vec<&str> {
         .metadata
         .annotations
         .get(IGNORE_LINTS_ANNOTATION)
-        .map(|list| list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -12,8 +12,8 @@ use super::{
     Package, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
-    Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat,
-    RecursiveLoop, RolloutStep, SnapStart, TracingMode,
+    Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat, RecursiveLoop,
+    RolloutStep, SnapStart, TracingMode,
 };
 use crate::validate::ValidFunction;
 
@@ -141,9 +141,7 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
         provisioned_concurrency,
         async_config: spec.async_invocation.as_ref().map(|a| AsyncConfig {
             maximum_retry_attempts: a.maximum_retry_attempts.unwrap_or(2),
-            maximum_event_age_secs: a
-                .maximum_event_age
-                .map_or(21_600, |d| secs_u32(d)),
+            maximum_event_age_secs: a.maximum_event_age.map_or(21_600, secs_u32),
             on_success: a.on_success.clone(),
             on_failure: a.on_failure.clone(),
         }),
@@ -167,7 +165,10 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
 impl DesiredFunction {
     /// Rollout steps in a serializable form, so that they count in the spec digest.
     fn rollout_steps_digest_form(&self) -> Vec<String> {
-        self.rollout_steps.iter().map(|s| format!("{s:?}")).collect()
+        self.rollout_steps
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect()
     }
 
     /// The qualifier that async config and event sources attach to: the alias when there
@@ -186,7 +187,10 @@ fn function_config(name: &str, spec: &FunctionSpec) -> FunctionConfig {
         Some(CodeSource::Image(_)) => Package::Image,
         _ => Package::Zip {
             handler: spec.handler.clone().unwrap_or_default(),
-            runtime: spec.runtime.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+            runtime: spec
+                .runtime
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
         },
     };
     let mut environment = spec.environment.clone();
@@ -270,7 +274,14 @@ fn alarm_definitions(
     }
     let timeout_ms = f64::from(spec.timeout.map_or(3, secs_u32)) * 1000.0;
     let count = |metric: AlarmMetric, alarm: &CountAlarm| {
-        definition(name, metric, "Sum", alarm.threshold.unwrap_or(1.0), &dimensions, alarm.window())
+        definition(
+            name,
+            metric,
+            "Sum",
+            alarm.threshold.unwrap_or(1.0),
+            &dimensions,
+            alarm.window(),
+        )
     };
     let mut definitions = Vec::new();
     if let Some(errors) = &alarms.errors {
@@ -283,7 +294,10 @@ fn alarm_definitions(
         let threshold_ms = duration
             .threshold
             .map_or(timeout_ms * 0.8, |t| t.0.as_millis() as f64);
-        let statistic = duration.percentile.clone().unwrap_or_else(|| "p99".to_owned());
+        let statistic = duration
+            .percentile
+            .clone()
+            .unwrap_or_else(|| "p99".to_owned());
         definitions.push(definition(
             name,
             AlarmMetric::Duration,
@@ -314,6 +328,9 @@ fn definition(
         period_secs: window.period.map_or(60, secs_u32),
         evaluation_periods,
         datapoints_to_alarm: window.datapoints_to_alarm.unwrap_or(evaluation_periods),
-        description: format!("Managed by shepherd: {} of Lambda function {function}", metric.metric_name()),
+        description: format!(
+            "Managed by shepherd: {} of Lambda function {function}",
+            metric.metric_name()
+        ),
     }
 }

@@ -12,13 +12,12 @@ use serde::Serialize;
 pub use desired::{CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, resolve};
 pub use digest::short_digest;
 pub use observed::{
-    FunctionState, LastUpdateStatus, ObservedAlias, ObservedFunction, ObservedVersion,
-    Observation, ProvisionedConcurrency, ProvisionedStatus, Readable,
+    FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction, ObservedVersion,
+    ProvisionedConcurrency, ProvisionedStatus, Readable,
 };
 
 use crate::spec::{
-    ApplicationLogLevel, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel,
-    TracingMode,
+    ApplicationLogLevel, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel, TracingMode,
 };
 
 /// Tag keys shepherd writes on the functions it manages.

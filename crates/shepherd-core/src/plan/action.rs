@@ -200,7 +200,11 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::CreateFunction { config, .. } => {
-                write!(f, "create function ({} MB, {}s)", config.memory, config.timeout_secs)
+                write!(
+                    f,
+                    "create function ({} MB, {}s)",
+                    config.memory, config.timeout_secs
+                )
             }
             Action::UpdateConfiguration { .. } => write!(f, "update configuration"),
             Action::UpdateCode { .. } => write!(f, "update code"),

@@ -12,7 +12,7 @@ pub use action::{Action, Change, Qualifier, VersionRef};
 pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
-    CodeArtifact, DesiredFunction, ObservedFunction, ObservedMapping, Observation,
+    CodeArtifact, DesiredFunction, Observation, ObservedFunction, ObservedMapping,
     ProvisionedTarget, Readable, tags,
 };
 
@@ -78,7 +78,10 @@ pub fn plan_all(
     // intent to delete every function.
     if options.prune && !desired.is_empty() {
         let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-        for name in managed_extra.iter().filter(|n| !wanted.contains(n.as_str())) {
+        for name in managed_extra
+            .iter()
+            .filter(|n| !wanted.contains(n.as_str()))
+        {
             plans.push(FunctionPlan {
                 name: name.clone(),
                 actions: vec![Action::DeleteFunction],
@@ -137,7 +140,10 @@ fn code_tag(desired: &DesiredFunction, sha256: Option<&str>) -> String {
 /// executor records it once the version number is known).
 fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMap<String, String> {
     let mut all = desired.tags.clone();
-    all.insert(tags::MANAGED_BY.to_owned(), tags::MANAGED_BY_VALUE.to_owned());
+    all.insert(
+        tags::MANAGED_BY.to_owned(),
+        tags::MANAGED_BY_VALUE.to_owned(),
+    );
     all.insert(tags::CODE.to_owned(), code_tag(desired, code_sha256));
     all.insert(tags::SPEC_DIGEST.to_owned(), desired.spec_digest.clone());
     all
@@ -145,7 +151,10 @@ fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMa
 
 fn plan_create(desired: &DesiredFunction) -> Vec<Action> {
     let mut initial_tags = desired.tags.clone();
-    initial_tags.insert(tags::MANAGED_BY.to_owned(), tags::MANAGED_BY_VALUE.to_owned());
+    initial_tags.insert(
+        tags::MANAGED_BY.to_owned(),
+        tags::MANAGED_BY_VALUE.to_owned(),
+    );
     let mut actions = vec![Action::CreateFunction {
         config: Box::new(desired.config.clone()),
         architecture: desired.architecture,
@@ -199,7 +208,11 @@ fn plan_create(desired: &DesiredFunction) -> Vec<Action> {
     actions
 }
 
-fn provisioned_action(desired: &DesiredFunction, target: ProvisionedTarget, version: VersionRef) -> Action {
+fn provisioned_action(
+    desired: &DesiredFunction,
+    target: ProvisionedTarget,
+    version: VersionRef,
+) -> Action {
     match (target, &desired.alias) {
         (ProvisionedTarget::Alias(count), Some(alias)) => Action::PutProvisionedConcurrency {
             qualifier: Qualifier::Alias(alias.name.clone()),
@@ -247,12 +260,12 @@ fn plan_update(
         });
     }
 
-    if let Readable::Known(mode) = &observed.recursive_loop {
-        if *mode != desired.recursive_loop {
-            actions.push(Action::PutRecursiveLoop {
-                mode: desired.recursive_loop,
-            });
-        }
+    if let Readable::Known(mode) = &observed.recursive_loop
+        && *mode != desired.recursive_loop
+    {
+        actions.push(Action::PutRecursiveLoop {
+            mode: desired.recursive_loop,
+        });
     }
 
     let recorded = recorded_release(observed);
@@ -277,7 +290,8 @@ fn plan_update(
             }),
             Some(current) => {
                 let mut changes = Vec::new();
-                let points_right = matches!(&target, VersionRef::Existing(v) if *v == current.version);
+                let points_right =
+                    matches!(&target, VersionRef::Existing(v) if *v == current.version);
                 if !points_right {
                     changes.push(Change {
                         field: "version".to_owned(),
@@ -324,7 +338,14 @@ fn plan_update(
     plan_async(desired, observed, &mut actions);
     plan_mappings(desired, observed, &mut actions);
     plan_alarms(desired, observed, &mut actions);
-    plan_version_pruning(desired, observed, &target, publishing, options, &mut actions);
+    plan_version_pruning(
+        desired,
+        observed,
+        &target,
+        publishing,
+        options,
+        &mut actions,
+    );
 
     let known_sha = if code_update {
         desired.code.known_sha256().map(str::to_owned)
@@ -372,7 +393,8 @@ fn code_changes(desired: &DesiredFunction, observed: &ObservedFunction) -> Vec<C
             // The source moved (new S3 key or image), or the code in AWS is not what
             // shepherd deployed there.
             Some((identity, sha)) => {
-                identity != desired.code.identity() || (!sha.is_empty() && sha != observed.code_sha256)
+                identity != desired.code.identity()
+                    || (!sha.is_empty() && sha != observed.code_sha256)
             }
             None => true,
         },
@@ -392,7 +414,11 @@ fn code_changes(desired: &DesiredFunction, observed: &ObservedFunction) -> Vec<C
 
 fn describe_source(code: &CodeArtifact) -> String {
     match code {
-        CodeArtifact::S3 { bucket, key, object_version } => match object_version {
+        CodeArtifact::S3 {
+            bucket,
+            key,
+            object_version,
+        } => match object_version {
             Some(v) => format!("s3://{bucket}/{key}?versionId={v}"),
             None => format!("s3://{bucket}/{key}"),
         },
@@ -464,7 +490,11 @@ pub fn invokes(mapping: &ObservedMapping, function_arn: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(':'))
 }
 
-fn plan_mappings(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {
+fn plan_mappings(
+    desired: &DesiredFunction,
+    observed: &ObservedFunction,
+    actions: &mut Vec<Action>,
+) {
     let Readable::Known(current) = &observed.mappings else {
         return;
     };
@@ -474,7 +504,10 @@ fn plan_mappings(desired: &DesiredFunction, observed: &ObservedFunction, actions
         None => observed.arn.clone(),
     };
     for config in &desired.mappings {
-        match current.iter().find(|m| m.config.queue_arn == config.queue_arn) {
+        match current
+            .iter()
+            .find(|m| m.config.queue_arn == config.queue_arn)
+        {
             None => actions.push(Action::CreateMapping {
                 qualifier: qualifier.clone(),
                 config: config.clone(),
@@ -500,7 +533,11 @@ fn plan_mappings(desired: &DesiredFunction, observed: &ObservedFunction, actions
         }
     }
     for existing in current {
-        if !desired.mappings.iter().any(|c| c.queue_arn == existing.config.queue_arn) {
+        if !desired
+            .mappings
+            .iter()
+            .any(|c| c.queue_arn == existing.config.queue_arn)
+        {
             actions.push(Action::DeleteMapping {
                 uuid: existing.uuid.clone(),
                 queue_arn: existing.config.queue_arn.clone(),
@@ -558,19 +595,21 @@ fn plan_version_pruning(
     if let VersionRef::Existing(v) = target {
         protected.insert(v.as_str());
     }
-    if let Some((v, _)) = recorded_release(observed) {
-        if let Some(version) = versions.iter().find(|x| x.version == v) {
-            protected.insert(version.version.as_str());
-        }
+    if let Some((v, _)) = recorded_release(observed)
+        && let Some(version) = versions.iter().find(|x| x.version == v)
+    {
+        protected.insert(version.version.as_str());
     }
     let mut ours: Vec<_> = versions
         .iter()
         .filter(|v| v.description.starts_with(VERSION_DESCRIPTION_PREFIX))
         .filter_map(|v| v.number().map(|n| (n, v.version.as_str())))
         .collect();
-    ours.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    ours.sort_unstable_by_key(|v| std::cmp::Reverse(v.0));
     // The version about to be published takes one of the kept slots.
-    let keep = options.keep_versions.saturating_sub(usize::from(publishing));
+    let keep = options
+        .keep_versions
+        .saturating_sub(usize::from(publishing));
     let _ = desired;
     for (_, version) in ours.into_iter().skip(keep) {
         if !protected.contains(version) {

@@ -133,7 +133,10 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (Location, String)> {
         ));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text)),
+        Ok(text) => Ok(text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text)),
         Err(err) => {
             let offset = err.utf8_error().valid_up_to();
             let location = location_of_offset(err.as_bytes(), offset);
@@ -145,8 +148,14 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, (Location, String)> {
 fn location_of_offset(bytes: &[u8], offset: usize) -> Location {
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Location::new(clamp(line), clamp(column))
 }
@@ -154,9 +163,8 @@ fn location_of_offset(bytes: &[u8], offset: usize) -> Location {
 /// Parses the documents of one file's text. Empty documents (a stray `---`) are dropped; a
 /// file with no document at all is an error.
 pub fn parse_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagnostic> {
-    let nodes = parse_documents(text, Limits::default()).map_err(|e| {
-        Diagnostic::error(path, e.location, FieldPath::root(), e.message)
-    })?;
+    let nodes = parse_documents(text, Limits::default())
+        .map_err(|e| Diagnostic::error(path, e.location, FieldPath::root(), e.message))?;
     let documents: Vec<_> = nodes
         .into_iter()
         .filter(|n| n.value != Value::Null)
@@ -166,7 +174,10 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagno
         })
         .collect();
     if documents.is_empty() {
-        return Err(file_error(path, "empty file: no YAML document in it".to_owned()));
+        return Err(file_error(
+            path,
+            "empty file: no YAML document in it".to_owned(),
+        ));
     }
     Ok(documents)
 }
@@ -206,7 +217,11 @@ mod tests {
     fn empty_and_comment_only_files_are_errors() {
         for text in ["", "# just a comment\n", "---\n---\n"] {
             let err = parse_file(Path::new("x.yaml"), text).unwrap_err();
-            assert!(err.message.starts_with("empty file"), "{text:?}: {}", err.message);
+            assert!(
+                err.message.starts_with("empty file"),
+                "{text:?}: {}",
+                err.message
+            );
         }
     }
 

@@ -217,6 +217,32 @@ fn is_str_tag(tag: &Option<Tag>) -> bool {
 
 /// Parses every document of a YAML stream.
 pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlError> {
+    // At the end of a stream that lacks a final line break, the scanner moves to a line
+    // after the last one; no position may point past the end of the text.
+    let end = end_of(text);
+    parse_stream(text, limits, end).map_err(|mut e| {
+        e.location = e.location.min(end);
+        e
+    })
+}
+
+/// The position just after the last character, counting line breaks as YAML does
+/// (`\n`, `\r\n` or a lone `\r`).
+fn end_of(text: &str) -> Location {
+    let (mut line, mut column) = (1u32, 1u32);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+            line = line.saturating_add(1);
+            column = 1;
+        } else if c != '\r' {
+            column = column.saturating_add(1);
+        }
+    }
+    Location::new(line, column)
+}
+
+fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
         limits,
@@ -228,7 +254,14 @@ pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlErro
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
             location: location(*e.marker()),
-            message: format!("invalid YAML: {}", e.info()),
+            // The scanner has a nesting limit of its own, which it may reach first while
+            // looking ahead in flow collections (`[[[[...`); say what it means.
+            message: match e.info() {
+                "recursion limit exceeded" => {
+                    format!("nesting deeper than {} levels", limits.max_depth)
+                }
+                info => format!("invalid YAML: {info}"),
+            },
         })?;
         match event {
             Event::StreamEnd => break,
@@ -249,7 +282,7 @@ pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlErro
                     location: builder
                         .pending_key_location()
                         .filter(|_| empty_value)
-                        .unwrap_or_else(|| location(mark)),
+                        .unwrap_or_else(|| location(mark).min(end)),
                 };
                 builder.complete(node, anchor, mark)?;
             }
@@ -321,14 +354,21 @@ mod tests {
     #[test]
     fn expands_aliases() {
         let docs = parse("base: &b {x: 1}\nother: *b\n").unwrap();
-        assert_eq!(docs[0].get("other").unwrap().get("x").unwrap().value, Value::Int(1));
+        assert_eq!(
+            docs[0].get("other").unwrap().get("x").unwrap().value,
+            Value::Int(1)
+        );
     }
 
     #[test]
     fn rejects_duplicate_keys() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.location, Location::new(3, 1));
-        assert!(err.message.contains("duplicate key \"a\""), "{}", err.message);
+        assert!(
+            err.message.contains("duplicate key \"a\""),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -348,7 +388,11 @@ mod tests {
     fn rejects_deep_nesting_without_overflowing_the_stack() {
         let text = "[".repeat(100_000);
         let err = parse(&text).unwrap_err();
-        assert!(err.message.contains("nesting deeper than 64"), "{}", err.message);
+        assert!(
+            err.message.contains("nesting deeper than 64"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -36,9 +36,14 @@ impl HumanDuration {
                 "\"{text}\" is not a duration such as 30s, 5m or 1h30m"
             ));
         }
-        humantime::parse_duration(&compact)
-            .map(Self)
-            .map_err(|e| format!("\"{text}\" is not a duration: {e}"))
+        match humantime::parse_duration(&compact) {
+            Ok(duration) => Ok(Self(duration)),
+            // Too large to represent (`99999999999999999999d`): the longest duration, so that
+            // the range checks report it at its field instead of the document failing to
+            // deserialize with no position.
+            Err(humantime::DurationError::NumberOverflow) => Ok(Self::from_secs(u64::MAX)),
+            Err(e) => Err(format!("\"{text}\" is not a duration: {e}")),
+        }
     }
 }
 
@@ -136,10 +141,16 @@ mod tests {
         assert_eq!(HumanDuration::from_secs(90).to_string(), "1m30s");
         let regex = regex::Regex::new(DURATION_PATTERN).unwrap();
         for ok in ["30s", "1h30m", "1h 30m", "500ms"] {
-            assert!(regex.is_match(ok) && HumanDuration::parse(ok).is_ok(), "{ok}");
+            assert!(
+                regex.is_match(ok) && HumanDuration::parse(ok).is_ok(),
+                "{ok}"
+            );
         }
         for bad in ["5 minutes", "1y", "s", "-1s"] {
-            assert!(!regex.is_match(bad) && HumanDuration::parse(bad).is_err(), "{bad}");
+            assert!(
+                !regex.is_match(bad) && HumanDuration::parse(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 }

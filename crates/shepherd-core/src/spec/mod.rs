@@ -172,7 +172,9 @@ pub struct FunctionSpec {
 impl FunctionSpec {
     /// The SQS sources, empty when none.
     pub fn sqs_sources(&self) -> &[SqsSource] {
-        self.event_sources.as_ref().map_or(&[], |e| e.sqs.as_slice())
+        self.event_sources
+            .as_ref()
+            .map_or(&[], |e| e.sqs.as_slice())
     }
 
     /// Whether the function receives events it must not lose: asynchronous invocations

@@ -19,6 +19,7 @@ pub const SECURITY_GROUP_ID: &str = r"^sg-[0-9a-f]{8,17}$";
 pub const ENV_VAR_NAME: &str = r"^[a-zA-Z][a-zA-Z0-9_]*$";
 pub const PERCENTILE: &str = r"^p([0-9]{1,2}(\.[0-9]{1,2})?|100)$";
 pub const S3_BUCKET: &str = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
-pub const SECRET_ID: &str = r"^(arn:aws[a-zA-Z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[a-zA-Z0-9/_+=.@-]+$";
+pub const SECRET_ID: &str =
+    r"^(arn:aws[a-zA-Z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[a-zA-Z0-9/_+=.@-]+$";
 pub const SSM_PARAMETER: &str =
     r"^(arn:aws[a-zA-Z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter)?/[a-zA-Z0-9/_.-]+$";

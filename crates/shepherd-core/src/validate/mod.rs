@@ -56,7 +56,10 @@ impl Report {
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     /// True when there is no error: the whole set may be applied.
@@ -66,7 +69,8 @@ impl Report {
 
     /// Puts diagnostics in reading order: by file, line and column.
     pub fn sort(&mut self) {
-        self.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 }
 
@@ -144,7 +148,12 @@ fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Opt
         Err(err) => {
             // The schema admits only what the types accept, so this is a gap between the
             // two; report it rather than lose it.
-            out.push(Diagnostic::error(&file, node.location, FieldPath::root(), err.to_string()));
+            out.push(Diagnostic::error(
+                &file,
+                node.location,
+                FieldPath::root(),
+                err.to_string(),
+            ));
             return None;
         }
     };

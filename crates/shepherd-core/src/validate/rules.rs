@@ -115,7 +115,10 @@ fn code(r: &mut Rules) {
             } else {
                 format!("{} are", set.join(" and "))
             };
-            r.error(&["spec", "code"], format!("set exactly one of s3, image or path; {found} set"));
+            r.error(
+                &["spec", "code"],
+                format!("set exactly one of s3, image or path; {found} set"),
+            );
         }
         Some(CodeSource::Image(_)) => {
             for (field, is_set) in [
@@ -124,14 +127,23 @@ fn code(r: &mut Rules) {
                 ("layers", !spec.layers.is_empty()),
             ] {
                 if is_set {
-                    r.error(&["spec", field], "does not apply to container images (code.image); remove it");
+                    r.error(
+                        &["spec", field],
+                        "does not apply to container images (code.image); remove it",
+                    );
                 }
             }
         }
         Some(source) => {
-            for (field, missing) in [("handler", spec.handler.is_none()), ("runtime", spec.runtime.is_none())] {
+            for (field, missing) in [
+                ("handler", spec.handler.is_none()),
+                ("runtime", spec.runtime.is_none()),
+            ] {
                 if missing {
-                    r.error(&["spec", field], "is required for zip packages (code.s3 or code.path)");
+                    r.error(
+                        &["spec", field],
+                        "is required for zip packages (code.s3 or code.path)",
+                    );
                 }
             }
             if let CodeSource::Path(path) = source {
@@ -172,7 +184,12 @@ fn limits(r: &mut Rules) {
     if let Some(timeout) = r.spec.timeout {
         r.duration_in_range(FieldPath::keys(&["spec", "timeout"]), timeout, 1, 900);
     }
-    if let Some(age) = r.spec.async_invocation.as_ref().and_then(|a| a.maximum_event_age) {
+    if let Some(age) = r
+        .spec
+        .async_invocation
+        .as_ref()
+        .and_then(|a| a.maximum_event_age)
+    {
         let path = FieldPath::keys(&["spec", "asyncInvocation", "maximumEventAge"]);
         r.duration_in_range(path, age, 60, 6 * 3600);
     }
@@ -194,7 +211,10 @@ fn environment(r: &mut Rules) {
         size += name.len() + value.len();
         let path = FieldPath::keys(&["spec", section, name]);
         if !regex_env_name(name) {
-            r.error_at(path, "variable names start with a letter and hold only letters, digits and underscores");
+            r.error_at(
+                path,
+                "variable names start with a letter and hold only letters, digits and underscores",
+            );
         } else if RESERVED_ENV_VARS.contains(&name.as_str()) {
             r.error_at(path, "is reserved by the Lambda runtime and cannot be set");
         }
@@ -202,7 +222,10 @@ fn environment(r: &mut Rules) {
     for (name, secret) in &spec.secrets {
         let path = FieldPath::keys(&["spec", "secrets", name]);
         if spec.environment.contains_key(name) {
-            r.error_at(path.clone(), "is also set in spec.environment; a variable is either a value or a secret");
+            r.error_at(
+                path.clone(),
+                "is also set in spec.environment; a variable is either a value or a secret",
+            );
         }
         if secret.secrets_manager.is_some() == secret.ssm_parameter.is_some() {
             r.error_at(path, "set exactly one of secretsManager or ssmParameter");
@@ -225,12 +248,18 @@ fn regex_env_name(name: &str) -> bool {
 fn tags(r: &mut Rules) {
     let spec = r.spec;
     if spec.tags.len() > 50 {
-        r.error(&["spec", "tags"], format!("{} tags, more than Lambda's limit of 50", spec.tags.len()));
+        r.error(
+            &["spec", "tags"],
+            format!("{} tags, more than Lambda's limit of 50", spec.tags.len()),
+        );
     }
     for (key, value) in &spec.tags {
         let path = FieldPath::keys(&["spec", "tags", key]);
         if key.starts_with("aws:") || key.starts_with(RESERVED_PREFIX) {
-            r.error_at(path, format!("tag keys starting with \"aws:\" or \"{RESERVED_PREFIX}\" are reserved"));
+            r.error_at(
+                path,
+                format!("tag keys starting with \"aws:\" or \"{RESERVED_PREFIX}\" are reserved"),
+            );
         } else if key.is_empty() || key.chars().count() > 128 {
             r.error_at(path, "tag keys are 1-128 characters");
         } else if value.chars().count() > 256 {
@@ -244,7 +273,10 @@ fn logging_and_snap_start(r: &mut Rules) {
     if let Some(logging) = &spec.logging {
         let json = logging.format == Some(LogFormat::Json);
         for (field, is_set) in [
-            ("applicationLogLevel", logging.application_log_level.is_some()),
+            (
+                "applicationLogLevel",
+                logging.application_log_level.is_some(),
+            ),
             ("systemLogLevel", logging.system_log_level.is_some()),
         ] {
             if is_set && !json {
@@ -259,12 +291,24 @@ fn logging_and_snap_start(r: &mut Rules) {
     if spec.code.is_image() {
         r.error(path, "SnapStart does not support container images");
     } else if let Some(runtime) = spec.runtime.filter(|rt| !rt.supports_snap_start()) {
-        r.error(path, format!("SnapStart does not support {}; it needs Java 11+, Python 3.12+ or .NET 8+", runtime.as_str()));
+        r.error(
+            path,
+            format!(
+                "SnapStart does not support {}; it needs Java 11+, Python 3.12+ or .NET 8+",
+                runtime.as_str()
+            ),
+        );
     }
     let provisioned = spec.provisioned_concurrency.is_some()
-        || spec.alias.as_ref().is_some_and(|a| a.provisioned_concurrency.is_some());
+        || spec
+            .alias
+            .as_ref()
+            .is_some_and(|a| a.provisioned_concurrency.is_some());
     if provisioned {
-        r.error(path, "SnapStart cannot be combined with provisioned concurrency");
+        r.error(
+            path,
+            "SnapStart cannot be combined with provisioned concurrency",
+        );
     }
     if spec.ephemeral_storage.is_some_and(|mb| mb > 512) {
         r.error(path, "SnapStart needs ephemeral storage of 512 MB");
@@ -274,22 +318,26 @@ fn logging_and_snap_start(r: &mut Rules) {
 fn concurrency(r: &mut Rules) {
     let spec = r.spec;
     let alias_pc = spec.alias.as_ref().and_then(|a| a.provisioned_concurrency);
-    if spec.provisioned_concurrency.is_some() {
-        if spec.alias.is_some() {
-            r.error(
-                &["spec", "provisionedConcurrency"],
-                "the function has an alias: set alias.provisionedConcurrency instead",
-            );
-        }
+    if spec.provisioned_concurrency.is_some() && spec.alias.is_some() {
+        r.error(
+            &["spec", "provisionedConcurrency"],
+            "the function has an alias: set alias.provisionedConcurrency instead",
+        );
     }
     let (provisioned, path): (Option<u32>, &[&str]) = match alias_pc {
         Some(pc) => (Some(pc), &["spec", "alias", "provisionedConcurrency"]),
-        None => (spec.provisioned_concurrency, &["spec", "provisionedConcurrency"]),
+        None => (
+            spec.provisioned_concurrency,
+            &["spec", "provisionedConcurrency"],
+        ),
     };
-    if let (Some(pc), Some(reserved)) = (provisioned, spec.reserved_concurrency) {
-        if pc > reserved {
-            r.error(path, format!("{pc} exceeds the reserved concurrency of {reserved}"));
-        }
+    if let (Some(pc), Some(reserved)) = (provisioned, spec.reserved_concurrency)
+        && pc > reserved
+    {
+        r.error(
+            path,
+            format!("{pc} exceeds the reserved concurrency of {reserved}"),
+        );
     }
 }
 
@@ -298,7 +346,10 @@ fn event_sources(r: &mut Rules) {
     for (i, source) in sources.iter().enumerate() {
         let base = FieldPath::keys(&["spec", "eventSources", "sqs"]).index(i);
         if sources[..i].iter().any(|s| s.queue == source.queue) {
-            r.error_at(base.key("queue"), "this queue is already a source of the function");
+            r.error_at(
+                base.key("queue"),
+                "this queue is already a source of the function",
+            );
         }
         if let Some(window) = source.batching_window {
             r.duration_in_range(base.key("batchingWindow"), window, 0, 300);
@@ -307,13 +358,22 @@ fn event_sources(r: &mut Rules) {
         let window = source.batching_window.map_or(0, HumanDuration::as_secs);
         if source.is_fifo() {
             if batch > 10 {
-                r.error_at(base.key("batchSize"), format!("{batch} is above the maximum of 10 for FIFO queues"));
+                r.error_at(
+                    base.key("batchSize"),
+                    format!("{batch} is above the maximum of 10 for FIFO queues"),
+                );
             }
             if source.batching_window.is_some() {
-                r.error_at(base.key("batchingWindow"), "FIFO queues do not support a batching window");
+                r.error_at(
+                    base.key("batchingWindow"),
+                    "FIFO queues do not support a batching window",
+                );
             }
         } else if batch > 10 && window == 0 {
-            r.error_at(base.key("batchSize"), format!("a batch size of {batch} (above 10) needs a batchingWindow of at least 1s"));
+            r.error_at(
+                base.key("batchSize"),
+                format!("a batch size of {batch} (above 10) needs a batchingWindow of at least 1s"),
+            );
         }
     }
 }
@@ -333,30 +393,41 @@ fn alarms(r: &mut Rules) {
         }
     }
     let timeout = r.spec.timeout.unwrap_or(HumanDuration::from_secs(3));
-    if let Some(duration) = &alarms.duration {
-        if let Some(threshold) = duration.threshold.filter(|t| *t > timeout) {
-            r.error(
+    if let Some(duration) = &alarms.duration
+        && let Some(threshold) = duration.threshold.filter(|t| *t > timeout)
+    {
+        r.error(
                 &["spec", "alarms", "duration", "threshold"],
                 format!("{threshold} is above the function's timeout of {timeout}, so the alarm could never fire"),
             );
-        }
     }
 }
 
 fn alarm_window(r: &mut Rules, path: FieldPath, window: AlarmWindow) {
     let period = window.period.unwrap_or(HumanDuration::from_secs(60));
     let secs = period.as_secs();
-    if !period.is_whole_seconds() || !(matches!(secs, 10 | 20 | 30) || (secs > 0 && secs % 60 == 0)) {
-        r.error_at(path.key("period"), format!("{period} is not a CloudWatch period: use 10s, 20s, 30s or a multiple of 60s"));
+    if !period.is_whole_seconds()
+        || !(matches!(secs, 10 | 20 | 30) || (secs > 0 && secs.is_multiple_of(60)))
+    {
+        r.error_at(
+            path.key("period"),
+            format!("{period} is not a CloudWatch period: use 10s, 20s, 30s or a multiple of 60s"),
+        );
     }
     let evaluations = window.evaluation_periods.unwrap_or(1);
     if secs.saturating_mul(u64::from(evaluations)) > 86_400 {
-        r.error_at(path.key("evaluationPeriods"), "period times evaluationPeriods may not exceed one day");
+        r.error_at(
+            path.key("evaluationPeriods"),
+            "period times evaluationPeriods may not exceed one day",
+        );
     }
-    if let Some(datapoints) = window.datapoints_to_alarm {
-        if datapoints > evaluations {
-            r.error_at(path.key("datapointsToAlarm"), format!("{datapoints} is more than evaluationPeriods ({evaluations})"));
-        }
+    if let Some(datapoints) = window.datapoints_to_alarm
+        && datapoints > evaluations
+    {
+        r.error_at(
+            path.key("datapointsToAlarm"),
+            format!("{datapoints} is more than evaluationPeriods ({evaluations})"),
+        );
     }
 }
 
@@ -365,10 +436,16 @@ fn rollout(r: &mut Rules) {
         return;
     };
     if rollout.strategy.is_some() && rollout.steps.is_some() {
-        r.error(&["spec", "rollout"], "set either strategy or steps, not both");
+        r.error(
+            &["spec", "rollout"],
+            "set either strategy or steps, not both",
+        );
     }
     if rollout.is_progressive() && r.spec.alias.is_none() {
-        r.error(&["spec", "rollout"], "a rollout needs an alias: set spec.alias");
+        r.error(
+            &["spec", "rollout"],
+            "a rollout needs an alias: set spec.alias",
+        );
     }
     let Some(steps) = &rollout.steps else {
         return;
@@ -381,23 +458,38 @@ fn rollout(r: &mut Rules) {
             (Some(weight), None) => {
                 weights += 1;
                 if weight <= 0.0 || weight >= 100.0 {
-                    r.error_at(path.key("setWeight"), format!("{weight} must be above 0 and below 100 (100% is implied at the end)"));
+                    r.error_at(
+                        path.key("setWeight"),
+                        format!(
+                            "{weight} must be above 0 and below 100 (100% is implied at the end)"
+                        ),
+                    );
                 } else if weight <= last_weight {
-                    r.error_at(path.key("setWeight"), format!("{weight} must be greater than the previous weight, {last_weight}"));
+                    r.error_at(
+                        path.key("setWeight"),
+                        format!("{weight} must be greater than the previous weight, {last_weight}"),
+                    );
                 }
                 last_weight = weight;
             }
             (None, Some(pause)) => {
-                if let Some(duration) = pause.duration {
-                    if duration.0 < Duration::from_secs(1) {
-                        r.error_at(path.key("pause").key("duration"), "a pause lasts at least 1s");
-                    }
+                if let Some(duration) = pause.duration
+                    && duration.0 < Duration::from_secs(1)
+                {
+                    r.error_at(
+                        path.key("pause").key("duration"),
+                        "a pause lasts at least 1s",
+                    );
                 }
             }
             _ => r.error_at(path, "a step sets exactly one of setWeight or pause"),
         }
     }
-    if weights == 0 {
-        r.error(&["spec", "rollout", "steps"], "the steps never set a weight; add a setWeight step");
+    // A step that sets a weight and also pauses is reported above; it is not also "no weight".
+    if weights == 0 && steps.iter().all(|s| s.set_weight.is_none()) {
+        r.error(
+            &["spec", "rollout", "steps"],
+            "the steps never set a weight; add a setWeight step",
+        );
     }
 }

@@ -73,15 +73,16 @@ impl SchemaChecker {
             self.check_enum(std::slice::from_ref(expected), node, path, out);
             return;
         }
-        if let Some(types) = schema.get("type") {
-            if !type_matches(types, &node.value) {
-                let expected = expectation(schema, types);
-                out.push(issue(path, node.location, format!(
-                    "expected {expected}, found {}",
-                    node.value.describe()
-                )));
-                return;
-            }
+        if let Some(types) = schema.get("type")
+            && !type_matches(types, &node.value)
+        {
+            let expected = expectation(schema, types);
+            out.push(issue(
+                path,
+                node.location,
+                format!("expected {expected}, found {}", node.value.describe()),
+            ));
+            return;
         }
         match &node.value {
             Value::Mapping(_) => self.check_object(schema, node, path, out),
@@ -104,9 +105,12 @@ impl SchemaChecker {
         let resolved: Vec<&Json> = branches.iter().map(|b| self.resolve(b)).collect();
         let values: Option<Vec<Json>> = resolved
             .iter()
-            .map(|b| b.get("const").cloned().map(|c| vec![c]).or_else(|| {
-                b.get("enum").and_then(Json::as_array).cloned()
-            }))
+            .map(|b| {
+                b.get("const")
+                    .cloned()
+                    .map(|c| vec![c])
+                    .or_else(|| b.get("enum").and_then(Json::as_array).cloned())
+            })
             .collect::<Option<Vec<_>>>()
             .map(|v| v.into_iter().flatten().collect());
         if let Some(values) = values {
@@ -126,10 +130,11 @@ impl SchemaChecker {
         }
         match best {
             Some(issues) => out.extend(issues),
-            None => out.push(issue(path, node.location, format!(
-                "{} is not allowed here",
-                node.value.describe()
-            ))),
+            None => out.push(issue(
+                path,
+                node.location,
+                format!("{} is not allowed here", node.value.describe()),
+            )),
         }
         let _ = schema;
     }
@@ -140,13 +145,19 @@ impl SchemaChecker {
             return;
         }
         let names: Vec<&str> = allowed.iter().filter_map(Json::as_str).collect();
-        let suggestion = node.as_str().and_then(|s| closest(s, names.iter().copied()));
+        let suggestion = node
+            .as_str()
+            .and_then(|s| closest(s, names.iter().copied()));
         let message = match (&node.value, suggestion) {
             (Value::String(s), Some(suggestion)) => {
                 format!("\"{s}\" is not a valid value; did you mean \"{suggestion}\"?")
             }
             (Value::String(s), None) => format!("\"{s}\" is not one of {}", names.join(", ")),
-            (other, _) => format!("expected one of {}, found {}", names.join(", "), other.describe()),
+            (other, _) => format!(
+                "expected one of {}, found {}",
+                names.join(", "),
+                other.describe()
+            ),
         };
         out.push(issue(path, node.location, message));
     }
@@ -163,14 +174,20 @@ impl SchemaChecker {
                 Some(property) => self.check_node(property, &entry.value, path, out),
                 None => match additional {
                     Some(Json::Bool(false)) => {
-                        let known = properties.map(|p| p.keys().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
+                        let known = properties
+                            .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
+                            .unwrap_or_default();
                         let message = match closest(&entry.key, known.iter().copied()) {
-                            Some(suggestion) => format!("unknown field; did you mean \"{suggestion}\"?"),
+                            Some(suggestion) => {
+                                format!("unknown field; did you mean \"{suggestion}\"?")
+                            }
                             None => format!("unknown field; expected one of {}", known.join(", ")),
                         };
                         out.push(issue(path, entry.key_location, message));
                     }
-                    Some(extra @ Json::Object(_)) => self.check_node(extra, &entry.value, path, out),
+                    Some(extra @ Json::Object(_)) => {
+                        self.check_node(extra, &entry.value, path, out)
+                    }
                     _ => {}
                 },
             }
@@ -179,7 +196,11 @@ impl SchemaChecker {
         if let Some(Json::Array(required)) = schema.get("required") {
             for name in required.iter().filter_map(Json::as_str) {
                 if node.get(name).is_none() {
-                    out.push(issue(path, node.location, format!("missing required field \"{name}\"")));
+                    out.push(issue(
+                        path,
+                        node.location,
+                        format!("missing required field \"{name}\""),
+                    ));
                 }
             }
         }
@@ -193,23 +214,24 @@ impl SchemaChecker {
         path: &mut FieldPath,
         out: &mut Vec<Issue>,
     ) {
-        if let Some(max) = schema.get("maxItems").and_then(Json::as_u64) {
-            if items.len() as u64 > max {
-                out.push(issue(path, location, format!(
-                    "has {} items, more than the maximum of {max}",
-                    items.len()
-                )));
-            }
+        if let Some(max) = schema.get("maxItems").and_then(Json::as_u64)
+            && items.len() as u64 > max
+        {
+            out.push(issue(
+                path,
+                location,
+                format!("has {} items, more than the maximum of {max}", items.len()),
+            ));
         }
-        if let Some(min) = schema.get("minItems").and_then(Json::as_u64) {
-            if (items.len() as u64) < min {
-                let message = if items.is_empty() {
-                    "must not be empty".to_owned()
-                } else {
-                    format!("has {} items, fewer than the minimum of {min}", items.len())
-                };
-                out.push(issue(path, location, message));
-            }
+        if let Some(min) = schema.get("minItems").and_then(Json::as_u64)
+            && (items.len() as u64) < min
+        {
+            let message = if items.is_empty() {
+                "must not be empty".to_owned()
+            } else {
+                format!("has {} items, fewer than the minimum of {min}", items.len())
+            };
+            out.push(issue(path, location, message));
         }
         if let Some(item_schema) = schema.get("items") {
             for (index, item) in items.iter().enumerate() {
@@ -220,38 +242,50 @@ impl SchemaChecker {
         }
     }
 
-    fn check_string(&self, schema: &Json, text: &str, location: Location, path: &FieldPath, out: &mut Vec<Issue>) {
+    fn check_string(
+        &self,
+        schema: &Json,
+        text: &str,
+        location: Location,
+        path: &FieldPath,
+        out: &mut Vec<Issue>,
+    ) {
         let length = text.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Json::as_u64) {
-            if length < min {
-                let message = if length == 0 {
-                    "must not be empty".to_owned()
-                } else {
-                    format!("is shorter than the minimum of {min} characters")
-                };
-                out.push(issue(path, location, message));
-                return;
-            }
+        if let Some(min) = schema.get("minLength").and_then(Json::as_u64)
+            && length < min
+        {
+            let message = if length == 0 {
+                "must not be empty".to_owned()
+            } else {
+                format!("is shorter than the minimum of {min} characters")
+            };
+            out.push(issue(path, location, message));
+            return;
         }
-        if let Some(max) = schema.get("maxLength").and_then(Json::as_u64) {
-            if length > max {
-                out.push(issue(path, location, format!(
-                    "is {length} characters long, more than the maximum of {max}"
-                )));
-                return;
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Json::as_u64)
+            && length > max
+        {
+            out.push(issue(
+                path,
+                location,
+                format!("is {length} characters long, more than the maximum of {max}"),
+            ));
+            return;
         }
-        if let Some(pattern) = schema.get("pattern").and_then(Json::as_str) {
-            if let Some(regex) = self.patterns.get(pattern) {
-                if !regex.is_match(text) {
-                    let expected = schema
-                        .get("x-expected")
-                        .and_then(Json::as_str)
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| format!("a value matching {pattern}"));
-                    out.push(issue(path, location, format!("expected {expected}, found \"{text}\"")));
-                }
-            }
+        if let Some(pattern) = schema.get("pattern").and_then(Json::as_str)
+            && let Some(regex) = self.patterns.get(pattern)
+            && !regex.is_match(text)
+        {
+            let expected = schema
+                .get("x-expected")
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("a value matching {pattern}"));
+            out.push(issue(
+                path,
+                location,
+                format!("expected {expected}, found \"{text}\""),
+            ));
         }
     }
 }
@@ -267,10 +301,10 @@ fn issue(path: &FieldPath, location: Location, message: String) -> Issue {
 fn collect_patterns(schema: &Json, patterns: &mut HashMap<String, Regex>) {
     match schema {
         Json::Object(map) => {
-            if let Some(Json::String(pattern)) = map.get("pattern") {
-                if let Ok(regex) = Regex::new(pattern) {
-                    patterns.insert(pattern.clone(), regex);
-                }
+            if let Some(Json::String(pattern)) = map.get("pattern")
+                && let Ok(regex) = Regex::new(pattern)
+            {
+                patterns.insert(pattern.clone(), regex);
             }
             map.values().for_each(|v| collect_patterns(v, patterns));
         }
@@ -280,15 +314,17 @@ fn collect_patterns(schema: &Json, patterns: &mut HashMap<String, Regex>) {
 }
 
 fn type_matches(types: &Json, value: &Value) -> bool {
-    let matches = |t: &str| match (t, value) {
-        ("null", Value::Null)
-        | ("boolean", Value::Bool(_))
-        | ("integer", Value::Int(_))
-        | ("number", Value::Int(_) | Value::Float(_))
-        | ("string", Value::String(_))
-        | ("array", Value::Sequence(_))
-        | ("object", Value::Mapping(_)) => true,
-        _ => false,
+    let matches = |t: &str| {
+        matches!(
+            (t, value),
+            ("null", Value::Null)
+                | ("boolean", Value::Bool(_))
+                | ("integer", Value::Int(_))
+                | ("number", Value::Int(_) | Value::Float(_))
+                | ("string", Value::String(_))
+                | ("array", Value::Sequence(_))
+                | ("object", Value::Mapping(_))
+        )
     };
     match types {
         Json::String(t) => matches(t),
@@ -322,7 +358,14 @@ fn expectation(schema: &Json, types: &Json) -> String {
     }
 }
 
-fn check_number(schema: &Json, number: f64, value: &Value, location: Location, path: &FieldPath, out: &mut Vec<Issue>) {
+fn check_number(
+    schema: &Json,
+    number: f64,
+    value: &Value,
+    location: Location,
+    path: &FieldPath,
+    out: &mut Vec<Issue>,
+) {
     let unit = schema
         .get("x-unit")
         .and_then(Json::as_str)
@@ -340,15 +383,23 @@ fn check_number(schema: &Json, number: f64, value: &Value, location: Location, p
         _ => None,
     };
     let maximum = schema.get("maximum").and_then(Json::as_f64).or(format_max);
-    if let Some(min) = schema.get("minimum").and_then(Json::as_f64) {
-        if number < min {
-            out.push(issue(path, location, format!("{shown} is below the minimum of {min}{unit}")));
-            return;
-        }
+    if let Some(min) = schema.get("minimum").and_then(Json::as_f64)
+        && number < min
+    {
+        out.push(issue(
+            path,
+            location,
+            format!("{shown} is below the minimum of {min}{unit}"),
+        ));
+        return;
     }
-    if let Some(max) = maximum {
-        if number > max {
-            out.push(issue(path, location, format!("{shown} is above the maximum of {max}{unit}")));
-        }
+    if let Some(max) = maximum
+        && number > max
+    {
+        out.push(issue(
+            path,
+            location,
+            format!("{shown} is above the maximum of {max}{unit}"),
+        ));
     }
 }

@@ -21,6 +21,9 @@ mod tests {
         assert_eq!(closest("memroy", fields), Some("memory"));
         assert_eq!(closest("Timeout", fields), Some("timeout"));
         assert_eq!(closest("colour", fields), None);
-        assert_eq!(closest("nodejs20", ["nodejs18.x", "nodejs20.x", "python3.12"]), Some("nodejs20.x"));
+        assert_eq!(
+            closest("nodejs20", ["nodejs18.x", "nodejs20.x", "python3.12"]),
+            Some("nodejs20.x")
+        );
     }
 }

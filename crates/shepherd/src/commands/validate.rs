@@ -56,13 +56,15 @@ pub fn load_lint_config(
     }
 }
 
+/// Prints each diagnostic on its own line; a closed pipe (`| head`) ends quietly.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], out: &mut impl Write) -> bool {
+    diagnostics.iter().all(|d| writeln!(out, "{d}").is_ok())
+}
+
 fn print_text(report: &Report) {
-    // A closed pipe (`shepherd validate | head`) ends the output quietly.
     let mut out = std::io::stdout().lock();
-    for diagnostic in &report.diagnostics {
-        if writeln!(out, "{diagnostic}").is_err() {
-            return;
-        }
+    if !print_diagnostics(&report.diagnostics, &mut out) {
+        return;
     }
     let functions = plural(report.documents, "function");
     let files = plural(report.files, "file");

@@ -1,0 +1,93 @@
+//! The CloudWatch alarm calls. Alarm names go in batches of at most 100, the API's limit;
+//! each batch (and each page of a batch) is one call.
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types as cw;
+use shepherd_core::cloud::CloudResult;
+use shepherd_core::model::{AlarmDefinition, ObservedAlarm};
+
+use crate::convert::{self, to_i32};
+use crate::error::from_sdk;
+
+/// `AlarmNames` and `DeleteAlarms` take at most 100 names.
+const MAX_NAMES: usize = 100;
+
+/// `DescribeAlarms` for the given names, metric and composite alarms alike (either can
+/// gate a rollout). Alarms that do not exist are left out.
+pub(crate) async fn describe_alarms(
+    client: &Client,
+    names: &[String],
+) -> CloudResult<Vec<ObservedAlarm>> {
+    const API: &str = "DescribeAlarms";
+    let mut alarms = Vec::new();
+    // No names must mean no alarms: DescribeAlarms without AlarmNames lists every alarm.
+    for batch in names.chunks(MAX_NAMES) {
+        let mut next_token = None;
+        loop {
+            let out = client
+                .describe_alarms()
+                .set_alarm_names(Some(batch.to_vec()))
+                .alarm_types(cw::AlarmType::MetricAlarm)
+                .alarm_types(cw::AlarmType::CompositeAlarm)
+                .max_records(to_i32(MAX_NAMES as u32))
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(from_sdk(API))?;
+            alarms.extend(out.metric_alarms().iter().map(convert::metric_alarm));
+            alarms.extend(out.composite_alarms().iter().map(convert::composite_alarm));
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+    }
+    Ok(alarms)
+}
+
+/// `PutMetricAlarm` on a Lambda metric: `>=` the threshold, missing data not breaching,
+/// a standard statistic (`Sum`) or an extended one (`p99`). The put replaces the whole
+/// alarm.
+pub(crate) async fn put_alarm(client: &Client, alarm: &AlarmDefinition) -> CloudResult<()> {
+    const API: &str = "PutMetricAlarm";
+    let dimensions = alarm
+        .dimensions
+        .iter()
+        .map(|(name, value)| cw::Dimension::builder().name(name).value(value).build())
+        .collect();
+    let request = client
+        .put_metric_alarm()
+        .alarm_name(&alarm.name)
+        .alarm_description(&alarm.description)
+        .namespace(convert::LAMBDA_NAMESPACE)
+        .metric_name(alarm.metric.metric_name())
+        .set_dimensions(Some(dimensions))
+        .period(to_i32(alarm.period_secs))
+        .evaluation_periods(to_i32(alarm.evaluation_periods))
+        .datapoints_to_alarm(to_i32(alarm.datapoints_to_alarm))
+        .threshold(alarm.threshold)
+        .comparison_operator(cw::ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .treat_missing_data(convert::TREAT_MISSING_DATA)
+        .set_unit(convert::alarm_unit(alarm.metric));
+    let request = if convert::is_standard_statistic(&alarm.statistic) {
+        request.statistic(cw::Statistic::from(alarm.statistic.as_str()))
+    } else {
+        request.extended_statistic(&alarm.statistic)
+    };
+    request.send().await.map_err(from_sdk(API))?;
+    Ok(())
+}
+
+/// `DeleteAlarms`; no call for no names (CloudWatch rejects an empty list).
+pub(crate) async fn delete_alarms(client: &Client, names: &[String]) -> CloudResult<()> {
+    const API: &str = "DeleteAlarms";
+    for batch in names.chunks(MAX_NAMES) {
+        client
+            .delete_alarms()
+            .set_alarm_names(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(from_sdk(API))?;
+    }
+    Ok(())
+}

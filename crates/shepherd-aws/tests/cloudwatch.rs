@@ -1,0 +1,174 @@
+//! The CloudWatch alarm calls against a mocked SDK client.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::Client as CloudWatch;
+use aws_sdk_cloudwatch::operation::delete_alarms::DeleteAlarmsOutput;
+use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+use aws_sdk_cloudwatch::operation::put_metric_alarm::PutMetricAlarmOutput;
+use aws_sdk_cloudwatch::types as cw;
+use aws_smithy_mocks::mock;
+use common::cloudwatch_cloud;
+use shepherd_core::cloud::Cloud;
+use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
+
+fn dimensions() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("FunctionName".to_owned(), "orders".to_owned()),
+        ("Resource".to_owned(), "orders:live".to_owned()),
+    ])
+}
+
+fn duration_alarm() -> AlarmDefinition {
+    AlarmDefinition {
+        name: "orders-duration".to_owned(),
+        metric: AlarmMetric::Duration,
+        statistic: "p99".to_owned(),
+        dimensions: dimensions(),
+        threshold: 2400.0,
+        period_secs: 60,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 2,
+        description: "Managed by shepherd: Duration of Lambda function orders".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn put_alarm_sends_an_extended_statistic_and_milliseconds_for_duration() {
+    let rule = mock!(CloudWatch::put_metric_alarm)
+        .match_requests(|req| {
+            req.alarm_name() == Some("orders-duration")
+                && req.namespace() == Some("AWS/Lambda")
+                && req.metric_name() == Some("Duration")
+                && req.extended_statistic() == Some("p99")
+                && req.statistic().is_none()
+                && req.unit() == Some(&cw::StandardUnit::Milliseconds)
+                && req.comparison_operator()
+                    == Some(&cw::ComparisonOperator::GreaterThanOrEqualToThreshold)
+                && req.treat_missing_data() == Some("notBreaching")
+                && req.threshold() == Some(2400.0)
+                && req.period() == Some(60)
+                && req.evaluation_periods() == Some(3)
+                && req.datapoints_to_alarm() == Some(2)
+                && req.dimensions().len() == 2
+        })
+        .then_output(|| PutMetricAlarmOutput::builder().build());
+    cloudwatch_cloud(&[&rule])
+        .put_alarm(&duration_alarm())
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn put_alarm_sends_a_standard_statistic_and_no_unit_for_counts() {
+    let rule = mock!(CloudWatch::put_metric_alarm)
+        .match_requests(|req| {
+            req.metric_name() == Some("Errors")
+                && req.statistic() == Some(&cw::Statistic::Sum)
+                && req.extended_statistic().is_none()
+                && req.unit().is_none()
+        })
+        .then_output(|| PutMetricAlarmOutput::builder().build());
+    let alarm = AlarmDefinition {
+        name: "orders-errors".to_owned(),
+        metric: AlarmMetric::Errors,
+        statistic: "Sum".to_owned(),
+        threshold: 1.0,
+        ..duration_alarm()
+    };
+    cloudwatch_cloud(&[&rule]).put_alarm(&alarm).await.unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn describe_alarms_reads_back_what_put_alarm_wrote() {
+    let rule = mock!(CloudWatch::describe_alarms)
+        .match_requests(|req| {
+            req.alarm_names() == ["orders-duration".to_owned(), "gate".to_owned()]
+                && req.alarm_types().len() == 2
+        })
+        .then_output(|| {
+            DescribeAlarmsOutput::builder()
+                .metric_alarms(
+                    cw::MetricAlarm::builder()
+                        .alarm_name("orders-duration")
+                        .alarm_description(
+                            "Managed by shepherd: Duration of Lambda function orders",
+                        )
+                        .namespace("AWS/Lambda")
+                        .metric_name("Duration")
+                        .extended_statistic("p99")
+                        .dimensions(
+                            cw::Dimension::builder()
+                                .name("Resource")
+                                .value("orders:live")
+                                .build(),
+                        )
+                        .dimensions(
+                            cw::Dimension::builder()
+                                .name("FunctionName")
+                                .value("orders")
+                                .build(),
+                        )
+                        .threshold(2400.0)
+                        .period(60)
+                        .evaluation_periods(3)
+                        .datapoints_to_alarm(2)
+                        .unit(cw::StandardUnit::Milliseconds)
+                        .comparison_operator(cw::ComparisonOperator::GreaterThanOrEqualToThreshold)
+                        .treat_missing_data("notBreaching")
+                        .state_value(cw::StateValue::InsufficientData)
+                        .state_reason("Unchecked: Initial alarm creation")
+                        .build(),
+                )
+                .composite_alarms(
+                    cw::CompositeAlarm::builder()
+                        .alarm_name("gate")
+                        .state_value(cw::StateValue::Alarm)
+                        .state_reason("child in ALARM")
+                        .build(),
+                )
+                .build()
+        });
+    let alarms = cloudwatch_cloud(&[&rule])
+        .describe_alarms(&["orders-duration".to_owned(), "gate".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(alarms.len(), 2);
+    assert_eq!(alarms[0].definition, duration_alarm());
+    assert_eq!(alarms[0].state, AlarmState::InsufficientData);
+    assert_eq!(alarms[0].state_reason, "Unchecked: Initial alarm creation");
+    assert_eq!(alarms[1].definition.name, "gate");
+    assert_eq!(alarms[1].state, AlarmState::Alarm);
+}
+
+#[tokio::test]
+async fn describe_alarms_without_names_makes_no_call() {
+    // DescribeAlarms without AlarmNames would list every alarm in the account.
+    let rule =
+        mock!(CloudWatch::describe_alarms).then_output(|| DescribeAlarmsOutput::builder().build());
+    let alarms = cloudwatch_cloud(&[&rule])
+        .describe_alarms(&[])
+        .await
+        .unwrap();
+    assert!(alarms.is_empty());
+    assert_eq!(rule.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn delete_alarms_goes_in_batches_of_100() {
+    let rule = mock!(CloudWatch::delete_alarms)
+        .match_requests(|req| req.alarm_names().len() <= 100)
+        .then_output(|| DeleteAlarmsOutput::builder().build());
+    let names: Vec<String> = (0..150).map(|i| format!("alarm-{i}")).collect();
+    cloudwatch_cloud(&[&rule])
+        .delete_alarms(&names)
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 2);
+    cloudwatch_cloud(&[&rule]).delete_alarms(&[]).await.unwrap();
+    assert_eq!(rule.num_calls(), 2);
+}

@@ -1,0 +1,235 @@
+//! The [`Cloud`] trait over the fake: each method names its AWS API and hands the request
+//! to the state. Nothing here awaits, so any executor (or `block_on`) drives it.
+
+use std::collections::BTreeMap;
+
+use super::FakeCloud;
+use crate::cloud::{Cloud, CloudResult};
+use crate::model::{
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
+    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+};
+use crate::spec::{Architecture, RecursiveLoop};
+
+impl Cloud for FakeCloud {
+    async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
+        self.call("GetFunction", |w| Ok(w.get_function(name)))
+    }
+
+    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
+        self.call("ListAliases", |w| w.list_aliases(name))
+    }
+
+    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
+        self.call("ListVersionsByFunction", |w| w.list_versions(name))
+    }
+
+    async fn get_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<Option<AsyncConfig>> {
+        self.call("GetFunctionEventInvokeConfig", |w| {
+            w.get_async_config(name, qualifier)
+        })
+    }
+
+    async fn list_provisioned_concurrency(
+        &self,
+        name: &str,
+    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
+        self.call("ListProvisionedConcurrencyConfigs", |w| {
+            w.list_provisioned(name)
+        })
+    }
+
+    async fn get_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<Option<ProvisionedConcurrency>> {
+        self.call("GetProvisionedConcurrencyConfig", |w| {
+            w.get_provisioned(name, qualifier)
+        })
+    }
+
+    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
+        self.call("GetFunctionRecursionConfig", |w| w.get_recursive_loop(name))
+    }
+
+    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
+        self.call("ListEventSourceMappings", |w| w.list_mappings(name))
+    }
+
+    async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
+        self.call("ListFunctions", |w| Ok(w.list_managed_functions()))
+    }
+
+    async fn create_function(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+        architecture: Architecture,
+        code: &CodeArtifact,
+        tags: &BTreeMap<String, String>,
+    ) -> CloudResult<()> {
+        self.call("CreateFunction", |w| {
+            w.create_function(name, config, architecture, code, tags)
+        })
+    }
+
+    async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
+        self.call("UpdateFunctionConfiguration", |w| {
+            w.update_configuration(name, config)
+        })
+    }
+
+    async fn update_code(
+        &self,
+        name: &str,
+        code: &CodeArtifact,
+        architecture: Architecture,
+    ) -> CloudResult<String> {
+        self.call("UpdateFunctionCode", |w| {
+            w.update_code(name, code, architecture)
+        })
+    }
+
+    async fn publish_version(
+        &self,
+        name: &str,
+        description: &str,
+        expected_sha256: Option<&str>,
+    ) -> CloudResult<ObservedVersion> {
+        self.call("PublishVersion", |w| {
+            w.publish_version(name, description, expected_sha256)
+        })
+    }
+
+    async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
+        // Lambda deletes a version with DeleteFunction and a qualifier.
+        self.call("DeleteFunction", |w| w.delete_version(name, version))
+    }
+
+    async fn create_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        description: &str,
+    ) -> CloudResult<()> {
+        self.call("CreateAlias", |w| {
+            w.create_alias(name, alias, version, description)
+        })
+    }
+
+    async fn update_alias(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        additional: Option<(&str, f64)>,
+        description: &str,
+    ) -> CloudResult<()> {
+        self.call("UpdateAlias", |w| {
+            w.update_alias(name, alias, version, additional, description)
+        })
+    }
+
+    async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
+        let api = if count.is_some() {
+            "PutFunctionConcurrency"
+        } else {
+            "DeleteFunctionConcurrency"
+        };
+        self.call(api, |w| w.put_reserved_concurrency(name, count))
+    }
+
+    async fn put_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+        count: u32,
+    ) -> CloudResult<()> {
+        self.call("PutProvisionedConcurrencyConfig", |w| {
+            w.put_provisioned(name, qualifier, count)
+        })
+    }
+
+    async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
+        self.call("DeleteProvisionedConcurrencyConfig", |w| {
+            w.delete_provisioned(name, qualifier)
+        })
+    }
+
+    async fn put_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: Option<&AsyncConfig>,
+    ) -> CloudResult<()> {
+        let api = if config.is_some() {
+            "PutFunctionEventInvokeConfig"
+        } else {
+            "DeleteFunctionEventInvokeConfig"
+        };
+        self.call(api, |w| w.put_async_config(name, qualifier, config))
+    }
+
+    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
+        self.call("PutFunctionRecursionConfig", |w| {
+            w.put_recursive_loop(name, mode)
+        })
+    }
+
+    async fn create_mapping(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> CloudResult<String> {
+        self.call("CreateEventSourceMapping", |w| {
+            w.create_mapping(name, qualifier, config)
+        })
+    }
+
+    async fn update_mapping(
+        &self,
+        uuid: &str,
+        name: &str,
+        qualifier: Option<&str>,
+        config: &MappingConfig,
+    ) -> CloudResult<()> {
+        self.call("UpdateEventSourceMapping", |w| {
+            w.update_mapping(uuid, name, qualifier, config)
+        })
+    }
+
+    async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
+        self.call("DeleteEventSourceMapping", |w| w.delete_mapping(uuid))
+    }
+
+    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
+        self.call("TagResource", |w| w.tag_function(arn, tags))
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
+        self.call("UntagResource", |w| w.untag_function(arn, keys))
+    }
+
+    async fn delete_function(&self, name: &str) -> CloudResult<()> {
+        self.call("DeleteFunction", |w| w.delete_function(name))
+    }
+
+    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
+        self.call("DescribeAlarms", |w| w.describe_alarms(names))
+    }
+
+    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
+        self.call("PutMetricAlarm", |w| w.put_alarm(alarm))
+    }
+
+    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
+        self.call("DeleteAlarms", |w| w.delete_alarms(names))
+    }
+}

@@ -1,0 +1,88 @@
+//! `shepherd apply`: make AWS match the specs, showing progress during long work.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use shepherd_engine::execute::Outcome;
+use shepherd_engine::progress::{Progress, ProgressSink, Silent};
+use shepherd_engine::reconcile::{apply, plan};
+
+use super::render::{Style, apply_json, apply_text, plan_text};
+use super::session::{connect, load_desired, reconcile_options, runtime};
+use crate::cli::{ApplyArgs, Format};
+
+/// Prints progress to standard error: each step once, each wait once.
+struct Console {
+    seen_waits: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl ProgressSink for Console {
+    fn report(&self, event: Progress<'_>) {
+        match event {
+            Progress::Action { function, action } => eprintln!("  {function}: {action}"),
+            Progress::Waiting { function, what } => {
+                let mut seen = self.seen_waits.lock().unwrap_or_else(|e| e.into_inner());
+                if seen.insert((function.to_owned(), what.to_owned())) {
+                    eprintln!("  {function}: waiting for {what}");
+                }
+            }
+            Progress::Failed { function, error } => eprintln!("  {function}: failed: {error}"),
+        }
+    }
+}
+
+pub fn run(args: &ApplyArgs) -> ExitCode {
+    let Some(desired) = load_desired(&args.spec) else {
+        return ExitCode::FAILURE;
+    };
+    let options = reconcile_options(&args.spec, &args.aws);
+    let style = Style::for_stdout();
+    let started = std::time::Instant::now();
+    let (reports, stats) = runtime().block_on(async {
+        let cloud = connect(&args.aws).await;
+        let planned = plan(&cloud, &desired, &options).await;
+        if args.dry_run {
+            let _ = plan_text(
+                &planned.plans,
+                &planned.errors,
+                &style,
+                &mut std::io::stdout().lock(),
+            );
+            return (None, cloud.stats().clone());
+        }
+        let console = Console {
+            seen_waits: Mutex::new(BTreeSet::new()),
+        };
+        let progress: &dyn ProgressSink = match args.format {
+            Format::Text => &console,
+            Format::Json => &Silent,
+        };
+        let reports = apply(&cloud, planned, &options, progress).await;
+        (Some(reports), cloud.stats().clone())
+    });
+    let Some(reports) = reports else {
+        return ExitCode::SUCCESS;
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    match args.format {
+        Format::Text => {
+            let _ = apply_text(
+                &reports,
+                &stats,
+                seconds,
+                &style,
+                &mut std::io::stdout().lock(),
+            );
+        }
+        Format::Json => println!("{}", apply_json(&reports, &stats, seconds)),
+    }
+    let failed = reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Refused { .. }));
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,42 @@
+//! `shepherd plan`: what apply would change, with terraform-style exit codes.
+
+use std::process::ExitCode;
+
+use shepherd_engine::reconcile::plan;
+
+use super::render::{Style, plan_json, plan_text};
+use super::session::{connect, load_desired, reconcile_options, runtime};
+use crate::cli::{Format, PlanArgs};
+
+/// Exit code when changes are pending (0: none, 1: errors).
+const CHANGES_PENDING: u8 = 2;
+
+pub fn run(args: &PlanArgs) -> ExitCode {
+    let Some(desired) = load_desired(&args.spec) else {
+        return ExitCode::FAILURE;
+    };
+    let options = reconcile_options(&args.spec, &args.aws);
+    let planned = runtime().block_on(async {
+        let cloud = connect(&args.aws).await;
+        plan(&cloud, &desired, &options).await
+    });
+    match args.format {
+        Format::Text => {
+            let _ = plan_text(
+                &planned.plans,
+                &planned.errors,
+                &Style::for_stdout(),
+                &mut std::io::stdout().lock(),
+            );
+        }
+        Format::Json => println!("{}", plan_json(&planned.plans, &planned.errors)),
+    }
+    let refused = planned.plans.iter().any(|p| p.refused.is_some());
+    if !planned.errors.is_empty() || refused {
+        ExitCode::FAILURE
+    } else if planned.has_changes() {
+        ExitCode::from(CHANGES_PENDING)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

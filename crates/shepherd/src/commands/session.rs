@@ -1,0 +1,79 @@
+//! What `plan` and `apply` share: validate the specs, resolve them, reach AWS.
+
+use std::sync::Arc;
+
+use shepherd_aws::AwsCloud;
+use shepherd_core::plan::PlanOptions;
+use shepherd_engine::budget::{Budget, Rates};
+use shepherd_engine::execute::ExecuteOptions;
+use shepherd_engine::metered::Metered;
+use shepherd_engine::observe::Refresh;
+use shepherd_engine::reconcile::{Desired, ReconcileOptions, resolve_desired};
+use shepherd_engine::retry::RetryPolicy;
+
+use super::validate::{load_lint_config, print_diagnostics};
+use crate::cli::{AwsArgs, RefreshArg, SpecArgs};
+
+/// Validates the specs and resolves the valid set. `None` when the specs are invalid: the
+/// diagnostics have been printed, and nothing may be applied.
+pub fn load_desired(spec: &SpecArgs) -> Option<Desired> {
+    let (config, config_errors) = match load_lint_config(spec.config.as_deref(), &spec.paths) {
+        Ok(config) => (config, Vec::new()),
+        Err(errors) => (Default::default(), errors),
+    };
+    let mut report = shepherd_core::check_specs(&spec.paths, &config);
+    report.diagnostics.extend(config_errors);
+    report.sort();
+    if !report.is_valid() {
+        print_diagnostics(&report.diagnostics, &mut std::io::stderr());
+        eprintln!(
+            "error: the specs are invalid ({} errors); nothing was planned or changed",
+            report.errors()
+        );
+        return None;
+    }
+    for unknown in spec
+        .only
+        .iter()
+        .filter(|o| !report.functions.iter().any(|f| f.name() == o.as_str()))
+    {
+        eprintln!("warning: --only {unknown}: no such function in the specs");
+    }
+    Some(resolve_desired(&report.functions, &spec.only))
+}
+
+pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> ReconcileOptions {
+    ReconcileOptions {
+        refresh: match spec.refresh {
+            RefreshArg::Changed => Refresh::Changed,
+            RefreshArg::Full => Refresh::Full,
+        },
+        plan: PlanOptions {
+            adopt: spec.adopt,
+            prune: spec.prune,
+            keep_versions: spec.keep_versions,
+        },
+        execute: ExecuteOptions {
+            concurrency: aws.concurrency.max(1),
+            ..ExecuteOptions::default()
+        },
+        only: spec.only.clone(),
+    }
+}
+
+/// The AWS clients, wrapped in the shared budget and retry policy.
+pub async fn connect(aws: &AwsArgs) -> Metered<AwsCloud> {
+    let cloud = AwsCloud::from_env(aws.region.clone(), aws.endpoint_url.clone()).await;
+    let budget = Budget::new(Rates {
+        lambda_control: aws.lambda_rate,
+        ..Rates::default()
+    });
+    Metered::new(cloud, Arc::new(budget), RetryPolicy::default())
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts")
+}

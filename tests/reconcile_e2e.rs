@@ -1,0 +1,193 @@
+//! End to end: the `shepherd` binary with the real AWS SDK clients against the local AWS
+//! emulator (moto server), through a proxy that records every request and injects faults.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::proxy::{Fault, FaultProxy};
+use support::{Emulator, copy_tree, shepherd, stderr, stdout};
+
+/// A copy of examples/ (specs and application code) the test may edit.
+fn example_repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &support::repo().join("examples/specs"),
+        &dir.path().join("specs"),
+    );
+    copy_tree(
+        &support::repo().join("examples/app"),
+        &dir.path().join("app"),
+    );
+    let specs = dir.path().join("specs");
+    (dir, specs)
+}
+
+async fn run(proxy: &FaultProxy, args: &[&str], cwd: &Path) -> std::process::Output {
+    let endpoint = proxy.endpoint.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let cwd = cwd.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        shepherd(&endpoint, &args, &cwd)
+    })
+    .await
+    .unwrap()
+}
+
+fn code(output: &std::process::Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+fn explain(output: &std::process::Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_converges_follows_code_changes_and_corrects_drift() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let specs_arg = specs.to_str().unwrap();
+
+    // From nothing: every example function is created, published and aliased.
+    let first = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&first), 0, "{}", explain(&first));
+    let summary = stdout(&first);
+    for name in ["orders-api", "invoice-worker", "nightly-report"] {
+        assert!(summary.contains(&format!("{name}: ")), "{summary}");
+    }
+    assert!(summary.contains("3 changed"), "{summary}");
+
+    // Converged: plan exits 0, and a second apply makes no write at all.
+    proxy.clear();
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 0, "{}", explain(&plan));
+    let second = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&second), 0, "{}", explain(&second));
+    assert!(
+        proxy.writes().is_empty(),
+        "writes on a converged world: {:?}",
+        proxy.writes()
+    );
+    // At most two reads per function per run (GetFunction, ListAliases).
+    assert!(proxy.reads().len() <= 2 * 3 * 2, "{:?}", proxy.reads());
+
+    // A code change publishes exactly one new version and moves the alias to it.
+    std::fs::write(
+        specs.parent().unwrap().join("app/nightly-report/report.py"),
+        "def handler(event, context):\n    return {'day': 'changed'}\n",
+    )
+    .unwrap();
+    proxy.clear();
+    let plan = run(&proxy, &["plan", specs_arg, "--format", "json"], &specs).await;
+    assert_eq!(code(&plan), 2, "{}", explain(&plan));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&plan)).unwrap();
+    let changed: Vec<&str> = json["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["actions"].as_array().unwrap().is_empty())
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["nightly-report"], "{json}");
+    proxy.clear();
+    let apply = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    let publishes: Vec<_> = proxy
+        .writes()
+        .into_iter()
+        .filter(|s| s.method == "POST" && s.path.ends_with("/functions/nightly-report/versions"))
+        .collect();
+    assert_eq!(publishes.len(), 1, "{:?}", proxy.writes());
+    let alias_updates = proxy
+        .writes()
+        .into_iter()
+        .filter(|s| s.method == "PUT" && s.path.ends_with("/functions/nightly-report/aliases/live"))
+        .count();
+    assert_eq!(alias_updates, 1, "{:?}", proxy.writes());
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 0, "{}", explain(&plan));
+
+    // Drift behind shepherd's back is found, reported and corrected.
+    emulator.setup(&["set-memory", "invoice-worker", "256"]);
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 2, "{}", explain(&plan));
+    let text = stdout(&plan);
+    assert!(
+        text.contains("invoice-worker (update, drift detected)"),
+        "{text}"
+    );
+    assert!(text.contains("memory: 256 -> 512"), "{text}");
+    let apply = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    assert!(
+        stdout(&apply).contains("drift corrected"),
+        "{}",
+        explain(&apply)
+    );
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 0, "{}", explain(&plan));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_spec_changes_nothing() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let broken = specs.join("functions/nightly-report.yaml");
+    let text = std::fs::read_to_string(&broken)
+        .unwrap()
+        .replace("memory: 2048", "memory: 64");
+    std::fs::write(&broken, text).unwrap();
+
+    let apply = run(&proxy, &["apply", specs.to_str().unwrap()], &specs).await;
+    assert_eq!(code(&apply), 1, "{}", explain(&apply));
+    assert!(
+        stderr(&apply).contains("spec.memory: 64 is below the minimum of 128 MB"),
+        "{}",
+        explain(&apply)
+    );
+    assert!(
+        proxy.seen().is_empty(),
+        "an invalid spec reached AWS: {:?}",
+        proxy.seen()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_throttling_and_server_errors_with_the_same_end_state() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let specs_arg = specs.to_str().unwrap();
+
+    // Every other Lambda request of the first stretch fails with 429 or 500.
+    let faults: Vec<Fault> = (0..12)
+        .map(|i| {
+            if i % 2 == 0 {
+                Fault::Throttle
+            } else {
+                Fault::ServerError
+            }
+        })
+        .collect();
+    proxy.inject(&faults);
+    let apply = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    let injected = proxy.seen().iter().filter(|s| s.injected).count();
+    assert_eq!(injected, 12, "all injected faults were hit");
+    assert!(
+        stdout(&apply).contains("12 throttled") || stdout(&apply).contains("throttled"),
+        "{}",
+        explain(&apply)
+    );
+
+    // The end state is the converged one: nothing left to do.
+    proxy.clear();
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 0, "{}", explain(&plan));
+}

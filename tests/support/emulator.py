@@ -1,0 +1,154 @@
+"""Creates what shepherd's specs refer to inside the local AWS emulator: IAM roles, S3
+code objects, SQS queues and existing alarms. Used by the end-to-end tests and the demo.
+
+usage: emulator.py ENDPOINT setup-examples
+       emulator.py ENDPOINT role NAME
+       emulator.py ENDPOINT queue NAME
+       emulator.py ENDPOINT s3-zip BUCKET KEY HANDLER_FILE=SOURCE_TEXT
+       emulator.py ENDPOINT alarm NAME
+       emulator.py ENDPOINT set-alarm NAME STATE
+       emulator.py ENDPOINT set-memory FUNCTION MB
+       emulator.py ENDPOINT summary
+"""
+
+import io
+import sys
+import zipfile
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def client(endpoint, service):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def role(endpoint, name):
+    iam = client(endpoint, "iam")
+    try:
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+
+def queue(endpoint, name):
+    client(endpoint, "sqs").create_queue(QueueName=name)
+
+
+def s3_zip(endpoint, bucket, key, files):
+    s3 = client(endpoint, "s3")
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+
+
+def alarm(endpoint, name):
+    client(endpoint, "cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApiGateway",
+        MetricName="5XXError",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+
+
+def set_alarm(endpoint, name, state):
+    client(endpoint, "cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue=state, StateReason="set by a test"
+    )
+
+
+def set_memory(endpoint, function, mb):
+    client(endpoint, "lambda").update_function_configuration(
+        FunctionName=function, MemorySize=int(mb)
+    )
+
+
+def summary(endpoint):
+    """Prints what exists in the emulator: functions, versions, aliases, mappings, alarms."""
+    lam = client(endpoint, "lambda")
+    for function in lam.list_functions()["Functions"]:
+        name = function["FunctionName"]
+        versions = [
+            v["Version"]
+            for v in lam.list_versions_by_function(FunctionName=name)["Versions"]
+            if v["Version"] != "$LATEST"
+        ]
+        aliases = [
+            f"{a['Name']} -> {a['FunctionVersion']}"
+            for a in lam.list_aliases(FunctionName=name)["Aliases"]
+        ]
+        print(
+            f"function {name}: {function['Runtime'] if 'Runtime' in function else 'image'}, "
+            f"{function['MemorySize']} MB, timeout {function['Timeout']}s, "
+            f"versions {', '.join(versions) or '-'}; alias {', '.join(aliases) or '-'}"
+        )
+    for mapping in lam.list_event_source_mappings()["EventSourceMappings"]:
+        print(
+            f"event source {mapping['EventSourceArn'].split(':')[-1]} -> "
+            f"{mapping['FunctionArn'].split(':function:')[-1]} (batch {mapping['BatchSize']})"
+        )
+    for alarm in client(endpoint, "cloudwatch").describe_alarms()["MetricAlarms"]:
+        print(f"alarm {alarm['AlarmName']}: {alarm['StateValue']}")
+
+
+def setup_examples(endpoint):
+    """Everything examples/specs refers to."""
+    for name in ["orders-api", "invoice-worker", "nightly-report"]:
+        role(endpoint, name)
+    for name in ["order-events", "order-events-dlq", "nightly-report-failures"]:
+        queue(endpoint, name)
+    s3_zip(
+        endpoint,
+        "shepherd-examples-artifacts",
+        "orders-api/orders-api-1.4.2.zip",
+        {"orders/api.py": "def handler(event, context):\n    return {'statusCode': 200}\n"},
+    )
+    alarm(endpoint, "orders-api-gateway-5xx")
+
+
+def main(argv):
+    endpoint, command, *args = argv
+    if command == "setup-examples":
+        setup_examples(endpoint)
+    elif command == "summary":
+        summary(endpoint)
+    elif command == "role":
+        role(endpoint, *args)
+    elif command == "queue":
+        queue(endpoint, *args)
+    elif command == "s3-zip":
+        bucket, key, *files = args
+        s3_zip(endpoint, bucket, key, dict(f.split("=", 1) for f in files))
+    elif command == "alarm":
+        alarm(endpoint, *args)
+    elif command == "set-alarm":
+        set_alarm(endpoint, *args)
+    elif command == "set-memory":
+        set_memory(endpoint, *args)
+    else:
+        sys.exit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
