@@ -278,7 +278,9 @@ async fn perform<C: Cloud>(
         Action::PutReservedConcurrency { count } => {
             cloud.put_reserved_concurrency(name, Some(*count)).await?
         }
-        Action::DeleteReservedConcurrency => cloud.put_reserved_concurrency(name, None).await?,
+        Action::DeleteReservedConcurrency => {
+            gone(cloud.put_reserved_concurrency(name, None).await)?
+        }
         Action::PutProvisionedConcurrency { qualifier, count } => {
             let qualifier = match qualifier {
                 Qualifier::Alias(alias) => alias.clone(),
@@ -290,20 +292,18 @@ async fn perform<C: Cloud>(
             wait_provisioned(cloud, name, &qualifier, options, progress).await?;
         }
         Action::DeleteProvisionedConcurrency { qualifier } => {
-            cloud
-                .delete_provisioned_concurrency(name, qualifier)
-                .await?;
+            gone(cloud.delete_provisioned_concurrency(name, qualifier).await)?;
         }
         Action::PutAsyncConfig { qualifier, config } => {
             cloud
                 .put_async_config(name, qualifier.as_deref(), Some(config))
                 .await?;
         }
-        Action::DeleteAsyncConfig { qualifier } => {
+        Action::DeleteAsyncConfig { qualifier } => gone(
             cloud
                 .put_async_config(name, qualifier.as_deref(), None)
-                .await?
-        }
+                .await,
+        )?,
         Action::PutRecursiveLoop { mode } => cloud.put_recursive_loop(name, *mode).await?,
         Action::CreateMapping { qualifier, config } => {
             cloud
@@ -320,10 +320,10 @@ async fn perform<C: Cloud>(
                 .update_mapping(uuid, name, qualifier.as_deref(), config)
                 .await?;
         }
-        Action::DeleteMapping { uuid, .. } => cloud.delete_mapping(uuid).await?,
+        Action::DeleteMapping { uuid, .. } => gone(cloud.delete_mapping(uuid).await)?,
         Action::PutAlarm { alarm } => cloud.put_alarm(alarm).await?,
         Action::DeleteAlarms { names } => cloud.delete_alarms(names).await?,
-        Action::DeleteVersion { version } => cloud.delete_version(name, version).await?,
+        Action::DeleteVersion { version } => gone(cloud.delete_version(name, version).await)?,
         Action::Tag {
             set,
             remove,
@@ -345,9 +345,18 @@ async fn perform<C: Cloud>(
             }
             cloud.tag_function(&arn, &set).await?;
         }
-        Action::DeleteFunction => cloud.delete_function(name).await?,
+        Action::DeleteFunction => gone(cloud.delete_function(name).await)?,
     }
     Ok(())
+}
+
+/// A delete that finds nothing to delete has done its job: after a lost response, the
+/// retry of a delete that went through must not fail the run.
+fn gone(result: Result<(), CloudError>) -> Result<(), CloudError> {
+    match result {
+        Err(CloudError::NotFound { .. }) => Ok(()),
+        other => other,
+    }
 }
 
 /// Runs an update, and when Lambda answers that another update is in progress, waits for
