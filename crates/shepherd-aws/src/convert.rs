@@ -564,6 +564,9 @@ pub(crate) fn metric_alarm(alarm: &cw::MetricAlarm) -> ObservedAlarm {
         definition,
         state: alarm_state(alarm.state_value()),
         state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        state_since: alarm
+            .state_updated_timestamp()
+            .and_then(|t| u64::try_from(t.secs()).ok()),
     }
 }
 
@@ -584,6 +587,9 @@ pub(crate) fn composite_alarm(alarm: &cw::CompositeAlarm) -> ObservedAlarm {
         },
         state: alarm_state(alarm.state_value()),
         state_reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        state_since: alarm
+            .state_updated_timestamp()
+            .and_then(|t| u64::try_from(t.secs()).ok()),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod fake;
 pub mod lint;
 pub mod model;
 pub mod plan;
+pub mod rollout;
 pub mod source;
 pub mod spec;
 pub mod validate;

@@ -9,10 +9,12 @@ use serde::Serialize;
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::model::{FunctionState, LastUpdateStatus, ProvisionedStatus, tags};
 use shepherd_core::plan::{
-    Action, FunctionPlan, Qualifier, VERSION_DESCRIPTION_PREFIX, VersionRef,
+    Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
 };
+use shepherd_core::rollout::RolloutRecord;
 use tracing::Instrument;
 
+use crate::clock::unix_now;
 use crate::progress::{Progress, ProgressSink};
 
 /// Knobs of the executor.
@@ -263,6 +265,7 @@ async fn perform<C: Cloud>(
             version: v,
             additional,
             description,
+            record,
             ..
         } => {
             let v = version(v, context)?;
@@ -271,8 +274,12 @@ async fn perform<C: Cloud>(
                 None => None,
             };
             let extra = extra.as_ref().map(|(e, w)| (e.as_str(), *w));
+            let description = match record {
+                Some(template) => rollout_record(template, context)?.to_description(),
+                None => description.clone(),
+            };
             cloud
-                .update_alias(name, alias, &v, extra, description)
+                .update_alias(name, alias, &v, extra, &description)
                 .await?;
         }
         Action::PutReservedConcurrency { count } => {
@@ -348,6 +355,24 @@ async fn perform<C: Cloud>(
         Action::DeleteFunction => gone(cloud.delete_function(name).await)?,
     }
     Ok(())
+}
+
+/// The record to write, with version numbers resolved and the step starting now.
+fn rollout_record(
+    template: &RecordTemplate,
+    context: &Context,
+) -> Result<RolloutRecord, ExecuteError> {
+    let now = unix_now();
+    Ok(RolloutRecord {
+        phase: template.phase,
+        stable: version(&template.stable, context)?,
+        canary: version(&template.canary, context)?,
+        release: template.release.clone(),
+        step: template.step,
+        since: template.since.unwrap_or(now),
+        started: template.started.unwrap_or(now),
+        reason: template.reason.clone(),
+    })
 }
 
 /// A delete that finds nothing to delete has done its job: after a lost response, the

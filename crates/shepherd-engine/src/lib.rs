@@ -4,6 +4,7 @@
 //! fake in tests.
 
 pub mod budget;
+pub mod clock;
 pub mod execute;
 pub mod metered;
 pub mod observe;
@@ -11,4 +12,5 @@ pub mod package;
 pub mod progress;
 pub mod reconcile;
 pub mod retry;
+pub mod rollouts;
 pub mod stats;

@@ -13,6 +13,9 @@ use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
 use shepherd_core::model::{DesiredFunction, Observation, ObservedFunction, Readable, tags};
 use shepherd_core::plan::{invokes, managed_alarm_names};
+use shepherd_core::rollout::RolloutRecord;
+
+use crate::clock::unix_now;
 
 /// How much to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,7 +70,64 @@ pub async fn observe<C: Cloud>(
             fail(&mut observed, &deep, &error);
         }
     }
+    let gated = rolling_out(desired, &observed.observation, &deep);
+    if let Err(error) = read_gating_alarms(cloud, desired, &gated, &mut observed.observation).await
+    {
+        fail(&mut observed, &gated, &error);
+    }
+    // Taken after the reads: a decision never credits a pause with time not yet passed.
+    observed.observation.at = unix_now();
     observed
+}
+
+/// Functions whose rollout is in flight or may start now: their gating alarms matter.
+fn rolling_out(
+    desired: &[DesiredFunction],
+    observation: &Observation,
+    deep: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    desired
+        .iter()
+        .filter(|d| !d.rollout_steps.is_empty())
+        .filter(|d| {
+            let Some(function) = observation.functions.get(&d.name) else {
+                return false;
+            };
+            let in_flight = d
+                .alias
+                .as_ref()
+                .and_then(|a| function.alias(&a.name))
+                .and_then(|a| RolloutRecord::parse(&a.description))
+                .is_some_and(|r| r.phase.in_flight());
+            in_flight || deep.contains(&d.name)
+        })
+        .map(|d| d.name.clone())
+        .collect()
+}
+
+/// The gating alarms of rolling-out functions, at most 100 names per call.
+async fn read_gating_alarms<C: Cloud>(
+    cloud: &C,
+    desired: &[DesiredFunction],
+    gated: &BTreeSet<String>,
+    observation: &mut Observation,
+) -> CloudResult<()> {
+    let mut names: Vec<String> = desired
+        .iter()
+        .filter(|d| gated.contains(&d.name))
+        .flat_map(|d| d.gating_alarms.iter().cloned())
+        .filter(|name| !observation.alarms.contains_key(name))
+        .collect();
+    names.sort();
+    names.dedup();
+    for chunk in names.chunks(100) {
+        for alarm in cloud.describe_alarms(chunk).await? {
+            observation
+                .alarms
+                .insert(alarm.definition.name.clone(), alarm);
+        }
+    }
+    Ok(())
 }
 
 fn fail(observed: &mut Observed, names: &BTreeSet<String>, error: &CloudError) {
@@ -110,6 +170,7 @@ async fn read_managed_alarms<C: Cloud>(
             found.insert(alarm.definition.name.clone(), alarm);
         }
     }
+    observation.alarms.extend(found.clone());
     for name in deep {
         if let Some(function) = observation.functions.get_mut(name) {
             let own: BTreeMap<_, _> = managed_alarm_names(name)

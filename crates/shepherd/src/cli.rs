@@ -1,8 +1,10 @@
 //! Command-line arguments, parsed once at start.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use shepherd_core::spec::HumanDuration;
 
 /// shepherd keeps AWS Lambda functions in the state described by YAML specs in git:
 /// code, configuration, versions, aliases and concurrency, with canary rollouts that roll
@@ -56,6 +58,25 @@ pub enum Command {
         after_help = "Examples:\n  shepherd apply examples/specs\n  shepherd apply specs/ --only orders-api\n  shepherd apply specs/ --dry-run"
     )]
     Apply(ApplyArgs),
+    /// Show each function's alias and rollout: phase, step, weights, pause left, alarms.
+    ///
+    /// With --wait, keep looking until no rollout is in flight, then exit 0 when every
+    /// rollout ended healthy and 1 when one rolled back or was aborted (for CI gates).
+    #[command(
+        after_help = "Examples:\n  shepherd status --specs examples/specs\n  shepherd status orders-api --specs specs/ --wait"
+    )]
+    Status(StatusArgs),
+    /// Move a rollout to its next step now; --full: straight to 100%.
+    Promote(PromoteArgs),
+    /// Send all traffic back to the stable version now. The release is not rolled out
+    /// again until the spec changes or `shepherd retry`.
+    Abort(RolloutArgs),
+    /// Hold a rollout at its current step (alarms still roll it back).
+    Pause(RolloutArgs),
+    /// Continue a paused rollout; the current pause starts over.
+    Resume(RolloutArgs),
+    /// Roll out again a release that was rolled back or aborted (on the next apply).
+    Retry(RolloutArgs),
     /// Print the JSON Schema of a Function spec, for editors and other tools.
     ///
     /// Point your editor's YAML language server at it, for example with a first line of
@@ -110,6 +131,19 @@ pub struct SpecArgs {
     /// sub-resource to find drift anywhere.
     #[arg(long, value_enum, default_value_t = RefreshArg::Changed)]
     pub refresh: RefreshArg,
+    /// How often a rollout looks at its gating alarms during a pause (at least 5s).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_poll)]
+    pub alarm_poll: Duration,
+}
+
+/// Parses a duration such as `10s`; alarm polls more often than every 5s would only
+/// spend the API budget.
+fn parse_poll(text: &str) -> Result<Duration, String> {
+    let duration = HumanDuration::parse(text)?.0;
+    if duration < Duration::from_secs(5) {
+        return Err(format!("{text} is below the minimum of 5s"));
+    }
+    Ok(duration)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,7 +196,61 @@ pub struct ApplyArgs {
     /// Show the plan and stop, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Keep reconciling until every rollout has finished (promoted, rolled back, or
+    /// waiting for promote); exit 1 if one rolled back.
+    #[arg(long)]
+    pub wait: bool,
     /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Which specs describe the functions (for their rollout steps).
+#[derive(Debug, Args)]
+pub struct SpecsArg {
+    /// Spec files or directories.
+    #[arg(long = "specs", value_name = "PATH", default_value = ".")]
+    pub specs: Vec<PathBuf>,
+    /// Lint configuration file.
+    #[arg(long, value_name = "FILE", env = "SHEPHERD_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// The function.
+    pub name: String,
+    #[command(flatten)]
+    pub specs: SpecsArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+    /// Skip the remaining steps: the new version gets 100% now.
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Functions to show (all when none).
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub specs: SpecsArg,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Refresh every few seconds until interrupted.
+    #[arg(long, conflicts_with = "wait")]
+    pub watch: bool,
+    /// Wait until no rollout is in flight; exit 0 if all are healthy, 1 if one rolled
+    /// back or was aborted.
+    #[arg(long)]
+    pub wait: bool,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -40,6 +40,7 @@ impl World {
                 definition: alarm.clone(),
                 state: AlarmState::InsufficientData,
                 state_reason: INITIAL_REASON.to_owned(),
+                state_since: None,
             });
         Ok(())
     }

@@ -108,6 +108,7 @@ impl FakeCloud {
             definition,
             state: AlarmState::Ok,
             state_reason: "Added by the test".to_owned(),
+            state_since: None,
         };
         self.lock().world.alarms.insert(name, alarm);
     }
@@ -125,6 +126,19 @@ impl FakeCloud {
         };
         alarm.state = state;
         reason.clone_into(&mut alarm.state_reason);
+        alarm.state_since = None;
+    }
+
+    /// Sets an alarm's state as of `since` (Unix seconds), for tests of alarms that were
+    /// already firing before a rollout started.
+    ///
+    /// # Panics
+    /// When the alarm does not exist.
+    pub fn set_alarm_state_since(&self, name: &str, state: AlarmState, reason: &str, since: u64) {
+        self.set_alarm_state(name, state, reason);
+        if let Some(alarm) = self.lock().world.alarms.get_mut(name) {
+            alarm.state_since = Some(since);
+        }
     }
 
     /// Ends every pending creation, update and provisioned concurrency allocation now, as

@@ -57,7 +57,6 @@ impl CodeArtifact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredAlias {
     pub name: String,
-    pub description: String,
 }
 
 /// Where provisioned concurrency goes.
@@ -111,7 +110,6 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
         .unwrap_or(Architecture::X86_64);
     let alias = spec.alias.as_ref().map(|a| DesiredAlias {
         name: a.name.clone(),
-        description: a.description.clone().unwrap_or_default(),
     });
     let provisioned_concurrency = match (&spec.alias, spec.provisioned_concurrency) {
         (Some(alias), _) => alias.provisioned_concurrency.map(ProvisionedTarget::Alias),

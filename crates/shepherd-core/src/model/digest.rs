@@ -8,5 +8,12 @@ use sha2::{Digest, Sha256};
 pub fn short_digest<T: Serialize + ?Sized>(value: &T) -> String {
     let json = serde_json::to_vec(value).unwrap_or_default();
     let hash = Sha256::digest(&json);
-    hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    // One allocation, not one per byte: the planner computes digests for every function.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(16);
+    for byte in &hash[..8] {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    text
 }

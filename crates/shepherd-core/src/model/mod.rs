@@ -171,6 +171,8 @@ pub struct ObservedAlarm {
     pub definition: AlarmDefinition,
     pub state: AlarmState,
     pub state_reason: String,
+    /// When the alarm entered its state (Unix seconds), if known.
+    pub state_since: Option<u64>,
 }
 
 /// The recursion setting, with its default.

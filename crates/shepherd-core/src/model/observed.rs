@@ -134,4 +134,6 @@ pub struct Observation {
     pub functions: BTreeMap<String, ObservedFunction>,
     /// Gating alarms by name, for rollouts.
     pub alarms: BTreeMap<String, ObservedAlarm>,
+    /// When the observation was made (Unix seconds): the planner's "now".
+    pub at: u64,
 }

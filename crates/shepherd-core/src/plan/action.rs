@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::{AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig};
+use crate::rollout::Phase;
 use crate::spec::{Architecture, RecursiveLoop};
 
 /// A version an action refers to: one that exists, or the one this plan publishes.
@@ -71,6 +72,8 @@ pub enum Action {
         version: VersionRef,
         additional: Option<(VersionRef, f64)>,
         description: String,
+        /// For rollouts: the record written as the description, in the same call.
+        record: Option<RecordTemplate>,
         changes: Vec<Change>,
     },
     PutReservedConcurrency {
@@ -126,6 +129,22 @@ pub enum Action {
         release: Option<String>,
     },
     DeleteFunction,
+}
+
+/// A rollout record to write with an alias update; the executor fills in the version
+/// numbers and the time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordTemplate {
+    pub phase: Phase,
+    pub step: usize,
+    pub release: String,
+    pub reason: Option<String>,
+    pub stable: VersionRef,
+    pub canary: VersionRef,
+    /// Kept from the rollout's start; `None`: the rollout starts with this write.
+    pub started: Option<u64>,
+    /// Kept when the write only repairs routing; `None`: the step starts with this write.
+    pub since: Option<u64>,
 }
 
 /// Where provisioned concurrency goes.

@@ -94,6 +94,10 @@ pub fn config_changes(observed: &FunctionConfig, desired: &FunctionConfig) -> Ve
 
 /// One change per variable, so that plan output shows which variable changed.
 fn environment_changes(out: &mut Vec<Change>, observed: &FunctionConfig, desired: &FunctionConfig) {
+    // The common case, checked without building a field name per variable.
+    if observed.environment == desired.environment {
+        return;
+    }
     let keys = observed
         .environment
         .keys()

@@ -2,13 +2,16 @@
 //! the spec, in a safe order. Pure and deterministic: a converged world plans nothing.
 
 mod action;
+mod alias;
 mod diff;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use serde::Serialize;
 
-pub use action::{Action, Change, Qualifier, VersionRef};
+pub use action::{Action, Change, Qualifier, RecordTemplate, VersionRef};
+pub use alias::operator_action;
 pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
@@ -25,6 +28,8 @@ pub struct PlanOptions {
     pub prune: bool,
     /// Published versions kept besides the ones aliases point to.
     pub keep_versions: usize,
+    /// How often a rollout looks at its alarms during a pause.
+    pub alarm_poll: Duration,
 }
 
 impl Default for PlanOptions {
@@ -33,6 +38,7 @@ impl Default for PlanOptions {
             adopt: false,
             prune: false,
             keep_versions: 5,
+            alarm_poll: Duration::from_secs(10),
         }
     }
 }
@@ -51,6 +57,10 @@ pub struct FunctionPlan {
     pub drift: bool,
     /// Why the function cannot be planned (for example: not managed by shepherd).
     pub refused: Option<String>,
+    /// A rollout is in flight: plan again after this long.
+    pub requeue_after: Option<Duration>,
+    /// Something a person should know about the function (a rolled-back release).
+    pub note: Option<String>,
 }
 
 impl FunctionPlan {
@@ -87,6 +97,8 @@ pub fn plan_all(
                 actions: vec![Action::DeleteFunction],
                 drift: false,
                 refused: None,
+                requeue_after: None,
+                note: None,
             });
         }
     }
@@ -97,7 +109,7 @@ pub fn plan_all(
 pub fn plan_function(
     desired: &DesiredFunction,
     observed: Option<&ObservedFunction>,
-    _observation: &Observation,
+    observation: &Observation,
     options: &PlanOptions,
 ) -> FunctionPlan {
     let mut plan = FunctionPlan {
@@ -105,6 +117,8 @@ pub fn plan_function(
         actions: Vec::new(),
         drift: false,
         refused: None,
+        requeue_after: None,
+        note: None,
     };
     let Some(observed) = observed else {
         plan.actions = plan_create(desired);
@@ -119,9 +133,22 @@ pub fn plan_function(
         ));
         return plan;
     }
-    plan.actions = plan_update(desired, observed, options);
-    plan.drift = !plan.actions.is_empty()
-        && observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str());
+    let update = plan_update(desired, observed, observation, options);
+    plan.actions = update.actions;
+    plan.requeue_after = update.requeue_after;
+    plan.note = update.note;
+    // A rollout moving on is not drift; anything else planned while the recorded digest
+    // matches the spec is.
+    let corrects = plan.actions.iter().any(|a| {
+        !matches!(
+            a,
+            Action::UpdateAlias {
+                record: Some(_),
+                ..
+            }
+        )
+    });
+    plan.drift = corrects && observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str());
     plan
 }
 
@@ -172,7 +199,7 @@ fn plan_create(desired: &DesiredFunction) -> Vec<Action> {
         actions.push(Action::CreateAlias {
             name: alias.name.clone(),
             version: target.clone(),
-            description: alias.description.clone(),
+            description: String::new(),
         });
     }
     if let Some(count) = desired.reserved_concurrency {
@@ -214,10 +241,12 @@ fn provisioned_action(
     version: VersionRef,
 ) -> Action {
     match (target, &desired.alias) {
-        (ProvisionedTarget::Alias(count), Some(alias)) => Action::PutProvisionedConcurrency {
-            qualifier: Qualifier::Alias(alias.name.clone()),
-            count,
-        },
+        (ProvisionedTarget::Alias(count), Some(alias)) if desired.rollout_steps.is_empty() => {
+            Action::PutProvisionedConcurrency {
+                qualifier: Qualifier::Alias(alias.name.clone()),
+                count,
+            }
+        }
         (ProvisionedTarget::Alias(count) | ProvisionedTarget::Version(count), _) => {
             Action::PutProvisionedConcurrency {
                 qualifier: Qualifier::Version(version),
@@ -234,11 +263,19 @@ fn recorded_release(observed: &ObservedFunction) -> Option<(String, String)> {
     Some((version.to_owned(), digest.to_owned()))
 }
 
+/// A plan for an existing function.
+struct Update {
+    actions: Vec<Action>,
+    requeue_after: Option<Duration>,
+    note: Option<String>,
+}
+
 fn plan_update(
     desired: &DesiredFunction,
     observed: &ObservedFunction,
+    observation: &Observation,
     options: &PlanOptions,
-) -> Vec<Action> {
+) -> Update {
     let mut actions = Vec::new();
 
     let changes = config_changes(&observed.config, &desired.config);
@@ -281,50 +318,14 @@ fn plan_update(
         _ => VersionRef::Published,
     };
 
-    if let Some(alias) = &desired.alias {
-        match observed.alias(&alias.name) {
-            None => actions.push(Action::CreateAlias {
-                name: alias.name.clone(),
-                version: target.clone(),
-                description: alias.description.clone(),
-            }),
-            Some(current) => {
-                let mut changes = Vec::new();
-                let points_right =
-                    matches!(&target, VersionRef::Existing(v) if *v == current.version);
-                if !points_right {
-                    changes.push(Change {
-                        field: "version".to_owned(),
-                        from: current.version.clone(),
-                        to: target.to_string(),
-                    });
-                }
-                if let Some((extra, weight)) = &current.additional_version {
-                    changes.push(Change {
-                        field: "routing".to_owned(),
-                        from: format!("{extra} at {:.4}%", weight * 100.0),
-                        to: "(none)".to_owned(),
-                    });
-                }
-                if current.description != alias.description {
-                    changes.push(Change {
-                        field: "description".to_owned(),
-                        from: current.description.clone(),
-                        to: alias.description.clone(),
-                    });
-                }
-                if !changes.is_empty() {
-                    actions.push(Action::UpdateAlias {
-                        name: alias.name.clone(),
-                        version: target.clone(),
-                        additional: None,
-                        description: alias.description.clone(),
-                        changes,
-                    });
-                }
-            }
-        }
-    }
+    let alias = alias::plan_alias(desired, observed, observation, &target, options.alarm_poll);
+    let (warm, release) = plan_provisioned(desired, observed, &alias.serving);
+    // Provisioned concurrency is ready before a version gets traffic, and released only
+    // after it has none.
+    actions.extend(warm);
+    actions.extend(alias.actions);
+    actions.extend(release);
+    let (requeue_after, note) = (alias.requeue_after, alias.note);
 
     match (observed.reserved_concurrency, desired.reserved_concurrency) {
         (current, Some(count)) if current != Some(count) => {
@@ -334,7 +335,6 @@ fn plan_update(
         _ => {}
     }
 
-    plan_provisioned(desired, observed, &target, &mut actions);
     plan_async(desired, observed, &mut actions);
     plan_mappings(desired, observed, &mut actions);
     plan_alarms(desired, observed, &mut actions);
@@ -364,8 +364,8 @@ fn plan_update(
         .filter(|k| !wanted.contains_key(*k) && *k != tags::RELEASE && !k.starts_with("aws:"))
         .cloned()
         .collect();
-    if !set.is_empty() || !remove.is_empty() || publishing || !actions.is_empty() {
-        // Re-writing the spec digest after any other change keeps it the last word.
+    if !set.is_empty() || !remove.is_empty() || publishing {
+        // The spec digest goes last, with the tags: it marks the whole spec applied.
         let mut set = set;
         set.insert(tags::SPEC_DIGEST.to_owned(), desired.spec_digest.clone());
         actions.push(Action::Tag {
@@ -374,7 +374,11 @@ fn plan_update(
             release: publishing.then(|| desired.release_digest.clone()),
         });
     }
-    actions
+    Update {
+        actions,
+        requeue_after,
+        note,
+    }
 }
 
 fn code_changes(desired: &DesiredFunction, observed: &ObservedFunction) -> Vec<Change> {
@@ -427,41 +431,78 @@ fn describe_source(code: &CodeArtifact) -> String {
     }
 }
 
+/// Provisioned concurrency: the actions before the alias moves (warming versions that
+/// are about to get traffic) and after (releasing what no longer serves).
+///
+/// With a progressive rollout, capacity lives on the serving versions, never on the alias:
+/// Lambda refuses provisioned concurrency on an alias with routing weights, so an alias
+/// config would deadlock the rollout. Without one, it lives on the alias and follows it.
 fn plan_provisioned(
     desired: &DesiredFunction,
     observed: &ObservedFunction,
-    target: &VersionRef,
-    actions: &mut Vec<Action>,
-) {
+    serving: &[VersionRef],
+) -> (Vec<Action>, Vec<Action>) {
+    let (mut warm, mut release) = (Vec::new(), Vec::new());
     let Readable::Known(configs) = &observed.provisioned else {
-        return;
+        return (warm, release);
     };
-    let wanted_qualifier = match (desired.provisioned_concurrency, &desired.alias) {
-        (Some(ProvisionedTarget::Alias(_)), Some(alias)) => Some(alias.name.clone()),
-        (Some(_), _) => match target {
-            VersionRef::Existing(v) => Some(v.clone()),
-            VersionRef::Published => None,
-        },
-        (None, _) => None,
-    };
-    let wanted_count = desired.provisioned_concurrency.map(|t| match t {
+    let count = desired.provisioned_concurrency.map(|t| match t {
         ProvisionedTarget::Alias(n) | ProvisionedTarget::Version(n) => n,
     });
-    for config in configs {
-        if Some(&config.qualifier) != wanted_qualifier.as_ref() {
-            actions.push(Action::DeleteProvisionedConcurrency {
-                qualifier: config.qualifier.clone(),
-            });
+    let on_alias = desired
+        .alias
+        .as_ref()
+        .filter(|_| desired.rollout_steps.is_empty());
+    let wanted: Vec<Qualifier> = match (count, on_alias) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(alias)) => vec![Qualifier::Alias(alias.name.clone())],
+        (Some(_), None) => serving.iter().cloned().map(Qualifier::Version).collect(),
+    };
+    let is_wanted = |qualifier: &str| {
+        wanted.iter().any(|w| match w {
+            Qualifier::Alias(name) => name == qualifier,
+            Qualifier::Version(VersionRef::Existing(v)) => v == qualifier,
+            Qualifier::Version(VersionRef::Published) => false,
+        })
+    };
+    let alias_name = desired.alias.as_ref().map(|a| a.name.as_str());
+    for config in configs.iter().filter(|c| !is_wanted(&c.qualifier)) {
+        let delete = Action::DeleteProvisionedConcurrency {
+            qualifier: config.qualifier.clone(),
+        };
+        // An alias config goes before the alias gets weights (Lambda refuses weights on
+        // an alias with provisioned concurrency); a version's after it stops serving.
+        if Some(config.qualifier.as_str()) == alias_name {
+            warm.push(delete);
+        } else {
+            release.push(delete);
         }
     }
-    if let (Some(target_pc), Some(count)) = (desired.provisioned_concurrency, wanted_count) {
-        let current = wanted_qualifier
-            .as_ref()
-            .and_then(|q| configs.iter().find(|c| c.qualifier == *q));
-        if current.is_none_or(|c| c.requested != count) {
-            actions.push(provisioned_action(desired, target_pc, target.clone()));
+    let Some(count) = count else {
+        return (warm, release);
+    };
+    for qualifier in wanted {
+        let current = match &qualifier {
+            Qualifier::Alias(name) => configs.iter().find(|c| c.qualifier == *name),
+            Qualifier::Version(VersionRef::Existing(v)) => {
+                configs.iter().find(|c| c.qualifier == *v)
+            }
+            Qualifier::Version(VersionRef::Published) => None,
+        };
+        if current.is_some_and(|c| c.requested == count) {
+            continue;
+        }
+        let put = Action::PutProvisionedConcurrency {
+            qualifier: qualifier.clone(),
+            count,
+        };
+        match qualifier {
+            // An alias config follows the alias: set it once the alias has moved.
+            Qualifier::Alias(_) => release.push(put),
+            Qualifier::Version(_) => warm.push(put),
         }
     }
+    (warm, release)
 }
 
 fn plan_async(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {

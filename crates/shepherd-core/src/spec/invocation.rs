@@ -7,15 +7,13 @@ use super::duration::HumanDuration;
 use super::patterns;
 
 /// The alias callers invoke. shepherd publishes a version for every change and moves the
-/// alias to it, through the rollout when one is configured.
+/// alias to it, through the rollout when one is configured. shepherd owns the alias's
+/// description: it holds the rollout's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Alias {
     #[schemars(pattern(patterns::ALIAS_NAME), length(min = 1, max = 128), extend("x-expected" = "an alias name of letters, digits, hyphens or underscores, not only digits"))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 256))]
-    pub description: Option<String>,
     /// Execution environments kept initialised for the alias (no cold starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::progress::{Progress, ProgressSink, Silent};
 use shepherd_engine::reconcile::{apply, plan};
+use shepherd_engine::rollouts::{apply_until_settled, status};
 
 use super::render::{Style, apply_json, apply_text, plan_text};
 use super::session::{connect, load_desired, reconcile_options, runtime};
@@ -39,7 +40,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
     let options = reconcile_options(&args.spec, &args.aws);
     let style = Style::for_stdout();
     let started = std::time::Instant::now();
-    let (reports, stats) = runtime().block_on(async {
+    let (reports, stats, rolled_back) = runtime().block_on(async {
         let cloud = connect(&args.aws).await;
         let planned = plan(&cloud, &desired, &options).await;
         if args.dry_run {
@@ -49,7 +50,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
                 &style,
                 &mut std::io::stdout().lock(),
             );
-            return (None, cloud.stats().clone());
+            return (None, cloud.stats().clone(), Vec::new());
         }
         let console = Console {
             seen_waits: Mutex::new(BTreeSet::new()),
@@ -58,8 +59,23 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             Format::Text => &console,
             Format::Json => &Silent,
         };
-        let reports = apply(&cloud, planned, &options, progress).await;
-        (Some(reports), cloud.stats().clone())
+        if !args.wait {
+            let reports = apply(&cloud, planned, &options, progress).await;
+            return (Some(reports), cloud.stats().clone(), Vec::new());
+        }
+        // The first plan was only for --dry-run; each pass plans afresh.
+        drop(planned);
+        let reports = apply_until_settled(&cloud, &desired, &options, progress).await;
+        let rolled_back: Vec<String> = status(&cloud, &desired.functions)
+            .await
+            .into_iter()
+            .filter(|s| s.phase().is_some_and(|p| p.failed()) && s.error.is_none())
+            .map(|s| {
+                let reason = s.record.and_then(|r| r.reason).unwrap_or_default();
+                format!("{}: rolled back: {reason}", s.function)
+            })
+            .collect();
+        (Some(reports), cloud.stats().clone(), rolled_back)
     });
     let Some(reports) = reports else {
         return ExitCode::SUCCESS;
@@ -77,9 +93,13 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         }
         Format::Json => println!("{}", apply_json(&reports, &stats, seconds)),
     }
-    let failed = reports
-        .iter()
-        .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Refused { .. }));
+    for line in &rolled_back {
+        println!("{line}");
+    }
+    let failed = !rolled_back.is_empty()
+        || reports
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Refused { .. }));
     if failed {
         ExitCode::FAILURE
     } else {

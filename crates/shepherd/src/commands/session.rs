@@ -52,6 +52,7 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> ReconcileOptions {
             adopt: spec.adopt,
             prune: spec.prune,
             keep_versions: spec.keep_versions,
+            alarm_poll: spec.alarm_poll,
         },
         execute: ExecuteOptions {
             concurrency: aws.concurrency.max(1),

@@ -1,0 +1,348 @@
+//! Planning the alias: all at once, or through a rollout whose state machine lives in
+//! [`crate::rollout`].
+
+use std::time::Duration;
+
+use super::action::{Action, Change, RecordTemplate, VersionRef};
+use crate::model::{DesiredFunction, Observation, ObservedAlias, ObservedFunction};
+use crate::rollout::{Decision, Gates, Phase, RolloutRecord, Transition, decide, enter};
+
+/// The alias part of a plan.
+#[derive(Debug, Default)]
+pub struct AliasPlan {
+    pub actions: Vec<Action>,
+    /// The versions that serve traffic once the actions are done, where provisioned
+    /// concurrency must be during a rollout.
+    pub serving: Vec<VersionRef>,
+    pub requeue_after: Option<Duration>,
+    /// Why the alias is left as it is, for people (a rolled-back release).
+    pub note: Option<String>,
+}
+
+/// Plans the alias of `desired`, whose new release is `target`.
+pub fn plan_alias(
+    desired: &DesiredFunction,
+    observed: &ObservedFunction,
+    observation: &Observation,
+    target: &VersionRef,
+    poll: Duration,
+) -> AliasPlan {
+    let Some(alias) = &desired.alias else {
+        return AliasPlan {
+            serving: vec![target.clone()],
+            ..AliasPlan::default()
+        };
+    };
+    let Some(current) = observed.alias(&alias.name) else {
+        // A new alias has nothing to shift from: it starts on the release.
+        return AliasPlan {
+            actions: vec![Action::CreateAlias {
+                name: alias.name.clone(),
+                version: target.clone(),
+                description: String::new(),
+            }],
+            serving: vec![target.clone()],
+            ..AliasPlan::default()
+        };
+    };
+    if desired.rollout_steps.is_empty() {
+        return all_at_once(&alias.name, current, target);
+    }
+    let planner = Rollout {
+        desired,
+        alias: &alias.name,
+        current,
+        gates: Gates {
+            steps: &desired.rollout_steps,
+            gating: &desired.gating_alarms,
+            alarms: &observation.alarms,
+            auto_rollback: desired.auto_rollback,
+            poll,
+        },
+        now: observation.at,
+    };
+    match RolloutRecord::parse(&current.description) {
+        Some(record) if record.phase.in_flight() && record.release == desired.release_digest => {
+            planner.continue_rollout(&record)
+        }
+        Some(record) if record.phase.in_flight() => planner.supersede(&record, target),
+        Some(record) if record.phase.failed() && record.release == desired.release_digest => {
+            AliasPlan {
+                serving: vec![VersionRef::Existing(current.version.clone())],
+                note: Some(format!(
+                    "release {} was {} ({}); it is not rolled out again until the spec changes or `shepherd retry {}`",
+                    record.release,
+                    if record.phase == Phase::RolledBack {
+                        "rolled back"
+                    } else {
+                        "aborted"
+                    },
+                    record.reason.as_deref().unwrap_or("no reason recorded"),
+                    desired.name
+                )),
+                ..AliasPlan::default()
+            }
+        }
+        _ if points_at(current, target) => all_at_once(&alias.name, current, target),
+        _ => planner.start(&current.version, target),
+    }
+}
+
+fn points_at(alias: &ObservedAlias, target: &VersionRef) -> bool {
+    matches!(target, VersionRef::Existing(v) if *v == alias.version)
+}
+
+/// Moves the alias to `target` in one update, clearing any weights.
+fn all_at_once(name: &str, current: &ObservedAlias, target: &VersionRef) -> AliasPlan {
+    let mut changes = Vec::new();
+    if !points_at(current, target) {
+        changes.push(Change {
+            field: "version".to_owned(),
+            from: current.version.clone(),
+            to: target.to_string(),
+        });
+    }
+    if let Some((extra, weight)) = &current.additional_version {
+        changes.push(Change {
+            field: "routing".to_owned(),
+            from: format!("{extra} at {:.4}%", weight * 100.0),
+            to: "(none)".to_owned(),
+        });
+    }
+    let mut plan = AliasPlan {
+        serving: vec![target.clone()],
+        ..AliasPlan::default()
+    };
+    if !changes.is_empty() {
+        plan.actions.push(Action::UpdateAlias {
+            name: name.to_owned(),
+            version: target.clone(),
+            additional: None,
+            description: current.description.clone(),
+            record: None,
+            changes,
+        });
+    }
+    plan
+}
+
+struct Rollout<'a> {
+    desired: &'a DesiredFunction,
+    alias: &'a str,
+    current: &'a ObservedAlias,
+    gates: Gates<'a>,
+    now: u64,
+}
+
+impl Rollout<'_> {
+    /// One `UpdateAlias` that sets routing and record together.
+    fn write(
+        &self,
+        transition: &Transition,
+        stable: &VersionRef,
+        canary: &VersionRef,
+        kept: Option<&RolloutRecord>,
+    ) -> Action {
+        let (version, additional) = match transition.canary_weight {
+            Some(weight) => (stable.clone(), Some((canary.clone(), weight / 100.0))),
+            // Promotion: the canary takes all traffic. Rollback or abort: the stable does.
+            None if transition.phase == Phase::Healthy => (canary.clone(), None),
+            None => (stable.clone(), None),
+        };
+        let routing = match &additional {
+            Some((extra, weight)) => format!(
+                "{version} {:.4}%, {extra} {:.4}%",
+                (1.0 - weight) * 100.0,
+                weight * 100.0
+            ),
+            None => format!("{version} 100%"),
+        };
+        Action::UpdateAlias {
+            name: self.alias.to_owned(),
+            version,
+            additional,
+            description: String::new(),
+            record: Some(RecordTemplate {
+                phase: transition.phase,
+                step: transition.step,
+                release: self.desired.release_digest.clone(),
+                reason: transition.reason.clone(),
+                stable: stable.clone(),
+                canary: canary.clone(),
+                started: kept.map(|r| r.started),
+                since: None,
+            }),
+            changes: vec![Change {
+                field: "rollout".to_owned(),
+                from: self.describe_current(),
+                to: format!("{} step {}: {routing}", transition.phase, transition.step),
+            }],
+        }
+    }
+
+    fn describe_current(&self) -> String {
+        match &self.current.additional_version {
+            Some((extra, weight)) => format!(
+                "{} {:.4}%, {extra} {:.4}%",
+                self.current.version,
+                (1.0 - weight) * 100.0,
+                weight * 100.0
+            ),
+            None => format!("{} 100%", self.current.version),
+        }
+    }
+
+    /// Starts a rollout from the alias's version to `target`.
+    fn start(&self, stable: &str, target: &VersionRef) -> AliasPlan {
+        let stable = VersionRef::Existing(stable.to_owned());
+        let transition = enter(self.gates.steps, 0);
+        AliasPlan {
+            actions: vec![self.write(&transition, &stable, target, None)],
+            serving: vec![stable, target.clone()],
+            requeue_after: Some(Duration::ZERO),
+            note: None,
+        }
+    }
+
+    /// A newer release arrived mid-rollout: the canary in flight goes back to the stable
+    /// version, then the newer release starts its own rollout. Never two canaries.
+    fn supersede(&self, record: &RolloutRecord, target: &VersionRef) -> AliasPlan {
+        let stable = VersionRef::Existing(record.stable.clone());
+        let old_canary = VersionRef::Existing(record.canary.clone());
+        let back = Transition {
+            phase: Phase::Aborted,
+            step: record.step,
+            canary_weight: None,
+            reason: Some(format!(
+                "superseded by release {}",
+                self.desired.release_digest
+            )),
+        };
+        let mut abort = self.write(&back, &stable, &old_canary, Some(record));
+        if let Action::UpdateAlias {
+            record: Some(template),
+            ..
+        } = &mut abort
+        {
+            // The aborted record names the release it was rolling out.
+            template.release = record.release.clone();
+        }
+        let mut plan = self.start(&record.stable, target);
+        plan.actions.insert(0, abort);
+        plan
+    }
+
+    fn continue_rollout(&self, record: &RolloutRecord) -> AliasPlan {
+        let stable = VersionRef::Existing(record.stable.clone());
+        let canary = VersionRef::Existing(record.canary.clone());
+        match decide(record, self.gates, self.now) {
+            Decision::Hold { requeue_after } => {
+                let mut plan = AliasPlan {
+                    serving: vec![stable.clone(), canary.clone()],
+                    requeue_after: Some(requeue_after),
+                    ..AliasPlan::default()
+                };
+                // Weights changed behind shepherd's back mid-rollout: put back the ones
+                // the record says, without restarting the step's clock.
+                let expected = crate::rollout::weight_before(self.gates.steps, record.step) / 100.0;
+                let routing_right = self.current.version == record.stable
+                    && self
+                        .current
+                        .additional_version
+                        .as_ref()
+                        .is_some_and(|(v, w)| *v == record.canary && (w - expected).abs() < 1e-9);
+                if !routing_right {
+                    let repair = Transition {
+                        phase: record.phase,
+                        step: record.step,
+                        canary_weight: Some(expected * 100.0),
+                        reason: record.reason.clone(),
+                    };
+                    let mut action = self.write(&repair, &stable, &canary, Some(record));
+                    if let Action::UpdateAlias {
+                        record: Some(template),
+                        ..
+                    } = &mut action
+                    {
+                        template.since = Some(record.since);
+                    }
+                    plan.actions.push(action);
+                }
+                plan
+            }
+            Decision::Advance(transition) => {
+                let serving = if transition.canary_weight.is_none() {
+                    vec![canary.clone()]
+                } else {
+                    vec![stable.clone(), canary.clone()]
+                };
+                AliasPlan {
+                    actions: vec![self.write(&transition, &stable, &canary, Some(record))],
+                    serving,
+                    requeue_after: (transition.phase == Phase::Progressing)
+                        .then_some(Duration::ZERO),
+                    note: None,
+                }
+            }
+            Decision::RollBack { reason } => {
+                let back = Transition {
+                    phase: Phase::RolledBack,
+                    step: record.step,
+                    canary_weight: None,
+                    reason: Some(reason),
+                };
+                AliasPlan {
+                    actions: vec![self.write(&back, &stable, &canary, Some(record))],
+                    serving: vec![stable],
+                    requeue_after: None,
+                    note: None,
+                }
+            }
+        }
+    }
+}
+
+/// The alias update an operator's command makes, or why it does not apply.
+pub fn operator_action(
+    desired: &DesiredFunction,
+    current: &ObservedAlias,
+    command: crate::rollout::Command,
+) -> Result<Action, String> {
+    let record = RolloutRecord::parse(&current.description).ok_or_else(|| {
+        format!(
+            "{} has no rollout (its alias holds no rollout record)",
+            desired.name
+        )
+    })?;
+    let transition = crate::rollout::operate(command, &record, &desired.rollout_steps)?;
+    let planner = Rollout {
+        desired,
+        alias: &current.name,
+        current,
+        gates: Gates {
+            steps: &desired.rollout_steps,
+            gating: &[],
+            alarms: &std::collections::BTreeMap::new(),
+            auto_rollback: desired.auto_rollback,
+            poll: Duration::ZERO,
+        },
+        now: 0,
+    };
+    let stable = VersionRef::Existing(record.stable.clone());
+    let canary = VersionRef::Existing(record.canary.clone());
+    let mut action = planner.write(&transition, &stable, &canary, Some(&record));
+    if let Action::UpdateAlias {
+        record: Some(template),
+        ..
+    } = &mut action
+    {
+        template.release = if command == crate::rollout::Command::Retry {
+            // A record that names no release blocks none: the next reconcile rolls the
+            // spec's release out again.
+            "retry".to_owned()
+        } else {
+            record.release.clone()
+        };
+    }
+    Ok(action)
+}

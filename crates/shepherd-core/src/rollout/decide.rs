@@ -1,0 +1,317 @@
+//! The rollout state machine: from the persisted record, the steps, the alarms and the
+//! time, what happens next. Pure: time comes in as an argument.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::record::{Phase, RolloutRecord};
+use crate::model::{AlarmState, ObservedAlarm};
+use crate::spec::RolloutStep;
+
+/// The alias routing and record a transition writes, in one `UpdateAlias`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub phase: Phase,
+    /// The step in effect after the write.
+    pub step: usize,
+    /// Percent of traffic for the canary; `None` promotes it (100%, no weights).
+    pub canary_weight: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// What a rollout in flight needs now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Nothing to write yet; look again after this long.
+    Hold { requeue_after: Duration },
+    /// Move to another step (or promote).
+    Advance(Transition),
+    /// Send all traffic back to the stable version.
+    RollBack { reason: String },
+}
+
+/// The percent the canary has while step `index` is in effect: the last weight set
+/// before it.
+pub fn weight_before(steps: &[RolloutStep], index: usize) -> f64 {
+    steps[..index.min(steps.len())]
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            RolloutStep::SetWeight(w) => Some(*w),
+            _ => None,
+        })
+        .unwrap_or(0.0)
+}
+
+/// Enters step `index`: a weight is written and the next step takes effect at once; a
+/// pause takes effect with the current weight; past the last step, the canary is
+/// promoted.
+pub fn enter(steps: &[RolloutStep], index: usize) -> Transition {
+    match steps.get(index) {
+        None => Transition {
+            phase: Phase::Healthy,
+            step: steps.len(),
+            canary_weight: None,
+            reason: None,
+        },
+        Some(RolloutStep::SetWeight(weight)) => Transition {
+            phase: Phase::Progressing,
+            step: index + 1,
+            canary_weight: Some(*weight),
+            reason: None,
+        },
+        Some(RolloutStep::Pause(_)) => Transition {
+            phase: Phase::Progressing,
+            step: index,
+            canary_weight: Some(weight_before(steps, index)),
+            reason: None,
+        },
+        Some(RolloutStep::PauseUntilPromoted) => Transition {
+            phase: Phase::Paused,
+            step: index,
+            canary_weight: Some(weight_before(steps, index)),
+            reason: Some("waiting for `shepherd promote`".to_owned()),
+        },
+    }
+}
+
+/// The gating alarm that fired during the rollout, if any.
+///
+/// An alarm fires a rollout back when it is in ALARM and entered that state after the
+/// rollout started (or when is unknown). An alarm already in ALARM before the rollout
+/// started does not block it, so that a stale alarm cannot hold back the fix for what it
+/// reports; it gates again once it has returned to OK. INSUFFICIENT_DATA (no traffic
+/// yet) is not a failure.
+pub fn fired_alarm<'a>(
+    gating: &[String],
+    alarms: &'a BTreeMap<String, ObservedAlarm>,
+    started: u64,
+) -> Option<&'a ObservedAlarm> {
+    gating
+        .iter()
+        .filter_map(|name| alarms.get(name))
+        .find(|a| a.state == AlarmState::Alarm && a.state_since.is_none_or(|t| t >= started))
+}
+
+/// Inputs of a decision besides the record.
+#[derive(Debug, Clone, Copy)]
+pub struct Gates<'a> {
+    pub steps: &'a [RolloutStep],
+    pub gating: &'a [String],
+    pub alarms: &'a BTreeMap<String, ObservedAlarm>,
+    pub auto_rollback: bool,
+    /// How often alarms are looked at during a pause.
+    pub poll: Duration,
+}
+
+/// Decides the next move of a rollout in flight at time `now` (Unix seconds).
+pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
+    if let Some(alarm) = fired_alarm(gates.gating, gates.alarms, record.started) {
+        let reason = format!(
+            "alarm {} fired: {}",
+            alarm.definition.name, alarm.state_reason
+        );
+        if gates.auto_rollback {
+            return Decision::RollBack { reason };
+        }
+        if record.phase != Phase::Paused {
+            // With automatic rollback off, the rollout holds for a person to decide.
+            return Decision::Advance(Transition {
+                phase: Phase::Paused,
+                step: record.step,
+                canary_weight: Some(weight_before(gates.steps, record.step)),
+                reason: Some(format!("{reason}; automatic rollback is off")),
+            });
+        }
+    }
+    if record.phase == Phase::Paused {
+        return Decision::Hold {
+            requeue_after: gates.poll,
+        };
+    }
+    match gates.steps.get(record.step) {
+        Some(RolloutStep::Pause(duration)) => {
+            let elapsed = Duration::from_secs(now.saturating_sub(record.since));
+            if elapsed < *duration {
+                Decision::Hold {
+                    requeue_after: (*duration - elapsed).min(gates.poll),
+                }
+            } else {
+                Decision::Advance(enter(gates.steps, record.step + 1))
+            }
+        }
+        // A weight step not yet written (after a restart), a pause until promoted not yet
+        // recorded, or the end: enter it now.
+        _ => Decision::Advance(enter(gates.steps, record.step)),
+    }
+}
+
+/// What `shepherd promote` does: the next step now, or (`full`) straight to 100%.
+pub fn promote(record: &RolloutRecord, steps: &[RolloutStep], full: bool) -> Transition {
+    if full {
+        return enter(steps, steps.len());
+    }
+    match steps.get(record.step) {
+        Some(RolloutStep::Pause(_) | RolloutStep::PauseUntilPromoted) => {
+            enter(steps, record.step + 1)
+        }
+        _ => enter(steps, record.step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AlarmDefinition, AlarmMetric};
+
+    const MIN: u64 = 60;
+
+    fn steps() -> Vec<RolloutStep> {
+        vec![
+            RolloutStep::SetWeight(10.0),
+            RolloutStep::Pause(Duration::from_secs(5 * MIN)),
+            RolloutStep::SetWeight(50.0),
+            RolloutStep::PauseUntilPromoted,
+        ]
+    }
+
+    fn record(step: usize, since: u64) -> RolloutRecord {
+        RolloutRecord {
+            phase: Phase::Progressing,
+            stable: "1".into(),
+            canary: "2".into(),
+            release: "r".into(),
+            step,
+            since,
+            started: 1000,
+            reason: None,
+        }
+    }
+
+    fn alarm(state: AlarmState, since: Option<u64>) -> BTreeMap<String, ObservedAlarm> {
+        let definition = AlarmDefinition {
+            name: "fn-errors".into(),
+            metric: AlarmMetric::Errors,
+            statistic: "Sum".into(),
+            dimensions: BTreeMap::new(),
+            threshold: 1.0,
+            period_secs: 60,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            description: String::new(),
+        };
+        BTreeMap::from([(
+            "fn-errors".to_owned(),
+            ObservedAlarm {
+                definition,
+                state,
+                state_reason: "Threshold Crossed".into(),
+                state_since: since,
+            },
+        )])
+    }
+
+    fn gates<'a>(
+        steps: &'a [RolloutStep],
+        alarms: &'a BTreeMap<String, ObservedAlarm>,
+        gating: &'a [String],
+    ) -> Gates<'a> {
+        Gates {
+            steps,
+            gating,
+            alarms,
+            auto_rollback: true,
+            poll: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn holds_a_pause_then_moves_on() {
+        let steps = steps();
+        let none = BTreeMap::new();
+        let g = gates(&steps, &none, &[]);
+        let r = record(1, 1000);
+        assert_eq!(
+            decide(&r, g, 1000 + 60),
+            Decision::Hold {
+                requeue_after: Duration::from_secs(10)
+            }
+        );
+        assert_eq!(
+            decide(&r, g, 1000 + 295),
+            Decision::Hold {
+                requeue_after: Duration::from_secs(5)
+            }
+        );
+        let Decision::Advance(t) = decide(&r, g, 1000 + 300) else {
+            panic!("advances")
+        };
+        assert_eq!(
+            (t.phase, t.step, t.canary_weight),
+            (Phase::Progressing, 3, Some(50.0))
+        );
+    }
+
+    #[test]
+    fn waits_for_promotion_then_promotes() {
+        let steps = steps();
+        let none = BTreeMap::new();
+        let g = gates(&steps, &none, &[]);
+        let Decision::Advance(t) = decide(&record(3, 1000), g, 2000) else {
+            panic!("records the pause")
+        };
+        assert_eq!((t.phase, t.canary_weight), (Phase::Paused, Some(50.0)));
+        let mut paused = record(3, 2000);
+        paused.phase = Phase::Paused;
+        assert!(matches!(
+            decide(&paused, g, 9_999_999),
+            Decision::Hold { .. }
+        ));
+        let t = promote(&paused, &steps, false);
+        assert_eq!((t.phase, t.canary_weight), (Phase::Healthy, None));
+    }
+
+    #[test]
+    fn an_alarm_that_fires_during_the_rollout_rolls_back() {
+        let steps = steps();
+        let gating = vec!["fn-errors".to_owned()];
+        let firing = alarm(AlarmState::Alarm, Some(1100));
+        let r = record(1, 1000);
+        assert!(matches!(
+            decide(&r, gates(&steps, &firing, &gating), 1200),
+            Decision::RollBack { .. }
+        ));
+        let stale = alarm(AlarmState::Alarm, Some(900));
+        assert!(matches!(
+            decide(&r, gates(&steps, &stale, &gating), 1200),
+            Decision::Hold { .. }
+        ));
+        let quiet = alarm(AlarmState::InsufficientData, Some(1100));
+        assert!(matches!(
+            decide(&r, gates(&steps, &quiet, &gating), 1200),
+            Decision::Hold { .. }
+        ));
+    }
+
+    #[test]
+    fn without_automatic_rollback_a_fired_alarm_pauses() {
+        let steps = steps();
+        let gating = vec!["fn-errors".to_owned()];
+        let firing = alarm(AlarmState::Alarm, None);
+        let mut g = gates(&steps, &firing, &gating);
+        g.auto_rollback = false;
+        let Decision::Advance(t) = decide(&record(1, 1000), g, 1100) else {
+            panic!("pauses")
+        };
+        assert_eq!(t.phase, Phase::Paused);
+    }
+
+    #[test]
+    fn promote_full_skips_the_remaining_steps() {
+        let t = promote(&record(1, 1000), &steps(), true);
+        assert_eq!(
+            (t.phase, t.step, t.canary_weight),
+            (Phase::Healthy, 4, None)
+        );
+    }
+}

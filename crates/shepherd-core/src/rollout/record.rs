@@ -1,0 +1,184 @@
+//! The rollout record: the compact state of a rollout that shepherd writes in the alias's
+//! description, in the same `UpdateAlias` call that sets the routing weights. Weights and
+//! record therefore change together, and a restarted controller reads back exactly where
+//! the rollout stands.
+//!
+//! Format (at most 256 characters, the limit of an alias description):
+//! `shepherd/v1 phase=Progressing stable=2 canary=3 release=9f2c... step=1 since=1764151234 started=1764151200 reason=...`
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Marks a description written by shepherd.
+pub const RECORD_PREFIX: &str = "shepherd/v1";
+
+/// An alias description is at most this long.
+const DESCRIPTION_LIMIT: usize = 256;
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    /// Shifting traffic step by step; pauses run on their own.
+    Progressing,
+    /// Holding: at a pause-until-promoted step, or paused by an operator.
+    Paused,
+    /// Done: the alias points at the new version with no weights.
+    Healthy,
+    /// A gating alarm fired and the alias went back to the stable version.
+    RolledBack,
+    /// An operator aborted, or a newer release superseded it; the alias went back.
+    Aborted,
+}
+
+impl Phase {
+    /// Whether the canary still receives traffic.
+    pub fn in_flight(self) -> bool {
+        matches!(self, Phase::Progressing | Phase::Paused)
+    }
+
+    /// Whether the rollout ended without promotion (its release is not retried by itself).
+    pub fn failed(self) -> bool {
+        matches!(self, Phase::RolledBack | Phase::Aborted)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Phase::Progressing => "Progressing",
+            Phase::Paused => "Paused",
+            Phase::Healthy => "Healthy",
+            Phase::RolledBack => "RolledBack",
+            Phase::Aborted => "Aborted",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Phase::Progressing,
+            Phase::Paused,
+            Phase::Healthy,
+            Phase::RolledBack,
+            Phase::Aborted,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The persisted state of a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RolloutRecord {
+    pub phase: Phase,
+    /// The version that served all traffic before the rollout.
+    pub stable: String,
+    /// The version being rolled out.
+    pub canary: String,
+    /// The release digest of the canary: which spec it embodies.
+    pub release: String,
+    /// The step in effect (an index into the expanded steps; `len` means all done).
+    pub step: usize,
+    /// When the current step began, Unix seconds.
+    pub since: u64,
+    /// When the rollout began, Unix seconds.
+    pub started: u64,
+    /// Why it ended or paused, for people.
+    pub reason: Option<String>,
+}
+
+impl RolloutRecord {
+    /// The alias description holding this record.
+    pub fn to_description(&self) -> String {
+        let mut text = format!(
+            "{RECORD_PREFIX} phase={} stable={} canary={} release={} step={} since={} started={}",
+            self.phase, self.stable, self.canary, self.release, self.step, self.since, self.started
+        );
+        if let Some(reason) = &self.reason {
+            let room = DESCRIPTION_LIMIT.saturating_sub(text.len() + " reason=".len());
+            let reason: String = reason
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(room)
+                .collect();
+            text.push_str(" reason=");
+            text.push_str(&reason);
+        }
+        text
+    }
+
+    /// Reads a record back from an alias description; `None` when the description is not
+    /// one of shepherd's.
+    pub fn parse(description: &str) -> Option<Self> {
+        let rest = description.strip_prefix(RECORD_PREFIX)?.trim_start();
+        let (fields, reason) = match rest.split_once(" reason=") {
+            Some((fields, reason)) => (fields, Some(reason.to_owned())),
+            None => (rest, None),
+        };
+        let value = |key: &str| {
+            fields
+                .split(' ')
+                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+        };
+        Some(Self {
+            phase: Phase::parse(value("phase")?)?,
+            stable: value("stable")?.to_owned(),
+            canary: value("canary")?.to_owned(),
+            release: value("release")?.to_owned(),
+            step: value("step")?.parse().ok()?,
+            since: value("since")?.parse().ok()?,
+            started: value("started")?.parse().ok()?,
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> RolloutRecord {
+        RolloutRecord {
+            phase: Phase::Progressing,
+            stable: "2".into(),
+            canary: "3".into(),
+            release: "9f2c1a0b7d3e4f56".into(),
+            step: 1,
+            since: 1_764_151_234,
+            started: 1_764_151_200,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_the_alias_description() {
+        let mut r = record();
+        assert_eq!(RolloutRecord::parse(&r.to_description()), Some(r.clone()));
+        r.phase = Phase::RolledBack;
+        r.reason = Some("alarm orders-api-errors: Threshold Crossed: 1 datapoint [5.0]".into());
+        assert_eq!(RolloutRecord::parse(&r.to_description()), Some(r));
+    }
+
+    #[test]
+    fn stays_within_the_description_limit() {
+        let mut r = record();
+        r.reason = Some("x".repeat(1000));
+        let text = r.to_description();
+        assert!(text.len() <= DESCRIPTION_LIMIT, "{}", text.len());
+        assert_eq!(
+            RolloutRecord::parse(&text).unwrap().phase,
+            Phase::Progressing
+        );
+    }
+
+    #[test]
+    fn ignores_descriptions_that_are_not_records() {
+        assert_eq!(RolloutRecord::parse(""), None);
+        assert_eq!(RolloutRecord::parse("the live alias"), None);
+        assert_eq!(RolloutRecord::parse("shepherd/v1 phase=Nope"), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! Rollouts from the outside: their status, the operator's commands, and reconciling
+//! until every rollout has settled (`apply --wait`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use shepherd_core::cloud::Cloud;
+use shepherd_core::model::{AlarmState, DesiredFunction};
+use shepherd_core::plan::{FunctionPlan, operator_action};
+use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_core::spec::RolloutStep;
+
+use crate::clock::unix_now;
+use crate::execute::{FunctionReport, Outcome, execute};
+use crate::observe::{Refresh, observe};
+use crate::progress::{Progress, ProgressSink};
+use crate::reconcile::{Desired, ReconcileOptions, apply, plan};
+
+/// Where one function's alias and rollout stand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutStatus {
+    pub function: String,
+    pub alias: Option<String>,
+    /// The version with most traffic and the additional version with its percent.
+    pub version: Option<String>,
+    pub additional: Option<(String, f64)>,
+    pub record: Option<RolloutRecord>,
+    pub steps: usize,
+    /// What the current step is, for people.
+    pub step: Option<String>,
+    /// Seconds until the current pause ends, when one runs.
+    pub pause_left_secs: Option<u64>,
+    pub alarms: BTreeMap<String, AlarmState>,
+    /// Why the function could not be read.
+    pub error: Option<String>,
+}
+
+impl RolloutStatus {
+    pub fn phase(&self) -> Option<Phase> {
+        self.record.as_ref().map(|r| r.phase)
+    }
+
+    pub fn in_flight(&self) -> bool {
+        self.phase().is_some_and(Phase::in_flight)
+    }
+}
+
+fn describe_step(steps: &[RolloutStep], index: usize) -> String {
+    match steps.get(index) {
+        Some(RolloutStep::SetWeight(w)) => {
+            format!("step {}/{}: set weight {w}%", index + 1, steps.len())
+        }
+        Some(RolloutStep::Pause(d)) => {
+            format!("step {}/{}: pause {}s", index + 1, steps.len(), d.as_secs())
+        }
+        Some(RolloutStep::PauseUntilPromoted) => {
+            format!("step {}/{}: pause until promoted", index + 1, steps.len())
+        }
+        None => "done".to_owned(),
+    }
+}
+
+/// Reads the status of each function's rollout.
+pub async fn status<C: Cloud>(cloud: &C, desired: &[DesiredFunction]) -> Vec<RolloutStatus> {
+    let observed = observe(cloud, desired, Refresh::Changed, 8).await;
+    let now = unix_now();
+    desired
+        .iter()
+        .map(|d| {
+            let mut status = RolloutStatus {
+                function: d.name.clone(),
+                alias: d.alias.as_ref().map(|a| a.name.clone()),
+                version: None,
+                additional: None,
+                record: None,
+                steps: d.rollout_steps.len(),
+                step: None,
+                pause_left_secs: None,
+                alarms: BTreeMap::new(),
+                error: observed.errors.get(&d.name).map(ToString::to_string),
+            };
+            let function = observed.observation.functions.get(&d.name);
+            let alias = d.alias.as_ref().and_then(|a| function?.alias(&a.name));
+            if let Some(alias) = alias {
+                status.version = Some(alias.version.clone());
+                status.additional = alias.additional_version.clone();
+                status.record = RolloutRecord::parse(&alias.description);
+            }
+            if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
+                status.step = Some(describe_step(&d.rollout_steps, record.step));
+                if let Some(RolloutStep::Pause(pause)) = d.rollout_steps.get(record.step) {
+                    let elapsed = now.saturating_sub(record.since);
+                    status.pause_left_secs = Some(pause.as_secs().saturating_sub(elapsed));
+                }
+            }
+            for name in &d.gating_alarms {
+                if let Some(alarm) = observed.observation.alarms.get(name) {
+                    status.alarms.insert(name.clone(), alarm.state);
+                }
+            }
+            status
+        })
+        .collect()
+}
+
+/// Why an operator's command could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum OperateError {
+    #[error("{0} has no alias in its spec, so it has no rollout")]
+    NoAlias(String),
+    #[error("{0}: {1}")]
+    Cloud(String, shepherd_core::cloud::CloudError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Carries out an operator's command on one function's rollout, with one alias update.
+pub async fn operate<C: Cloud>(
+    cloud: &C,
+    desired: &DesiredFunction,
+    command: Command,
+) -> Result<FunctionReport, OperateError> {
+    let alias = desired
+        .alias
+        .as_ref()
+        .ok_or_else(|| OperateError::NoAlias(desired.name.clone()))?;
+    let aliases = cloud
+        .list_aliases(&desired.name)
+        .await
+        .map_err(|e| OperateError::Cloud(desired.name.clone(), e))?;
+    let current = aliases
+        .iter()
+        .find(|a| a.name == alias.name)
+        .ok_or_else(|| {
+            OperateError::Refused(format!(
+                "{}: alias {} does not exist yet",
+                desired.name, alias.name
+            ))
+        })?;
+    let action = operator_action(desired, current, command).map_err(OperateError::Refused)?;
+    let plan = FunctionPlan {
+        name: desired.name.clone(),
+        actions: vec![action],
+        drift: false,
+        refused: None,
+        requeue_after: None,
+        note: None,
+    };
+    let report = execute(
+        cloud,
+        vec![plan],
+        &Default::default(),
+        &crate::progress::Silent,
+    )
+    .await
+    .remove(0);
+    match &report.outcome {
+        Outcome::Failed { error } => Err(OperateError::Failed(error.clone())),
+        _ => Ok(report),
+    }
+}
+
+/// The shortest wait between two passes: a rollout that asks to be looked at again at
+/// once is still looked at no more than once a second.
+const MIN_PASS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Reconciles again and again until no rollout is in flight: each pass observes, plans
+/// and applies, then sleeps until the earliest pause ends or alarm check is due.
+pub async fn apply_until_settled<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ReconcileOptions,
+    progress: &dyn ProgressSink,
+) -> Vec<FunctionReport> {
+    let mut merged: BTreeMap<String, FunctionReport> = BTreeMap::new();
+    loop {
+        let planned = plan(cloud, desired, options).await;
+        let requeue = planned.plans.iter().filter_map(|p| p.requeue_after).min();
+        let waiting: Vec<String> = planned
+            .plans
+            .iter()
+            .filter(|p| p.requeue_after.is_some())
+            .map(|p| p.name.clone())
+            .collect();
+        for report in apply(cloud, planned, options, progress).await {
+            merge(&mut merged, report);
+        }
+        let Some(requeue) = requeue else {
+            break;
+        };
+        for name in &waiting {
+            progress.report(Progress::Waiting {
+                function: name,
+                what: "the rollout (pauses and alarm checks)",
+            });
+        }
+        tokio::time::sleep(requeue.max(MIN_PASS_INTERVAL)).await;
+    }
+    merged.into_values().collect()
+}
+
+/// Folds the report of a later pass into the earlier ones: actions add up, and a pass
+/// with nothing to do does not hide what an earlier one did.
+fn merge(merged: &mut BTreeMap<String, FunctionReport>, report: FunctionReport) {
+    match merged.get_mut(&report.name) {
+        None => {
+            merged.insert(report.name.clone(), report);
+        }
+        Some(previous) => {
+            previous.done.extend(report.done);
+            previous.skipped.extend(report.skipped);
+            previous.drift_corrected |= report.drift_corrected;
+            if report.outcome != Outcome::Unchanged {
+                previous.outcome = report.outcome;
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `shepherd status`, `promote`, `abort`, `pause`, `resume`, `retry`: rollouts from the
+//! outside, without editing git.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use shepherd_core::rollout::{Command, Phase};
+use shepherd_engine::reconcile::Desired;
+use shepherd_engine::rollouts::{RolloutStatus, operate, status};
+
+use super::session::{connect, load_desired, runtime};
+use crate::cli::{Format, RolloutArgs, SpecArgs, SpecsArg, StatusArgs};
+
+fn load(specs: &SpecsArg, only: Vec<String>) -> Option<Desired> {
+    load_desired(&SpecArgs {
+        paths: specs.specs.clone(),
+        config: specs.config.clone(),
+        only,
+        adopt: false,
+        prune: false,
+        keep_versions: 0,
+        refresh: crate::cli::RefreshArg::Changed,
+        alarm_poll: Duration::from_secs(10),
+    })
+}
+
+/// Runs an operator's command on one function.
+pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
+    let Some(desired) = load(&args.specs, vec![args.name.clone()]) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(function) = desired.functions.iter().find(|f| f.name == args.name) else {
+        eprintln!("error: no function named {} in the specs", args.name);
+        return ExitCode::FAILURE;
+    };
+    let result = runtime().block_on(async {
+        let cloud = connect(&args.aws).await;
+        operate(&cloud, function, command).await
+    });
+    match result {
+        Ok(report) => {
+            for done in report.done {
+                println!("{}: {done}", args.name);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn line(status: &RolloutStatus) -> String {
+    if let Some(error) = &status.error {
+        return format!("{}: cannot read: {error}", status.function);
+    }
+    let Some(alias) = &status.alias else {
+        return format!("{}: no alias", status.function);
+    };
+    let Some(version) = &status.version else {
+        return format!("{}: alias {alias} does not exist yet", status.function);
+    };
+    let routing = match &status.additional {
+        Some((extra, weight)) => format!(
+            "{version} {:.2}%, {extra} {:.2}%",
+            (1.0 - weight) * 100.0,
+            weight * 100.0
+        ),
+        None => format!("{version} 100%"),
+    };
+    let mut text = format!("{}: alias {alias} -> {routing}", status.function);
+    if let Some(record) = &status.record {
+        text.push_str(&format!("; {}", record.phase));
+        if let Some(step) = &status.step {
+            text.push_str(&format!(", {step}"));
+        }
+        if let Some(left) = status.pause_left_secs {
+            text.push_str(&format!(", {left}s left"));
+        }
+        if let Some(reason) = &record.reason {
+            text.push_str(&format!(" ({reason})"));
+        }
+    }
+    if !status.alarms.is_empty() {
+        let alarms: Vec<String> = status
+            .alarms
+            .iter()
+            .map(|(n, s)| format!("{n}={s:?}"))
+            .collect();
+        text.push_str(&format!("; alarms: {}", alarms.join(", ")));
+    }
+    text
+}
+
+pub fn run_status(args: &StatusArgs) -> ExitCode {
+    let Some(desired) = load(&args.specs, args.names.clone()) else {
+        return ExitCode::FAILURE;
+    };
+    runtime().block_on(async {
+        let cloud = connect(&args.aws).await;
+        loop {
+            let statuses = status(&cloud, &desired.functions).await;
+            match args.format {
+                Format::Text => {
+                    for s in &statuses {
+                        println!("{}", line(s));
+                    }
+                }
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&statuses).unwrap_or_default()
+                ),
+            }
+            let in_flight = statuses.iter().any(RolloutStatus::in_flight);
+            if args.wait && !in_flight || !args.wait && !args.watch {
+                let failed = statuses
+                    .iter()
+                    .any(|s| s.error.is_some() || s.phase().is_some_and(Phase::failed));
+                return if args.wait && failed {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            tokio::time::sleep(Duration::from_secs(if args.watch { 2 } else { 5 })).await;
+            if args.watch {
+                println!();
+            }
+        }
+    })
+}
