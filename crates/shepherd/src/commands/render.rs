@@ -64,6 +64,9 @@ pub fn plan_text(
             writeln!(out, "{} {}: {reason}", style.red("!"), plan.name)?;
             continue;
         }
+        if let Some(note) = &plan.note {
+            writeln!(out, "{} {}: {note}", style.yellow("!"), plan.name)?;
+        }
         if plan.actions.is_empty() {
             unchanged += 1;
             continue;
@@ -123,6 +126,7 @@ struct JsonAction<'a> {
 struct JsonPlan<'a> {
     name: &'a str,
     drift: bool,
+    note: Option<&'a str>,
     refused: Option<&'a str>,
     actions: Vec<JsonAction<'a>>,
 }
@@ -140,6 +144,7 @@ pub fn plan_json(plans: &[FunctionPlan], errors: &BTreeMap<String, String>) -> S
         .map(|p| JsonPlan {
             name: &p.name,
             drift: p.drift,
+            note: p.note.as_deref(),
             refused: p.refused.as_deref(),
             actions: p
                 .actions
