@@ -206,6 +206,17 @@ async fn observe_function<C: Cloud>(
         function.aliases = cloud.list_aliases(&desired.name).await?;
     }
     if !deep {
+        // A rollout in flight moves provisioned concurrency between versions as it goes.
+        let in_flight = desired
+            .alias
+            .as_ref()
+            .and_then(|a| function.alias(&a.name))
+            .and_then(|a| RolloutRecord::parse(&a.description))
+            .is_some_and(|r| r.phase.in_flight());
+        if in_flight && desired.provisioned_concurrency.is_some() {
+            function.provisioned =
+                readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
+        }
         return Ok(Some(function));
     }
     function.versions = readable(cloud.list_versions(&desired.name).await)?;

@@ -1,0 +1,418 @@
+//! Rollouts on the in-memory fake, in virtual time: whole canary timelines run in
+//! milliseconds, alarms fire at every step, operators act, and the process "dies" between
+//! every pair of actions.
+
+use std::time::Duration;
+
+use shepherd_core::fake::FakeCloud;
+use shepherd_core::lint::LintConfig;
+use shepherd_core::model::AlarmState;
+use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_engine::progress::Silent;
+use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
+use shepherd_engine::rollouts::{apply_until_settled, operate, status};
+
+const SPEC: &str = r#"
+apiVersion: shepherd.dev/v1alpha1
+kind: Function
+metadata:
+  name: api
+spec:
+  code: {path: ../app}
+  handler: app.handler
+  runtime: python3.12
+  role: arn:aws:iam::123456789012:role/api
+  alias: {name: live}
+  alarms:
+    errors: {threshold: 1}
+  rollout:
+ROLLOUT
+"#;
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(rollout: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("specs")).unwrap();
+        std::fs::create_dir_all(dir.path().join("app")).unwrap();
+        let spec = SPEC.replace("ROLLOUT", rollout);
+        std::fs::write(dir.path().join("specs/api.yaml"), spec).unwrap();
+        let repo = Self { dir };
+        repo.release("1");
+        repo
+    }
+
+    fn release(&self, marker: &str) {
+        let code = format!("def handler(event, context):\n    return '{marker}'\n");
+        std::fs::write(self.dir.path().join("app/app.py"), code).unwrap();
+    }
+
+    fn desired(&self) -> Desired {
+        let report =
+            shepherd_core::check_specs(&[self.dir.path().join("specs")], &LintConfig::default());
+        assert!(report.is_valid(), "{:?}", report.diagnostics);
+        resolve_desired(&report.functions, &[])
+    }
+}
+
+fn options() -> ReconcileOptions {
+    let mut options = ReconcileOptions::default();
+    options.plan.alarm_poll = Duration::from_secs(5);
+    options
+}
+
+fn record(cloud: &FakeCloud) -> Option<RolloutRecord> {
+    RolloutRecord::parse(&cloud.alias("api", "live")?.description)
+}
+
+/// One reconcile pass: observe, plan, apply.
+async fn pass(cloud: &FakeCloud, desired: &Desired) {
+    let planned = plan(cloud, desired, &options()).await;
+    apply(cloud, planned, &options(), &Silent).await;
+}
+
+/// A function live on release 1, then release 2 in the spec.
+async fn deployed(rollout: &str) -> (FakeCloud, Repo) {
+    let cloud = FakeCloud::default();
+    let repo = Repo::new(rollout);
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "1");
+    repo.release("2");
+    (cloud, repo)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thirty_minute_canary_runs_in_virtual_time_and_promotes() {
+    let (cloud, repo) = deployed("    strategy: Canary10Percent30Minutes").await;
+    let started = tokio::time::Instant::now();
+    cloud.reset_calls();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(30 * 60),
+        "the pause ran its course: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(31 * 60),
+        "and not much longer: {took:?}"
+    );
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.additional_version),
+        ("2", None)
+    );
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+    // Start at 10%, promote: two alias writes.
+    assert_eq!(cloud.call_count("UpdateAlias"), 2);
+    // Alarms were looked at all through the pause, in batches.
+    assert!(
+        cloud.call_count("DescribeAlarms") >= 30 * 60 / 5,
+        "{}",
+        cloud.call_count("DescribeAlarms")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_linear_rollout_shifts_ten_percent_at_a_time() {
+    let (cloud, repo) = deployed("    strategy: Linear10PercentEvery1Minute").await;
+    let desired = repo.desired();
+    let mut weights = Vec::new();
+    for _ in 0..200 {
+        pass(&cloud, &desired).await;
+        let alias = cloud.alias("api", "live").unwrap();
+        if let Some((_, w)) = alias.additional_version {
+            let percent = (w * 100.0).round() as u32;
+            if weights.last() != Some(&percent) {
+                weights.push(percent);
+            }
+        }
+        if record(&cloud).is_some_and(|r| r.phase == Phase::Healthy) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    assert_eq!(weights, [10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+}
+
+const STEPS: &str = "    steps:
+      - setWeight: 5
+      - pause: {duration: 1m}
+      - setWeight: 30
+      - pause: {duration: 1m}
+      - setWeight: 60
+      - pause: {duration: 1m}";
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_at_any_step_sends_all_traffic_back_to_the_stable_version() {
+    for weight in [5.0, 30.0, 60.0] {
+        let (cloud, repo) = deployed(STEPS).await;
+        let desired = repo.desired();
+        // Run until the canary has this weight.
+        for _ in 0..100 {
+            pass(&cloud, &desired).await;
+            let current = cloud.alias("api", "live").unwrap().additional_version;
+            if current.is_some_and(|(_, w)| (w * 100.0 - weight).abs() < 1e-6) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        cloud.set_alarm_state("api-errors", AlarmState::Alarm, "Threshold Crossed");
+        pass(&cloud, &desired).await;
+        let alias = cloud.alias("api", "live").unwrap();
+        assert_eq!(
+            (alias.version.as_str(), &alias.additional_version),
+            ("1", &None),
+            "at {weight}%"
+        );
+        let r = record(&cloud).unwrap();
+        assert_eq!(r.phase, Phase::RolledBack, "at {weight}%");
+        assert!(r.reason.unwrap().contains("alarm api-errors fired"));
+        // The bad release stays out: more passes change nothing.
+        cloud.set_alarm_state("api-errors", AlarmState::Ok, "recovered");
+        cloud.reset_calls();
+        pass(&cloud, &desired).await;
+        pass(&cloud, &desired).await;
+        assert_eq!(
+            cloud.write_calls(),
+            Vec::<&str>::new(),
+            "no redeploy loop at {weight}%"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_already_firing_before_the_rollout_does_not_block_it() {
+    let (cloud, repo) = deployed(STEPS).await;
+    // Fired (say) an hour before the fix was committed.
+    let an_hour_ago = shepherd_engine::clock::unix_now() - 3600;
+    cloud.set_alarm_state_since("api-errors", AlarmState::Alarm, "old incident", an_hour_ago);
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn insufficient_data_is_not_a_failure() {
+    let (cloud, repo) = deployed(STEPS).await;
+    cloud.set_alarm_state("api-errors", AlarmState::InsufficientData, "no traffic");
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn promote_pause_resume_and_abort() {
+    let steps = "    steps:
+      - setWeight: 10
+      - pause: {}
+      - setWeight: 50
+      - pause: {duration: 10m}";
+    let (cloud, repo) = deployed(steps).await;
+    let desired = repo.desired();
+    let function = &desired.functions[0];
+    pass(&cloud, &desired).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        record(&cloud).unwrap().phase,
+        Phase::Paused,
+        "waits for promote"
+    );
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        record(&cloud).unwrap().phase,
+        Phase::Paused,
+        "still waiting an hour later"
+    );
+
+    operate(&cloud, function, Command::Promote { full: false })
+        .await
+        .unwrap();
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(alias.additional_version, Some(("2".to_owned(), 0.5)));
+    operate(&cloud, function, Command::Pause).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        record(&cloud).unwrap().phase,
+        Phase::Paused,
+        "an operator's pause holds"
+    );
+    operate(&cloud, function, Command::Resume).await.unwrap();
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        record(&cloud).unwrap().phase,
+        Phase::Progressing,
+        "the pause starts over"
+    );
+    operate(&cloud, function, Command::Abort).await.unwrap();
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.additional_version),
+        ("1", None)
+    );
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Aborted);
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        cloud.alias("api", "live").unwrap().version,
+        "1",
+        "an aborted release stays out"
+    );
+
+    operate(&cloud, function, Command::Retry).await.unwrap();
+    pass(&cloud, &desired).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(
+        record(&cloud).unwrap().phase,
+        Phase::Paused,
+        "retried: the rollout starts again"
+    );
+    operate(&cloud, function, Command::Promote { full: true })
+        .await
+        .unwrap();
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.additional_version),
+        ("2", None)
+    );
+    let statuses = status(&cloud, &desired.functions).await;
+    assert_eq!(statuses[0].phase(), Some(Phase::Healthy));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_release_during_a_rollout_replaces_the_canary_in_flight() {
+    let (cloud, repo) = deployed(STEPS).await;
+    pass(&cloud, &repo.desired()).await;
+    assert_eq!(
+        cloud
+            .alias("api", "live")
+            .unwrap()
+            .additional_version
+            .unwrap()
+            .0,
+        "2"
+    );
+    repo.release("3");
+    let desired = repo.desired();
+    pass(&cloud, &desired).await;
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(alias.version, "1", "the stable version keeps most traffic");
+    assert_eq!(
+        alias.additional_version.unwrap().0,
+        "3",
+        "only the newest release is a canary"
+    );
+    apply_until_settled(&cloud, &desired, &options(), &Silent).await;
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "3");
+}
+
+/// Executes only the first `keep` actions of the next pass, as a process killed mid-pass.
+async fn killed_pass(cloud: &FakeCloud, desired: &Desired, keep: usize) -> usize {
+    let mut planned = plan(cloud, desired, &options()).await;
+    let total: usize = planned.plans.iter().map(|p| p.actions.len()).sum();
+    for p in &mut planned.plans {
+        p.actions.truncate(keep);
+    }
+    apply(cloud, planned, &options(), &Silent).await;
+    total
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_between_any_two_actions_still_ends_the_rollout_correctly() {
+    // Find how many actions the passes of a rollout have, then kill each pass in turn at
+    // every point and let a "restarted" shepherd finish.
+    for kill_at_pass in 0..6 {
+        for keep in 0..6 {
+            let (cloud, repo) = deployed(STEPS).await;
+            let desired = repo.desired();
+            for _ in 0..kill_at_pass {
+                pass(&cloud, &desired).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            killed_pass(&cloud, &desired, keep).await;
+            tokio::time::sleep(Duration::from_secs(7)).await;
+            apply_until_settled(&cloud, &desired, &options(), &Silent).await;
+            let alias = cloud.alias("api", "live").unwrap();
+            assert_eq!(
+                (alias.version.as_str(), &alias.additional_version),
+                ("2", &None),
+                "killed in pass {kill_at_pass} after {keep} actions"
+            );
+            assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+            let published = cloud.versions("api").len();
+            assert_eq!(
+                published, 2,
+                "no version published twice (pass {kill_at_pass}, {keep})"
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_mid_rollback_finishes_the_rollback() {
+    let (cloud, repo) = deployed(STEPS).await;
+    let desired = repo.desired();
+    pass(&cloud, &desired).await;
+    cloud.set_alarm_state("api-errors", AlarmState::Alarm, "Threshold Crossed");
+    // Killed before the rollback's alias write.
+    killed_pass(&cloud, &desired, 0).await;
+    assert!(
+        cloud
+            .alias("api", "live")
+            .unwrap()
+            .additional_version
+            .is_some()
+    );
+    // The restarted shepherd finds the alarm still firing and rolls back.
+    pass(&cloud, &desired).await;
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.additional_version),
+        ("1", None)
+    );
+    assert_eq!(record(&cloud).unwrap().phase, Phase::RolledBack);
+}
+
+#[tokio::test(start_paused = true)]
+async fn provisioned_concurrency_is_warm_before_the_canary_gets_traffic_and_follows_the_promotion()
+{
+    let cloud = FakeCloud::default();
+    cloud.set_provisioned_reads(4);
+    let repo = Repo::new(STEPS);
+    let spec = repo.dir.path().join("specs/api.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "alias: {name: live}",
+        "alias: {name: live, provisionedConcurrency: 3}",
+    );
+    std::fs::write(&spec, text).unwrap();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(cloud.provisioned("api", "1").map(|p| p.requested), Some(3));
+
+    repo.release("2");
+    cloud.reset_calls();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    let calls = cloud.calls();
+    let warm = calls
+        .iter()
+        .position(|c| *c == "PutProvisionedConcurrencyConfig")
+        .unwrap();
+    let first_shift = calls.iter().position(|c| *c == "UpdateAlias").unwrap();
+    let ready_polls = calls[warm..first_shift]
+        .iter()
+        .filter(|c| **c == "GetProvisionedConcurrencyConfig")
+        .count();
+    assert!(
+        warm < first_shift && ready_polls >= 4,
+        "warmed until READY first: {calls:?}"
+    );
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "2");
+    assert_eq!(cloud.provisioned("api", "2").map(|p| p.requested), Some(3));
+    assert_eq!(
+        cloud.provisioned("api", "1"),
+        None,
+        "the old version's capacity is released"
+    );
+}
