@@ -11,8 +11,14 @@ use support::{Emulator, copy_tree, shepherd, stderr, stdout};
 /// examples/ with a short canary on nightly-report.
 fn canary_repo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&support::repo().join("examples/specs"), &dir.path().join("specs"));
-    copy_tree(&support::repo().join("examples/app"), &dir.path().join("app"));
+    copy_tree(
+        &support::repo().join("examples/specs"),
+        &dir.path().join("specs"),
+    );
+    copy_tree(
+        &support::repo().join("examples/app"),
+        &dir.path().join("app"),
+    );
     let spec = dir.path().join("specs/functions/nightly-report.yaml");
     let mut text = std::fs::read_to_string(&spec).unwrap();
     text.push_str(
@@ -38,7 +44,14 @@ fn nightly_status(endpoint: &str, specs: &Path) -> serde_json::Value {
     let specs_arg = specs.to_str().unwrap();
     let output = shepherd(
         endpoint,
-        &["status", "nightly-report", "--specs", specs_arg, "--format", "json"],
+        &[
+            "status",
+            "nightly-report",
+            "--specs",
+            specs_arg,
+            "--format",
+            "json",
+        ],
         specs,
     );
     assert!(output.status.success(), "{}", explain(&output));
@@ -59,12 +72,25 @@ fn a_canary_is_promoted_and_a_bad_release_is_rolled_back_by_its_alarm() {
 
     // Release 2 goes through the canary: 20%, pause, 50%, pause, then 100%.
     change_code(&specs, "release 2");
-    let canary = shepherd(&endpoint, &["apply", specs_arg, "--wait", "--alarm-poll", "5s"], &specs);
+    let canary = shepherd(
+        &endpoint,
+        &["apply", specs_arg, "--wait", "--alarm-poll", "5s"],
+        &specs,
+    );
     assert_eq!(canary.status.code(), Some(0), "{}", explain(&canary));
     let progress = stderr(&canary);
-    assert!(progress.contains("version 1 80.0000%, the new version 20.0000%"), "{progress}");
-    assert!(progress.contains("version 1 50.0000%, version 2 50.0000%"), "{progress}");
-    assert!(progress.contains("point alias live at version 2"), "{progress}");
+    assert!(
+        progress.contains("version 1 80.0000%, the new version 20.0000%"),
+        "{progress}"
+    );
+    assert!(
+        progress.contains("version 1 50.0000%, version 2 50.0000%"),
+        "{progress}"
+    );
+    assert!(
+        progress.contains("point alias live at version 2"),
+        "{progress}"
+    );
     let status = nightly_status(&endpoint, &specs);
     assert_eq!(status["version"], "2", "{status}");
     assert_eq!(status["record"]["phase"], "Healthy", "{status}");
@@ -75,7 +101,11 @@ fn a_canary_is_promoted_and_a_bad_release_is_rolled_back_by_its_alarm() {
         let (endpoint, specs) = (endpoint.clone(), specs.clone());
         std::thread::spawn(move || {
             let specs_arg = specs.to_str().unwrap();
-            shepherd(&endpoint, &["apply", specs_arg, "--wait", "--alarm-poll", "5s"], &specs)
+            shepherd(
+                &endpoint,
+                &["apply", specs_arg, "--wait", "--alarm-poll", "5s"],
+                &specs,
+            )
         })
     };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -84,23 +114,51 @@ fn a_canary_is_promoted_and_a_bad_release_is_rolled_back_by_its_alarm() {
         if status["record"]["phase"] == "Progressing" && status["additional"][0] == "3" {
             break;
         }
-        assert!(Instant::now() < deadline, "the canary of release 3 never started: {status}");
+        assert!(
+            Instant::now() < deadline,
+            "the canary of release 3 never started: {status}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     emulator.setup(&["set-alarm", "nightly-report-errors", "ALARM"]);
     let rolled = apply.join().unwrap();
-    assert_eq!(rolled.status.code(), Some(1), "a rollback fails apply --wait: {}", explain(&rolled));
-    assert!(stdout(&rolled).contains("nightly-report: rolled back: alarm nightly-report-errors fired"), "{}", explain(&rolled));
+    assert_eq!(
+        rolled.status.code(),
+        Some(1),
+        "a rollback fails apply --wait: {}",
+        explain(&rolled)
+    );
+    assert!(
+        stdout(&rolled).contains("nightly-report: rolled back: alarm nightly-report-errors fired"),
+        "{}",
+        explain(&rolled)
+    );
 
     let status = nightly_status(&endpoint, &specs);
-    assert_eq!(status["version"], "2", "back on the stable version: {status}");
-    assert_eq!(status["additional"], serde_json::Value::Null, "no weights left: {status}");
+    assert_eq!(
+        status["version"], "2",
+        "back on the stable version: {status}"
+    );
+    assert_eq!(
+        status["additional"],
+        serde_json::Value::Null,
+        "no weights left: {status}"
+    );
     assert_eq!(status["record"]["phase"], "RolledBack", "{status}");
 
     // The spec still names release 3: it is not rolled out again by itself.
     emulator.setup(&["set-alarm", "nightly-report-errors", "OK"]);
     let plan = shepherd(&endpoint, &["plan", specs_arg], &specs);
     assert_eq!(plan.status.code(), Some(0), "{}", explain(&plan));
-    let waited = shepherd(&endpoint, &["status", "nightly-report", "--specs", specs_arg, "--wait"], &specs);
-    assert_eq!(waited.status.code(), Some(1), "status --wait reports the rollback: {}", explain(&waited));
+    let waited = shepherd(
+        &endpoint,
+        &["status", "nightly-report", "--specs", specs_arg, "--wait"],
+        &specs,
+    );
+    assert_eq!(
+        waited.status.code(),
+        Some(1),
+        "status --wait reports the rollback: {}",
+        explain(&waited)
+    );
 }

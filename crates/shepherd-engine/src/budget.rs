@@ -57,7 +57,11 @@ impl Bucket {
             Ok(())
         } else {
             *state = (refilled, now);
-            Err(Duration::from_secs_f64((1.0 - refilled) / self.rate))
+            // At least a millisecond: float rounding can leave a deficit (1e-16) whose wait
+            // rounds to zero, and a zero sleep lets no time pass, so `acquire` would spin
+            // (forever with a paused clock, as in tests).
+            let wait = Duration::from_secs_f64((1.0 - refilled) / self.rate);
+            Err(wait.max(Duration::from_millis(1)))
         }
     }
 
@@ -112,6 +116,15 @@ mod tests {
         let elapsed = start.elapsed().as_secs_f64();
         // 1 token at start, then 15/s: 150 more take 10 s.
         assert!((9.9..10.1).contains(&elapsed), "took {elapsed}s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deficit_too_small_to_sleep_on_still_waits_a_little() {
+        let bucket = Bucket::new(15.0);
+        // What float rounding left behind once in a test that hung.
+        *bucket.state.lock().unwrap() = (0.999_999_999_999_999_8, Instant::now());
+        let wait = bucket.try_take().unwrap_err();
+        assert!(wait >= Duration::from_millis(1), "{wait:?}");
     }
 
     #[tokio::test(start_paused = true)]

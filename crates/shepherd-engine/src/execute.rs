@@ -196,9 +196,22 @@ async fn perform<C: Cloud>(
             code,
             tags,
         } => {
-            cloud
+            match cloud
                 .create_function(name, config, *architecture, code, tags)
-                .await?;
+                .await
+            {
+                // Ours when it carries the tag this create sets: the answer to an earlier
+                // attempt was lost. Someone else's function still fails the create.
+                Err(error) if already_exists(&error) => {
+                    let found = cloud.get_function(name).await?;
+                    let ours = found
+                        .is_some_and(|f| f.tag(tags::MANAGED_BY) == Some(tags::MANAGED_BY_VALUE));
+                    if !ours {
+                        return Err(error.into());
+                    }
+                }
+                other => other?,
+            }
             wait_settled(
                 cloud,
                 context,
@@ -258,7 +271,16 @@ async fn perform<C: Cloud>(
             description,
         } => {
             let v = version(v, context)?;
-            cloud.create_alias(name, alias, &v, description).await?;
+            match cloud.create_alias(name, alias, &v, description).await {
+                // Created by an attempt whose answer was lost (or just now by someone
+                // else): shepherd owns the alias, so point it where this create would.
+                Err(error) if already_exists(&error) => {
+                    cloud
+                        .update_alias(name, alias, &v, None, description)
+                        .await?;
+                }
+                other => other?,
+            }
         }
         Action::UpdateAlias {
             name: alias,
@@ -313,9 +335,17 @@ async fn perform<C: Cloud>(
         )?,
         Action::PutRecursiveLoop { mode } => cloud.put_recursive_loop(name, *mode).await?,
         Action::CreateMapping { qualifier, config } => {
-            cloud
+            match cloud
                 .create_mapping(name, qualifier.as_deref(), config)
-                .await?;
+                .await
+            {
+                // Lambda allows one mapping per queue and function ARN: the one that exists
+                // is the one an attempt whose answer was lost created.
+                Err(error) if already_exists(&error) => {}
+                other => {
+                    other?;
+                }
+            }
         }
         Action::UpdateMapping {
             uuid,
@@ -381,6 +411,20 @@ fn gone(result: Result<(), CloudError>) -> Result<(), CloudError> {
     match result {
         Err(CloudError::NotFound { .. }) => Ok(()),
         other => other,
+    }
+}
+
+/// Whether a create failed because what it creates exists: after a lost response, the
+/// retry of a create that went through meets its own result. Lambda answers
+/// `ResourceConflictException` ("... already exist(s)"), which the AWS adapter maps to
+/// `Conflict` and the fake to `Rejected`.
+fn already_exists(error: &CloudError) -> bool {
+    match error {
+        CloudError::Conflict { message, .. } => message.contains("already exist"),
+        CloudError::Rejected { code, message, .. } => {
+            code == "ResourceConflictException" && message.contains("already exist")
+        }
+        _ => false,
     }
 }
 
