@@ -4,7 +4,7 @@
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types as cw;
 use shepherd_core::cloud::CloudResult;
-use shepherd_core::model::{AlarmDefinition, ObservedAlarm};
+use shepherd_core::model::{AlarmDefinition, ObservedAlarm, VersionMetrics};
 
 use crate::convert::{self, to_i32};
 use crate::error::from_sdk;
@@ -90,4 +90,68 @@ pub(crate) async fn delete_alarms(client: &Client, names: &[String]) -> CloudRes
             .map_err(from_sdk(API))?;
     }
     Ok(())
+}
+
+/// `GetMetricData` for one version behind an alias (`ExecutedVersion` dimension) over
+/// `[start, end)`: invocation and error sums and the p99 duration, each as one datapoint
+/// covering the whole window (a percentile cannot be combined from smaller periods).
+pub(crate) async fn version_metrics(
+    client: &Client,
+    function: &str,
+    alias: &str,
+    version: &str,
+    start: u64,
+    end: u64,
+) -> CloudResult<VersionMetrics> {
+    const API: &str = "GetMetricData";
+    // A period is a multiple of 60 seconds and covers the window.
+    let span = end.saturating_sub(start).max(1);
+    let period = span.div_ceil(60) * 60;
+    let dimensions = [
+        ("FunctionName", function.to_owned()),
+        ("Resource", format!("{function}:{alias}")),
+        ("ExecutedVersion", version.to_owned()),
+    ];
+    let query = |id: &str, metric: &str, stat: &str| {
+        let mut builder = cw::Metric::builder()
+            .namespace("AWS/Lambda")
+            .metric_name(metric);
+        for (name, value) in &dimensions {
+            builder = builder.dimensions(cw::Dimension::builder().name(*name).value(value).build());
+        }
+        cw::MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                cw::MetricStat::builder()
+                    .metric(builder.build())
+                    .period(to_i32(u32::try_from(period).unwrap_or(u32::MAX)))
+                    .stat(stat)
+                    .build(),
+            )
+            .return_data(true)
+            .build()
+    };
+    let seconds =
+        |t: u64| aws_smithy_types::DateTime::from_secs(i64::try_from(t).unwrap_or(i64::MAX));
+    let out = client
+        .get_metric_data()
+        .start_time(seconds(start))
+        .end_time(seconds(start + period))
+        .metric_data_queries(query("invocations", "Invocations", "Sum"))
+        .metric_data_queries(query("errors", "Errors", "Sum"))
+        .metric_data_queries(query("p99", "Duration", "p99"))
+        .send()
+        .await
+        .map_err(from_sdk(API))?;
+    let value = |id: &str| {
+        out.metric_data_results()
+            .iter()
+            .find(|r| r.id() == Some(id))
+            .and_then(|r| r.values().first().copied())
+    };
+    Ok(VersionMetrics {
+        invocations: value("invocations").unwrap_or(0.0),
+        errors: value("errors").unwrap_or(0.0),
+        p99_ms: value("p99"),
+    })
 }

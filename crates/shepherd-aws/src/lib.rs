@@ -302,6 +302,18 @@ impl Cloud for AwsCloud {
         lambda::delete_function(&self.lambda, name).await
     }
 
+    /// `GetMetricData` on the version's `ExecutedVersion` dimension.
+    async fn get_version_metrics(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        start: u64,
+        end: u64,
+    ) -> CloudResult<shepherd_core::model::VersionMetrics> {
+        cloudwatch::version_metrics(&self.cloudwatch, name, alias, version, start, end).await
+    }
+
     /// `DescribeAlarms`, metric and composite alarms (no call for no names).
     async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
         cloudwatch::describe_alarms(&self.cloudwatch, names).await

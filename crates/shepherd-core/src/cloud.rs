@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
     ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+    VersionMetrics,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -251,6 +252,17 @@ pub trait Cloud: Send + Sync + 'static {
         keys: &[String],
     ) -> impl Future<Output = CloudResult<()>> + Send;
     fn delete_function(&self, name: &str) -> impl Future<Output = CloudResult<()>> + Send;
+
+    /// The metrics of one version behind an alias over `[start, end)` (Unix seconds):
+    /// `GetMetricData` with the `ExecutedVersion` dimension.
+    fn get_version_metrics(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        start: u64,
+        end: u64,
+    ) -> impl Future<Output = CloudResult<VersionMetrics>> + Send;
 
     /// `DescribeAlarms` for at most 100 names; alarms that do not exist are left out.
     fn describe_alarms(

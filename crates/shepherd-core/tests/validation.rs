@@ -2202,7 +2202,50 @@ fn rollout_cases() -> Vec<Case> {
             "rollout with an unknown field",
             |s| with_alias(s).set("spec.rollout.canary", "10"),
             &[
-                "spec.rollout.canary: unknown field; expected one of alarms, autoRollback, steps, strategy",
+                "spec.rollout.canary: unknown field; expected one of alarms, analysis, autoRollback, steps, strategy",
+            ],
+        ),
+        case(
+            "analysis error rate above 100",
+            |s| with_alias(s).set("spec.rollout.analysis.maxErrorRate", "150"),
+            &["spec.rollout.analysis.maxErrorRate: 150 is above the maximum of 100"],
+        ),
+        case(
+            "analysis p99 duration not a duration",
+            |s| with_alias(s).set("spec.rollout.analysis.maxP99Duration", "fast"),
+            &[
+                "spec.rollout.analysis.maxP99Duration: expected a duration such as 30s, 5m or 1h30m, found \"fast\"",
+            ],
+        ),
+        case(
+            "analysis minimum invocations of zero",
+            |s| with_alias(s).set("spec.rollout.analysis.minInvocations", "0"),
+            &["spec.rollout.analysis.minInvocations: 0 is below the minimum of 1"],
+        ),
+        case(
+            "analysis inconclusive timeout not a duration",
+            |s| with_alias(s).set("spec.rollout.analysis.inconclusiveTimeout", "later"),
+            &[
+                "spec.rollout.analysis.inconclusiveTimeout: expected a duration such as 30s, 5m or 1h30m, found \"later\"",
+            ],
+        ),
+        case(
+            "analysis with a misspelt inconclusive rule",
+            |s| with_alias(s).set("spec.rollout.analysis.onInconclusive", "Rollback"),
+            &[
+                "spec.rollout.analysis.onInconclusive: \"Rollback\" is not a valid value; did you mean \"RollBack\"?",
+            ],
+        ),
+        case(
+            "analysis as a number",
+            |s| with_alias(s).set("spec.rollout.analysis", "5"),
+            &["spec.rollout.analysis: expected a mapping, found an integer (5)"],
+        ),
+        case(
+            "analysis with an unknown field",
+            |s| with_alias(s).set("spec.rollout.analysis.window", "5m"),
+            &[
+                "spec.rollout.analysis.window: unknown field; expected one of inconclusiveTimeout, maxErrorRate, maxP99Duration, minInvocations, onInconclusive",
             ],
         ),
         case(

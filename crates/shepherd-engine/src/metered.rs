@@ -9,6 +9,7 @@ use shepherd_core::cloud::{Cloud, CloudResult, call_class};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
     ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+    VersionMetrics,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -286,6 +287,21 @@ impl<C: Cloud> Cloud for Metered<C> {
         self.call("DeleteFunction", || self.inner.delete_function(name))
             .await
     }
+    async fn get_version_metrics(
+        &self,
+        name: &str,
+        alias: &str,
+        version: &str,
+        start: u64,
+        end: u64,
+    ) -> CloudResult<VersionMetrics> {
+        self.call("GetMetricData", || {
+            self.inner
+                .get_version_metrics(name, alias, version, start, end)
+        })
+        .await
+    }
+
     async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
         self.call("DescribeAlarms", || self.inner.describe_alarms(names))
             .await

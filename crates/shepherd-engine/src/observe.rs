@@ -77,7 +77,41 @@ pub async fn observe<C: Cloud>(
     }
     // Taken after the reads: a decision never credits a pause with time not yet passed.
     observed.observation.at = unix_now();
+    read_canary_metrics(cloud, desired, &mut observed).await;
     observed
+}
+
+/// The canary's own metrics since its step began, for rollouts in flight with analysis.
+async fn read_canary_metrics<C: Cloud>(
+    cloud: &C,
+    desired: &[DesiredFunction],
+    observed: &mut Observed,
+) {
+    let now = observed.observation.at;
+    for d in desired.iter().filter(|d| d.analysis.is_some()) {
+        let Some(alias) = &d.alias else { continue };
+        let record = observed
+            .observation
+            .functions
+            .get(&d.name)
+            .and_then(|f| f.alias(&alias.name))
+            .and_then(|a| RolloutRecord::parse(&a.description))
+            .filter(|r| r.phase.in_flight());
+        let Some(record) = record else { continue };
+        match cloud
+            .get_version_metrics(&d.name, &alias.name, &record.canary, record.since, now)
+            .await
+        {
+            Ok(metrics) => {
+                observed.observation.metrics.insert(d.name.clone(), metrics);
+            }
+            // Without metrics the analysis is inconclusive, which holds the rollout:
+            // never a reason to call the canary healthy.
+            Err(error) => {
+                tracing::warn!(function = %d.name, %error, "cannot read the canary's metrics")
+            }
+        }
+    }
 }
 
 /// Functions whose rollout is in flight or may start now: their gating alarms matter.

@@ -147,6 +147,7 @@ pub async fn operate<C: Cloud>(
         drift: false,
         refused: None,
         requeue_after: None,
+        waiting_for_operator: false,
         note: None,
     };
     let report = execute(
@@ -178,11 +179,20 @@ pub async fn apply_until_settled<C: Cloud>(
     let mut merged: BTreeMap<String, FunctionReport> = BTreeMap::new();
     loop {
         let planned = plan(cloud, desired, options).await;
-        let requeue = planned.plans.iter().filter_map(|p| p.requeue_after).min();
+        // A rollout that waits for an operator has settled as far as this loop goes.
+        let moving = |p: &&shepherd_core::plan::FunctionPlan| {
+            p.requeue_after.is_some() && !p.waiting_for_operator
+        };
+        let requeue = planned
+            .plans
+            .iter()
+            .filter(moving)
+            .filter_map(|p| p.requeue_after)
+            .min();
         let waiting: Vec<String> = planned
             .plans
             .iter()
-            .filter(|p| p.requeue_after.is_some())
+            .filter(moving)
             .map(|p| p.name.clone())
             .collect();
         for report in apply(cloud, planned, options, progress).await {

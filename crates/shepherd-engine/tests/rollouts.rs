@@ -416,3 +416,81 @@ async fn provisioned_concurrency_is_warm_before_the_canary_gets_traffic_and_foll
         "the old version's capacity is released"
     );
 }
+
+const ANALYSED: &str = "    steps:
+      - setWeight: 10
+      - pause: {duration: 5m}
+    analysis:
+      maxErrorRate: 1
+      maxP99Duration: 800ms
+      minInvocations: 50
+      inconclusiveTimeout: 10m";
+
+fn metrics(invocations: f64, errors: f64, p99_ms: f64) -> shepherd_core::model::VersionMetrics {
+    shepherd_core::model::VersionMetrics {
+        invocations,
+        errors,
+        p99_ms: Some(p99_ms),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_whose_own_error_rate_is_too_high_is_rolled_back() {
+    let (cloud, repo) = deployed(ANALYSED).await;
+    cloud.set_version_metrics("api", "2", metrics(400.0, 12.0, 120.0));
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    let r = record(&cloud).unwrap();
+    assert_eq!(r.phase, Phase::RolledBack);
+    assert!(r.reason.unwrap().contains("error rate is 3.00%"));
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_canary_is_rolled_back() {
+    let (cloud, repo) = deployed(ANALYSED).await;
+    cloud.set_version_metrics("api", "2", metrics(400.0, 0.0, 2300.0));
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert!(
+        record(&cloud)
+            .unwrap()
+            .reason
+            .unwrap()
+            .contains("p99 duration is 2300 ms")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_healthy_canary_with_enough_traffic_is_promoted() {
+    let (cloud, repo) = deployed(ANALYSED).await;
+    cloud.set_version_metrics("api", "2", metrics(400.0, 1.0, 120.0));
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_with_too_little_traffic_waits_then_holds_for_an_operator() {
+    let (cloud, repo) = deployed(ANALYSED).await;
+    cloud.set_version_metrics("api", "2", metrics(7.0, 0.0, 100.0));
+    let started = tokio::time::Instant::now();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(15 * 60),
+        "waited pause + timeout"
+    );
+    let r = record(&cloud).unwrap();
+    assert_eq!(r.phase, Phase::Paused, "never silently healthy");
+    assert!(
+        r.reason
+            .unwrap()
+            .contains("inconclusive: the new version had 7 invocations")
+    );
+    assert_eq!(
+        cloud
+            .alias("api", "live")
+            .unwrap()
+            .additional_version
+            .unwrap()
+            .0,
+        "2"
+    );
+}

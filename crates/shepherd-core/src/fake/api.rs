@@ -221,6 +221,27 @@ impl Cloud for FakeCloud {
         self.call("DeleteFunction", |w| w.delete_function(name))
     }
 
+    async fn get_version_metrics(
+        &self,
+        name: &str,
+        _alias: &str,
+        version: &str,
+        _start: u64,
+        _end: u64,
+    ) -> CloudResult<crate::model::VersionMetrics> {
+        self.call("GetMetricData", |w| {
+            let empty = crate::model::VersionMetrics {
+                invocations: 0.0,
+                errors: 0.0,
+                p99_ms: None,
+            };
+            Ok(w.metrics
+                .get(&(name.to_owned(), version.to_owned()))
+                .copied()
+                .unwrap_or(empty))
+        })
+    }
+
     async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
         self.call("DescribeAlarms", |w| w.describe_alarms(names))
     }

@@ -141,6 +141,19 @@ impl FakeCloud {
         }
     }
 
+    /// Sets what CloudWatch reports for a version's own metrics (any window).
+    pub fn set_version_metrics(
+        &self,
+        name: &str,
+        version: &str,
+        metrics: crate::model::VersionMetrics,
+    ) {
+        self.lock()
+            .world
+            .metrics
+            .insert((name.to_owned(), version.to_owned()), metrics);
+    }
+
     /// Ends every pending creation, update and provisioned concurrency allocation now, as
     /// if enough time had passed: for setting up a test's starting state.
     pub fn settle(&self) {

@@ -378,6 +378,8 @@ pub(super) struct World {
     /// Event source mappings by UUID. They outlive their function, as in Lambda.
     pub mappings: BTreeMap<String, ObservedMapping>,
     pub alarms: BTreeMap<String, ObservedAlarm>,
+    /// Metrics of `(function, version)`, as CloudWatch would report them.
+    pub metrics: BTreeMap<(String, String), crate::model::VersionMetrics>,
     pub knobs: Knobs,
     /// Source of UUIDs and revision ids, so that they are unique and deterministic.
     serial: u64,

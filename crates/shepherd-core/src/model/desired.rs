@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::digest::short_digest;
 use super::{
-    AlarmDefinition, AlarmMetric, AsyncConfig, FunctionConfig, LoggingConfig, MappingConfig,
-    Package, VpcConfig, recursive_loop_or_default,
+    AlarmDefinition, AlarmMetric, AnalysisConfig, AsyncConfig, FunctionConfig, LoggingConfig,
+    MappingConfig, Package, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
     Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat, RecursiveLoop,
@@ -92,6 +92,7 @@ pub struct DesiredFunction {
     #[serde(skip)]
     pub rollout_steps: Vec<RolloutStep>,
     pub auto_rollback: bool,
+    pub analysis: Option<AnalysisConfig>,
     /// Digest of what a published version embodies: code, architecture and configuration.
     pub release_digest: String,
     /// Digest of the whole desired state.
@@ -153,6 +154,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             .map(|r| r.expanded_steps())
             .unwrap_or_default(),
         auto_rollback: spec.rollout.as_ref().is_none_or(|r| r.auto_rollback()),
+        analysis: spec
+            .rollout
+            .as_ref()
+            .and_then(|r| r.analysis.as_ref())
+            .map(analysis_config),
         release_digest,
         spec_digest: String::new(),
     };
@@ -330,5 +336,18 @@ fn definition(
             "Managed by shepherd: {} of Lambda function {function}",
             metric.metric_name()
         ),
+    }
+}
+
+/// The analysis of a spec, with its defaults.
+pub fn analysis_config(analysis: &crate::spec::Analysis) -> AnalysisConfig {
+    AnalysisConfig {
+        max_error_rate: analysis.max_error_rate,
+        max_p99_ms: analysis.max_p99_duration.map(|d| d.0.as_millis() as f64),
+        min_invocations: analysis.min_invocations.unwrap_or(100),
+        inconclusive_timeout_secs: analysis.inconclusive_timeout.map_or(1800, |d| d.as_secs()),
+        on_inconclusive: analysis
+            .on_inconclusive
+            .unwrap_or(crate::spec::OnInconclusive::Pause),
     }
 }

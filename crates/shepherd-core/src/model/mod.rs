@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use desired::{CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, resolve};
+pub use desired::{
+    CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, analysis_config, resolve,
+};
 pub use digest::short_digest;
 pub use observed::{
     FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction, ObservedVersion,
@@ -178,4 +180,24 @@ pub struct ObservedAlarm {
 /// The recursion setting, with its default.
 pub fn recursive_loop_or_default(mode: Option<RecursiveLoop>) -> RecursiveLoop {
     mode.unwrap_or(RecursiveLoop::Terminate)
+}
+
+/// The new version's own metrics over a window (CloudWatch `ExecutedVersion` dimension).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VersionMetrics {
+    pub invocations: f64,
+    pub errors: f64,
+    /// p99 duration in milliseconds, when there were invocations.
+    pub p99_ms: Option<f64>,
+}
+
+/// A rollout's metric analysis, with defaults filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AnalysisConfig {
+    /// Percent.
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<f64>,
+    pub min_invocations: u32,
+    pub inconclusive_timeout_secs: u64,
+    pub on_inconclusive: crate::spec::OnInconclusive,
 }

@@ -136,4 +136,6 @@ pub struct Observation {
     pub alarms: BTreeMap<String, ObservedAlarm>,
     /// When the observation was made (Unix seconds): the planner's "now".
     pub at: u64,
+    /// The canary's own metrics since its step began, for rollouts with analysis.
+    pub metrics: BTreeMap<String, super::VersionMetrics>,
 }

@@ -15,6 +15,8 @@ pub struct AliasPlan {
     /// concurrency must be during a rollout.
     pub serving: Vec<VersionRef>,
     pub requeue_after: Option<Duration>,
+    /// The rollout holds until an operator promotes or resumes it.
+    pub waiting_for_operator: bool,
     /// Why the alias is left as it is, for people (a rolled-back release).
     pub note: Option<String>,
 }
@@ -58,6 +60,8 @@ pub fn plan_alias(
             alarms: &observation.alarms,
             auto_rollback: desired.auto_rollback,
             poll,
+            analysis: desired.analysis.as_ref(),
+            metrics: observation.metrics.get(&desired.name),
         },
         now: observation.at,
     };
@@ -200,6 +204,7 @@ impl Rollout<'_> {
             actions: vec![self.write(&transition, &stable, target, None)],
             serving: vec![stable, target.clone()],
             requeue_after: Some(Duration::ZERO),
+            waiting_for_operator: false,
             note: None,
         }
     }
@@ -240,6 +245,7 @@ impl Rollout<'_> {
                 let mut plan = AliasPlan {
                     serving: vec![stable.clone(), canary.clone()],
                     requeue_after: Some(requeue_after),
+                    waiting_for_operator: record.phase == Phase::Paused,
                     ..AliasPlan::default()
                 };
                 // Weights changed behind shepherd's back mid-rollout: put back the ones
@@ -279,6 +285,7 @@ impl Rollout<'_> {
                 AliasPlan {
                     actions: vec![self.write(&transition, &stable, &canary, Some(record))],
                     serving,
+                    waiting_for_operator: transition.phase == Phase::Paused,
                     requeue_after: (transition.phase == Phase::Progressing)
                         .then_some(Duration::ZERO),
                     note: None,
@@ -295,6 +302,7 @@ impl Rollout<'_> {
                     actions: vec![self.write(&back, &stable, &canary, Some(record))],
                     serving: vec![stable],
                     requeue_after: None,
+                    waiting_for_operator: false,
                     note: None,
                 }
             }
@@ -325,6 +333,8 @@ pub fn operator_action(
             alarms: &std::collections::BTreeMap::new(),
             auto_rollback: desired.auto_rollback,
             poll: Duration::ZERO,
+            analysis: None,
+            metrics: None,
         },
         now: 0,
     };

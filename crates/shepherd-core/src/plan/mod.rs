@@ -59,6 +59,8 @@ pub struct FunctionPlan {
     pub refused: Option<String>,
     /// A rollout is in flight: plan again after this long.
     pub requeue_after: Option<Duration>,
+    /// The rollout holds until an operator promotes or resumes it.
+    pub waiting_for_operator: bool,
     /// Something a person should know about the function (a rolled-back release).
     pub note: Option<String>,
 }
@@ -98,6 +100,7 @@ pub fn plan_all(
                 drift: false,
                 refused: None,
                 requeue_after: None,
+                waiting_for_operator: false,
                 note: None,
             });
         }
@@ -118,6 +121,7 @@ pub fn plan_function(
         drift: false,
         refused: None,
         requeue_after: None,
+        waiting_for_operator: false,
         note: None,
     };
     let Some(observed) = observed else {
@@ -136,6 +140,7 @@ pub fn plan_function(
     let update = plan_update(desired, observed, observation, options);
     plan.actions = update.actions;
     plan.requeue_after = update.requeue_after;
+    plan.waiting_for_operator = update.waiting_for_operator;
     plan.note = update.note;
     // A rollout moving on is not drift; anything else planned while the recorded digest
     // matches the spec is.
@@ -159,8 +164,8 @@ fn publish(desired: &DesiredFunction) -> Action {
     }
 }
 
-fn code_tag(desired: &DesiredFunction, sha256: Option<&str>) -> String {
-    format!("{}:{}", desired.code.identity(), sha256.unwrap_or(""))
+fn code_tag(identity: &str, sha256: Option<&str>) -> String {
+    format!("{identity}:{}", sha256.unwrap_or(""))
 }
 
 /// The tags shepherd wants on the function, its own included (`release` excluded: the
@@ -171,7 +176,10 @@ fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMa
         tags::MANAGED_BY.to_owned(),
         tags::MANAGED_BY_VALUE.to_owned(),
     );
-    all.insert(tags::CODE.to_owned(), code_tag(desired, code_sha256));
+    all.insert(
+        tags::CODE.to_owned(),
+        code_tag(&desired.code.identity(), code_sha256),
+    );
     all.insert(tags::SPEC_DIGEST.to_owned(), desired.spec_digest.clone());
     all
 }
@@ -267,6 +275,7 @@ fn recorded_release(observed: &ObservedFunction) -> Option<(String, String)> {
 struct Update {
     actions: Vec<Action>,
     requeue_after: Option<Duration>,
+    waiting_for_operator: bool,
     note: Option<String>,
 }
 
@@ -287,7 +296,9 @@ fn plan_update(
         });
     }
 
-    let code_changes = code_changes(desired, observed);
+    // A digest of the code source: computed once, for the comparison and the tag.
+    let identity = desired.code.identity();
+    let code_changes = code_changes(desired, &identity, observed);
     let code_update = !code_changes.is_empty();
     if code_update {
         actions.push(Action::UpdateCode {
@@ -325,7 +336,8 @@ fn plan_update(
     actions.extend(warm);
     actions.extend(alias.actions);
     actions.extend(release);
-    let (requeue_after, note) = (alias.requeue_after, alias.note);
+    let (requeue_after, waiting_for_operator, note) =
+        (alias.requeue_after, alias.waiting_for_operator, alias.note);
 
     match (observed.reserved_concurrency, desired.reserved_concurrency) {
         (current, Some(count)) if current != Some(count) => {
@@ -347,21 +359,37 @@ fn plan_update(
         &mut actions,
     );
 
+    // The tags of `desired_tags`, compared in place: nothing is copied unless it differs.
     let known_sha = if code_update {
-        desired.code.known_sha256().map(str::to_owned)
+        desired.code.known_sha256()
     } else {
-        Some(observed.code_sha256.clone())
+        Some(observed.code_sha256.as_str())
     };
-    let wanted = desired_tags(desired, known_sha.as_deref());
-    let set: BTreeMap<String, String> = wanted
+    let code = code_tag(&identity, known_sha);
+    let own = [
+        (tags::MANAGED_BY, tags::MANAGED_BY_VALUE),
+        (tags::CODE, code.as_str()),
+        (tags::SPEC_DIGEST, desired.spec_digest.as_str()),
+    ];
+    let is_own = |key: &str| own.iter().any(|(k, _)| *k == key);
+    let set: BTreeMap<String, String> = desired
+        .tags
         .iter()
-        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|(k, _)| !is_own(k))
+        .chain(own)
+        .filter(|(k, v)| observed.tag(k) != Some(*v))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     let remove: Vec<String> = observed
         .tags
         .keys()
-        .filter(|k| !wanted.contains_key(*k) && *k != tags::RELEASE && !k.starts_with("aws:"))
+        .filter(|k| {
+            !desired.tags.contains_key(*k)
+                && !is_own(k)
+                && *k != tags::RELEASE
+                && !k.starts_with("aws:")
+        })
         .cloned()
         .collect();
     if !set.is_empty() || !remove.is_empty() || publishing {
@@ -377,11 +405,16 @@ fn plan_update(
     Update {
         actions,
         requeue_after,
+        waiting_for_operator,
         note,
     }
 }
 
-fn code_changes(desired: &DesiredFunction, observed: &ObservedFunction) -> Vec<Change> {
+fn code_changes(
+    desired: &DesiredFunction,
+    identity: &str,
+    observed: &ObservedFunction,
+) -> Vec<Change> {
     let mut changes = Vec::new();
     if observed.architecture != desired.architecture {
         changes.push(Change {
@@ -396,9 +429,8 @@ fn code_changes(desired: &DesiredFunction, observed: &ObservedFunction) -> Vec<C
         _ => match recorded {
             // The source moved (new S3 key or image), or the code in AWS is not what
             // shepherd deployed there.
-            Some((identity, sha)) => {
-                identity != desired.code.identity()
-                    || (!sha.is_empty() && sha != observed.code_sha256)
+            Some((recorded_identity, sha)) => {
+                recorded_identity != identity || (!sha.is_empty() && sha != observed.code_sha256)
             }
             None => true,
         },
@@ -489,7 +521,11 @@ fn plan_provisioned(
             }
             Qualifier::Version(VersionRef::Published) => None,
         };
-        if current.is_some_and(|c| c.requested == count) {
+        // A FAILED allocation is not the spec's state: ask again (and fail again with
+        // its reason) rather than record the spec as applied.
+        let failed =
+            current.is_some_and(|c| matches!(c.status, crate::model::ProvisionedStatus::Failed(_)));
+        if current.is_some_and(|c| c.requested == count) && !failed {
             continue;
         }
         let put = Action::PutProvisionedConcurrency {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::record::{Phase, RolloutRecord};
-use crate::model::{AlarmState, ObservedAlarm};
-use crate::spec::RolloutStep;
+use crate::model::{AlarmState, AnalysisConfig, ObservedAlarm, VersionMetrics};
+use crate::spec::{OnInconclusive, RolloutStep};
 
 /// The alias routing and record a transition writes, in one `UpdateAlias`.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,15 +102,45 @@ pub struct Gates<'a> {
     pub auto_rollback: bool,
     /// How often alarms are looked at during a pause.
     pub poll: Duration,
+    /// The metric analysis, and the canary's metrics since the step began.
+    pub analysis: Option<&'a AnalysisConfig>,
+    pub metrics: Option<&'a VersionMetrics>,
+}
+
+/// Why the canary's own metrics fail it, when there are enough of them to judge.
+fn metric_breach(analysis: &AnalysisConfig, metrics: &VersionMetrics) -> Option<String> {
+    if metrics.invocations < f64::from(analysis.min_invocations) {
+        return None;
+    }
+    let rate = metrics.errors / metrics.invocations * 100.0;
+    if let Some(max) = analysis.max_error_rate.filter(|max| rate > *max) {
+        return Some(format!(
+            "the new version's error rate is {rate:.2}% over {} invocations, above {max}%",
+            metrics.invocations
+        ));
+    }
+    match (analysis.max_p99_ms, metrics.p99_ms) {
+        (Some(max), Some(p99)) if p99 > max => Some(format!(
+            "the new version's p99 duration is {p99:.0} ms, above {max:.0} ms"
+        )),
+        _ => None,
+    }
+}
+
+/// Whether the metrics are enough for a verdict.
+fn conclusive(analysis: &AnalysisConfig, metrics: Option<&VersionMetrics>) -> bool {
+    metrics.is_some_and(|m| m.invocations >= f64::from(analysis.min_invocations))
 }
 
 /// Decides the next move of a rollout in flight at time `now` (Unix seconds).
 pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
-    if let Some(alarm) = fired_alarm(gates.gating, gates.alarms, record.started) {
-        let reason = format!(
-            "alarm {} fired: {}",
-            alarm.definition.name, alarm.state_reason
-        );
+    let alarm = fired_alarm(gates.gating, gates.alarms, record.started)
+        .map(|a| format!("alarm {} fired: {}", a.definition.name, a.state_reason));
+    let breach = match (gates.analysis, gates.metrics) {
+        (Some(analysis), Some(metrics)) => metric_breach(analysis, metrics),
+        _ => None,
+    };
+    if let Some(reason) = alarm.or(breach) {
         if gates.auto_rollback {
             return Decision::RollBack { reason };
         }
@@ -133,16 +163,52 @@ pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
         Some(RolloutStep::Pause(duration)) => {
             let elapsed = Duration::from_secs(now.saturating_sub(record.since));
             if elapsed < *duration {
-                Decision::Hold {
+                return Decision::Hold {
                     requeue_after: (*duration - elapsed).min(gates.poll),
+                };
+            }
+            match gates.analysis {
+                Some(analysis) if !conclusive(analysis, gates.metrics) => {
+                    inconclusive(analysis, gates, record, *duration, elapsed)
                 }
-            } else {
-                Decision::Advance(enter(gates.steps, record.step + 1))
+                _ => Decision::Advance(enter(gates.steps, record.step + 1)),
             }
         }
         // A weight step not yet written (after a restart), a pause until promoted not yet
         // recorded, or the end: enter it now.
         _ => Decision::Advance(enter(gates.steps, record.step)),
+    }
+}
+
+/// Too little traffic to judge at the end of a pause: wait for more, then follow the
+/// spec's rule. Never silently healthy.
+fn inconclusive(
+    analysis: &AnalysisConfig,
+    gates: Gates<'_>,
+    record: &RolloutRecord,
+    pause: Duration,
+    elapsed: Duration,
+) -> Decision {
+    let deadline = pause + Duration::from_secs(analysis.inconclusive_timeout_secs);
+    if elapsed < deadline {
+        return Decision::Hold {
+            requeue_after: (deadline - elapsed).min(gates.poll),
+        };
+    }
+    let seen = gates.metrics.map_or(0.0, |m| m.invocations);
+    let reason = format!(
+        "inconclusive: the new version had {seen} invocations, fewer than the {} needed",
+        analysis.min_invocations
+    );
+    match analysis.on_inconclusive {
+        OnInconclusive::Promote => Decision::Advance(enter(gates.steps, record.step + 1)),
+        OnInconclusive::RollBack => Decision::RollBack { reason },
+        OnInconclusive::Pause => Decision::Advance(Transition {
+            phase: Phase::Paused,
+            step: record.step,
+            canary_weight: Some(weight_before(gates.steps, record.step)),
+            reason: Some(reason),
+        }),
     }
 }
 
@@ -222,6 +288,8 @@ mod tests {
             alarms,
             auto_rollback: true,
             poll: Duration::from_secs(10),
+            analysis: None,
+            metrics: None,
         }
     }
 

@@ -21,7 +21,7 @@ pub use alarms::{AlarmWindow, Alarms, CountAlarm, DurationAlarm};
 pub use code::{Code, CodeSource, S3Code};
 pub use duration::{DURATION_PATTERN, HumanDuration};
 pub use invocation::{Alias, AsyncInvocation, EventSources, SqsSource};
-pub use rollout::{Pause, Rollout, RolloutStep, Step, Strategy};
+pub use rollout::{Analysis, OnInconclusive, Pause, Rollout, RolloutStep, Step, Strategy};
 pub use settings::{
     ApplicationLogLevel, Architecture, LogFormat, Logging, RecursiveLoop, Runtime, SecretRef,
     SnapStart, SystemLogLevel, TracingMode, Vpc,

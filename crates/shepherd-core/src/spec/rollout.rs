@@ -26,6 +26,43 @@ pub struct Rollout {
     /// Roll back when a gating alarm fires (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_rollback: Option<bool>,
+    /// Judge the new version by its own metrics too, beside the alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Analysis>,
+}
+
+/// Metric analysis of the new version alone (CloudWatch `ExecutedVersion` dimension), from
+/// the start of the current step. Checked on every pass; a breach rolls back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Analysis {
+    /// Highest error rate, in percent of the new version's invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_error_rate: Option<f64>,
+    /// Highest p99 duration of the new version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p99_duration: Option<HumanDuration>,
+    /// Invocations of the new version needed before any verdict (default 100). With fewer,
+    /// the analysis is inconclusive and the step waits for more traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub min_invocations: Option<u32>,
+    /// How long a step waits past its pause for enough traffic (default 30m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconclusive_timeout: Option<HumanDuration>,
+    /// What happens when the wait runs out: `Pause` (default: hold for an operator),
+    /// `RollBack`, or `Promote` (move on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_inconclusive: Option<OnInconclusive>,
+}
+
+/// The rule for a canary with too little traffic to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum OnInconclusive {
+    Pause,
+    RollBack,
+    Promote,
 }
 
 /// The CodeDeploy deployment preferences for Lambda, plus `AllAtOnce`.
