@@ -16,6 +16,9 @@ mod cloudwatch;
 mod convert;
 mod error;
 mod lambda;
+mod sqs;
+
+pub use sqs::SqsQueue;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

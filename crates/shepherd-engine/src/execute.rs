@@ -84,7 +84,9 @@ pub async fn execute<C: Cloud>(
     let mut reports: Vec<FunctionReport> = stream::iter(plans)
         .map(|plan| {
             let span = tracing::info_span!("apply", function = %plan.name);
-            execute_function(cloud, plan, options, progress).instrument(span)
+            // Boxed for the same reason as the reads in `observe`.
+            Box::pin(execute_function(cloud, plan, options, progress).instrument(span))
+                as futures::future::BoxFuture<'_, FunctionReport>
         })
         .buffer_unordered(options.concurrency.max(1))
         .collect()

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
 use shepherd_core::model::{DesiredFunction, Observation, ObservedFunction, Readable, tags};
@@ -42,8 +43,17 @@ pub async fn observe<C: Cloud>(
     concurrency: usize,
 ) -> Observed {
     let mut observed = Observed::default();
-    let results: Vec<_> = stream::iter(desired)
-        .map(|d| async move { (d.name.clone(), observe_function(cloud, d, refresh).await) })
+    // Boxed so that the futures' type names no closure: a spawned caller (the controller)
+    // needs them `Send` for every lifetime, which closure-typed futures cannot show.
+    type Read<'a> = BoxFuture<'a, (String, CloudResult<Option<ObservedFunction>>)>;
+    let reads: Vec<Read<'_>> = desired
+        .iter()
+        .map(|d| {
+            Box::pin(async move { (d.name.clone(), observe_function(cloud, d, refresh).await) })
+                as BoxFuture<'_, _>
+        })
+        .collect();
+    let results: Vec<(String, CloudResult<Option<ObservedFunction>>)> = stream::iter(reads)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;

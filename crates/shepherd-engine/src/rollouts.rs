@@ -19,6 +19,7 @@ use crate::reconcile::{Desired, ReconcileOptions, apply, plan};
 
 /// Where one function's alias and rollout stand.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RolloutStatus {
     pub function: String,
     pub alias: Option<String>,

@@ -58,6 +58,18 @@ pub enum Command {
         after_help = "Examples:\n  shepherd apply examples/specs\n  shepherd apply specs/ --only orders-api\n  shepherd apply specs/ --dry-run"
     )]
     Apply(ApplyArgs),
+    /// Run the controller: keep AWS in the state of a spec repository (git or a folder),
+    /// with webhooks, SQS triggers, a status API and Prometheus metrics.
+    ///
+    /// Every setting can come from a YAML file (--config) and be overridden by a flag.
+    /// Secrets come from the environment only: SHEPHERD_GITHUB_WEBHOOK_SECRET,
+    /// SHEPHERD_GITLAB_TOKEN, SHEPHERD_WEBHOOK_SECRET and SHEPHERD_API_TOKEN. SIGTERM or
+    /// SIGINT stops taking work and lets the reconciles in flight finish; a second one
+    /// exits at once.
+    #[command(
+        after_help = "Examples:\n  shepherd run --source https://github.com/acme/lambda-specs.git --path specs\n  shepherd run --source ./examples/specs --listen 127.0.0.1:8080\n  shepherd run --config /etc/shepherd/config.yaml"
+    )]
+    Run(RunArgs),
     /// Show each function's alias and rollout: phase, step, weights, pause left, alarms.
     ///
     /// With --wait, keep looking until no rollout is in flight, then exit 0 when every
@@ -253,4 +265,63 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// YAML configuration file; flags override its values.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The spec repository: a git URL (https, ssh, file://) or a local folder.
+    #[arg(long, env = "SHEPHERD_SOURCE", value_name = "URL_OR_PATH")]
+    pub source: Option<String>,
+    /// The branch to deploy [default: main].
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The folder of the repository that holds the specs [default: .].
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Where the git checkout is kept [default: a folder under the system's temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub checkout_dir: Option<PathBuf>,
+    /// How often the source is fetched [default: 1m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll_interval: Option<Duration>,
+    /// How often every function is reconciled [default: 1m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub resync_interval: Option<Duration>,
+    /// How often a resync reads every sub-resource to find drift anywhere [default: 10m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub full_refresh_interval: Option<Duration>,
+    /// How often a rollout looks at its alarms during a pause [default: 10s, at least 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_poll)]
+    pub alarm_poll: Option<Duration>,
+    /// Published versions kept besides those aliases point to [default: 5].
+    #[arg(long, value_name = "N")]
+    pub keep_versions: Option<usize>,
+    /// Take over functions that exist but were not created by shepherd.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Delete managed functions that the specs no longer name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Address of the HTTP server (health, metrics, API, webhooks) [default: 0.0.0.0:8080].
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: Option<String>,
+    /// SQS queue of deploy requests (`{"functions": [...], "commit": "..."}`).
+    #[arg(long, value_name = "URL")]
+    pub deploy_queue_url: Option<String>,
+    /// SQS queue of EventBridge "CloudWatch Alarm State Change" events.
+    #[arg(long, value_name = "URL")]
+    pub alarm_queue_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = HumanDuration::parse(text)?.0;
+    if duration < Duration::from_secs(1) {
+        return Err(format!("{text} is below the minimum of 1s"));
+    }
+    Ok(duration)
 }

@@ -191,7 +191,23 @@ pub fn json_schema() -> serde_json::Value {
         .with_transform(schemars::transform::RecursiveTransform(drop_null))
         .into_generator()
         .into_root_schema_for::<FunctionDocument>();
-    schema.to_value()
+    sorted(schema.to_value())
+}
+
+/// The same JSON with every object's keys in order, so that the schema reads (and is
+/// committed) the same whichever serde_json features the build turns on.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let entries: std::collections::BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            serde_json::Value::Object(entries.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
 
 /// schemars writes `Option<T>` as "T or null"; in a spec, `memory: null` is not a way to

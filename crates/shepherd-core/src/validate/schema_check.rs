@@ -174,9 +174,11 @@ impl SchemaChecker {
                 Some(property) => self.check_node(property, &entry.value, path, out),
                 None => match additional {
                     Some(Json::Bool(false)) => {
-                        let known = properties
+                        // Sorted: the map's order depends on serde_json features.
+                        let mut known = properties
                             .map(|p| p.keys().map(String::as_str).collect::<Vec<_>>())
                             .unwrap_or_default();
+                        known.sort_unstable();
                         let message = match closest(&entry.key, known.iter().copied()) {
                             Some(suggestion) => {
                                 format!("unknown field; did you mean \"{suggestion}\"?")

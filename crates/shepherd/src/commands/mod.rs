@@ -5,6 +5,7 @@ mod lints;
 mod plan;
 mod render;
 mod rollout;
+mod run;
 mod schema;
 mod session;
 mod validate;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
+        Command::Run(args) => run::run(&args),
         Command::Status(args) => rollout::run_status(&args),
         Command::Promote(args) => {
             rollout::run_command(&args.rollout, RolloutCommand::Promote { full: args.full })

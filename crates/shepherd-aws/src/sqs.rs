@@ -1,0 +1,75 @@
+//! The SQS calls of the controller's triggers (long-polled receive, delete), for the
+//! deploy-request and alarm-event queues.
+
+use aws_sdk_sqs::error::DisplayErrorContext;
+
+const RECEIVE: &str = "ReceiveMessage";
+const DELETE: &str = "DeleteMessage";
+
+fn failed<E: std::error::Error>(api: &str, error: E) -> String {
+    format!("{api}: {}", DisplayErrorContext(error))
+}
+
+/// The controller's SQS triggers on aws-sdk-sqs.
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+}
+
+impl SqsQueue {
+    /// From the standard AWS environment, with the same overrides as [`AwsCloud`].
+    pub async fn from_env(region: Option<String>, endpoint_url: Option<String>) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region));
+        }
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        Self {
+            client: aws_sdk_sqs::Client::new(&loader.load().await),
+        }
+    }
+}
+
+impl shepherd_core::cloud::MessageQueue for SqsQueue {
+    /// `ReceiveMessage` with a 20-second long poll, up to 10 messages.
+    async fn receive(&self, url: &str) -> Result<Vec<shepherd_core::cloud::Message>, String> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(20)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .send()
+            .await
+            .map_err(|e| failed(RECEIVE, e))?;
+        Ok(out
+            .messages()
+            .iter()
+            .map(|m| shepherd_core::cloud::Message {
+                body: m.body().unwrap_or_default().to_owned(),
+                receipt: m.receipt_handle().unwrap_or_default().to_owned(),
+                receive_count: m
+                    .attributes()
+                    .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1),
+            })
+            .collect())
+    }
+
+    /// `DeleteMessage`.
+    async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
+        self.client
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed(DELETE, e))
+    }
+}

@@ -1,0 +1,514 @@
+//! The control loop: the source loop keeps the desired state (from git or a folder), the
+//! resync timer and every trigger feed the keyed queue, and workers reconcile one function
+//! at a time each, asking to be queued again while a rollout is in flight.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use rand::Rng;
+use shepherd_core::cloud::Cloud;
+use shepherd_core::lint::LintConfig;
+use shepherd_core::model::DesiredFunction;
+use shepherd_core::rollout::{Command, Phase};
+use shepherd_engine::execute::Outcome;
+use shepherd_engine::metered::Metered;
+use shepherd_engine::observe::Refresh;
+use shepherd_engine::progress::Silent;
+use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
+use shepherd_engine::rollouts::{OperateError, operate, status};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::handle::{CommandError, Controller, FunctionStatus, Trigger};
+use crate::metrics::Metrics;
+use crate::queue::WorkQueue;
+use crate::source::SourceConfig;
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: SourceConfig,
+    /// The lint configuration file, if any (relative paths: inside the spec folder).
+    pub lint_config: Option<PathBuf>,
+    /// How often the git source is fetched.
+    pub poll_interval: Duration,
+    /// How often every function is reconciled (with ±10% jitter).
+    pub resync_interval: Duration,
+    /// Every this many resyncs reads every sub-resource (drift anywhere).
+    pub full_refresh_every: u32,
+    /// Functions reconciled at once.
+    pub workers: usize,
+    pub reconcile: ReconcileOptions,
+}
+
+#[derive(Default)]
+struct DesiredSet {
+    commit: Option<String>,
+    functions: BTreeMap<String, DesiredFunction>,
+}
+
+/// The controller's state, shared by its tasks and the HTTP server.
+pub struct Core<C: Cloud> {
+    cloud: Metered<C>,
+    settings: Settings,
+    queue: Arc<WorkQueue>,
+    desired: RwLock<DesiredSet>,
+    statuses: Mutex<BTreeMap<String, FunctionStatus>>,
+    ready: AtomicBool,
+    /// Functions of the first sync not yet reconciled once (ready when empty).
+    first_round: Mutex<Option<HashSet<String>>>,
+    metrics: Arc<Metrics>,
+    source_sync: Notify,
+    resyncs: AtomicU32,
+    full_refresh: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<C: Cloud> Core<C> {
+    pub fn new(cloud: Metered<C>, settings: Settings, metrics: Arc<Metrics>) -> Arc<Self> {
+        Arc::new(Self {
+            cloud,
+            settings,
+            queue: Arc::new(WorkQueue::default()),
+            desired: RwLock::new(DesiredSet::default()),
+            statuses: Mutex::new(BTreeMap::new()),
+            ready: AtomicBool::new(false),
+            first_round: Mutex::new(None),
+            metrics,
+            source_sync: Notify::new(),
+            resyncs: AtomicU32::new(0),
+            full_refresh: AtomicBool::new(false),
+        })
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    fn function_names(&self) -> Vec<String> {
+        self.desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn enqueue_all(&self, trigger: &Trigger) {
+        for name in self.function_names() {
+            self.queue.add(&name, trigger.clone());
+        }
+        self.metrics.queue_depth.set(self.queue.len() as i64);
+    }
+
+    /// Runs until `cancel`: then stops taking work, lets every reconcile in flight finish
+    /// its actions (no step is left half-applied), and returns.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(Arc::clone(&self).source_loop(cancel.clone()));
+        tasks.spawn(Arc::clone(&self).resync_loop(cancel.clone()));
+        tasks.spawn(Arc::clone(&self).stats_loop(cancel.clone()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.settings.workers.max(1) {
+            workers.spawn(Arc::clone(&self).worker());
+        }
+        self.source_sync.notify_one();
+        cancel.cancelled().await;
+        tracing::info!("shutting down: finishing the reconciles in flight");
+        self.queue.close();
+        while workers.join_next().await.is_some() {}
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn source_loop(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            self.sync_source().await;
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                () = self.source_sync.notified() => {}
+            }
+        }
+    }
+
+    /// Fetches the source; a new commit (or a changed folder) with valid specs replaces
+    /// the desired state and queues every function. Invalid specs apply nothing: the
+    /// previous desired state stays in force.
+    async fn sync_source(&self) {
+        let snapshot = match self.settings.source.sync().await {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                tracing::error!(%error, "cannot sync the spec source");
+                return;
+            }
+        };
+        let commit = snapshot.commit.clone();
+        let lints = match &self.settings.lint_config {
+            Some(path) => LintConfig::load(&snapshot.root.join(path)).unwrap_or_default(),
+            None => LintConfig::load(&snapshot.root.join(shepherd_core::lint::CONFIG_FILE_NAME))
+                .unwrap_or_default(),
+        };
+        let report = shepherd_core::check_specs(std::slice::from_ref(&snapshot.root), &lints);
+        if !report.is_valid() {
+            for diagnostic in report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == shepherd_core::diagnostic::Severity::Error)
+            {
+                tracing::error!(commit = commit.as_deref().unwrap_or("-"), %diagnostic, "invalid spec");
+            }
+            let message = format!(
+                "the specs at {} are invalid ({} errors); the previous desired state stays in force",
+                commit.as_deref().unwrap_or("the source"),
+                report.errors()
+            );
+            let mut statuses = lock(&self.statuses);
+            for status in statuses.values_mut() {
+                status.last_attempted_commit.clone_from(&commit);
+                status.last_result = Some("invalid".to_owned());
+                status.last_error = Some(message.clone());
+            }
+            return;
+        }
+        let resolved = resolve_desired(&report.functions, &[]);
+        for (name, error) in &resolved.errors {
+            tracing::error!(function = %name, %error, "cannot package the function's code");
+        }
+        let functions: BTreeMap<String, DesiredFunction> = resolved
+            .functions
+            .into_iter()
+            .map(|f| (f.name.clone(), f))
+            .collect();
+        let changed = {
+            let mut desired = self.desired.write().unwrap_or_else(PoisonError::into_inner);
+            let same = desired.commit == commit
+                && desired.functions.len() == functions.len()
+                && desired
+                    .functions
+                    .iter()
+                    .zip(&functions)
+                    .all(|((a, x), (b, y))| a == b && x.spec_digest == y.spec_digest);
+            desired.commit.clone_from(&commit);
+            desired.functions = functions;
+            !same
+        };
+        if let Some(commit) = &commit {
+            self.metrics.last_synced_commit.reset();
+            self.metrics
+                .last_synced_commit
+                .with_label_values(&[commit.as_str()])
+                .set(1);
+        }
+        {
+            let names: HashSet<String> = self.function_names().into_iter().collect();
+            lock(&self.statuses).retain(|name, _| names.contains(name));
+            let mut first = lock(&self.first_round);
+            if first.is_none() && !self.ready.load(Ordering::SeqCst) {
+                if names.is_empty() {
+                    self.ready.store(true, Ordering::SeqCst);
+                }
+                *first = Some(names);
+            }
+        }
+        if changed {
+            tracing::info!(
+                commit = commit.as_deref().unwrap_or("-"),
+                "new desired state"
+            );
+            let trigger = match &commit {
+                Some(commit) => Trigger::GitPoll {
+                    commit: commit.clone(),
+                },
+                None => Trigger::Resync,
+            };
+            self.enqueue_all(&trigger);
+        }
+    }
+
+    async fn resync_loop(self: Arc<Self>, cancel: CancellationToken) {
+        loop {
+            let jitter = rand::rng().random_range(0.9..1.1);
+            let wait = self.settings.resync_interval.mul_f64(jitter);
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            let round = self.resyncs.fetch_add(1, Ordering::SeqCst) + 1;
+            let every = self.settings.full_refresh_every.max(1);
+            self.full_refresh
+                .store(round.is_multiple_of(every), Ordering::SeqCst);
+            self.enqueue_all(&Trigger::Resync);
+        }
+    }
+
+    /// Copies the AWS call counters into Prometheus every few seconds.
+    async fn stats_loop(self: Arc<Self>, cancel: CancellationToken) {
+        let mut seen: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
+        loop {
+            for (api, outcome, count) in self.cloud.stats().snapshot() {
+                let before = seen.insert((api, outcome), count).unwrap_or(0);
+                let delta = count.saturating_sub(before);
+                if delta > 0 {
+                    self.metrics
+                        .aws_calls
+                        .with_label_values(&[api, outcome])
+                        .inc_by(delta);
+                    if outcome == "throttled" {
+                        self.metrics
+                            .throttles
+                            .with_label_values(&[api])
+                            .inc_by(delta);
+                    }
+                }
+            }
+            self.metrics.queue_depth.set(self.queue.len() as i64);
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+        }
+    }
+
+    async fn worker(self: Arc<Self>) {
+        while let Some((name, trigger)) = self.queue.next().await {
+            self.metrics.queue_depth.set(self.queue.len() as i64);
+            let commit = self
+                .desired
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .commit
+                .clone();
+            let span = tracing::info_span!(
+                "reconcile",
+                function = %name,
+                trigger = trigger.label(),
+                commit = commit.as_deref().unwrap_or("-")
+            );
+            self.reconcile(&name, &trigger, commit)
+                .instrument(span)
+                .await;
+            self.queue.done(&name);
+        }
+    }
+
+    async fn reconcile(&self, name: &str, trigger: &Trigger, commit: Option<String>) {
+        let Some(function) = self
+            .desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .get(name)
+            .cloned()
+        else {
+            return;
+        };
+        let started = tokio::time::Instant::now();
+        let mut options = self.settings.reconcile.clone();
+        if *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst) {
+            options.refresh = Refresh::Full;
+        }
+        let desired = Desired {
+            functions: vec![function.clone()],
+            errors: BTreeMap::new(),
+        };
+        let planned = plan(&self.cloud, &desired, &options).await;
+        let first = planned.plans.first();
+        let requeue = first.and_then(|p| p.requeue_after);
+        let moving = first.is_some_and(|p| !p.actions.is_empty()) || requeue.is_some();
+        let report = apply(&self.cloud, planned, &options, &Silent)
+            .await
+            .into_iter()
+            .next();
+        let (result, error) = match report.as_ref().map(|r| &r.outcome) {
+            Some(Outcome::Unchanged) | None => ("unchanged", None),
+            Some(Outcome::Applied) => ("applied", None),
+            Some(Outcome::Refused { reason }) => ("refused", Some(reason.clone())),
+            Some(Outcome::Failed { error }) => ("failed", Some(error.clone())),
+        };
+        let drift = report.as_ref().is_some_and(|r| r.drift_corrected);
+        self.metrics
+            .reconciles
+            .with_label_values(&[trigger.label(), result])
+            .inc();
+        self.metrics
+            .reconcile_seconds
+            .with_label_values(&[trigger.label()])
+            .observe(started.elapsed().as_secs_f64());
+        if drift {
+            self.metrics
+                .drift_corrections
+                .with_label_values(&[name])
+                .inc();
+        }
+        match &error {
+            Some(error) => tracing::warn!(result, %error, "reconcile ended"),
+            None => tracing::info!(result, "reconcile ended"),
+        }
+        let needs_rollout_status = !function.rollout_steps.is_empty()
+            && (moving
+                || lock(&self.statuses)
+                    .get(name)
+                    .is_none_or(|s| s.rollout.is_none()));
+        let rollout = if needs_rollout_status {
+            status(&self.cloud, std::slice::from_ref(&function))
+                .await
+                .pop()
+        } else {
+            None
+        };
+        self.record(name, commit, result, error, drift, rollout);
+        if let Some(delay) = requeue {
+            self.queue.add_after(
+                name.to_owned(),
+                Trigger::Resync,
+                delay.max(Duration::from_secs(1)),
+            );
+        }
+    }
+
+    fn record(
+        &self,
+        name: &str,
+        commit: Option<String>,
+        result: &str,
+        error: Option<String>,
+        drift: bool,
+        rollout: Option<shepherd_engine::rollouts::RolloutStatus>,
+    ) {
+        let mut statuses = lock(&self.statuses);
+        let status = statuses
+            .entry(name.to_owned())
+            .or_insert_with(|| FunctionStatus {
+                name: name.to_owned(),
+                ..FunctionStatus::default()
+            });
+        status.last_attempted_commit.clone_from(&commit);
+        if error.is_none() {
+            status.last_applied_commit = commit;
+        }
+        status.last_result = Some(result.to_owned());
+        status.last_error = error;
+        status.last_reconciled_at = Some(shepherd_engine::clock::unix_now());
+        status.drift_corrections += u64::from(drift);
+        if let Some(rollout) = rollout {
+            let was = status.rollout.as_ref().and_then(|r| r.phase());
+            if rollout.phase() == Some(Phase::RolledBack) && was != Some(Phase::RolledBack) {
+                self.metrics.rollbacks.with_label_values(&[name]).inc();
+            }
+            let weight = rollout
+                .additional
+                .as_ref()
+                .filter(|_| rollout.in_flight())
+                .map_or(0.0, |(_, w)| w * 100.0);
+            self.metrics
+                .canary_weight
+                .with_label_values(&[name])
+                .set(weight);
+            status.rollout = Some(rollout);
+        }
+        self.metrics.rollouts.reset();
+        for status in statuses.values() {
+            if let Some(phase) = status.rollout.as_ref().and_then(|r| r.phase()) {
+                self.metrics
+                    .rollouts
+                    .with_label_values(&[&phase.to_string()])
+                    .inc();
+            }
+        }
+        drop(statuses);
+        let mut first = lock(&self.first_round);
+        if let Some(pending) = first.as_mut() {
+            pending.remove(name);
+            if pending.is_empty() {
+                self.ready.store(true, Ordering::SeqCst);
+                *first = None;
+            }
+        }
+    }
+
+    /// The functions whose rollouts an alarm gates.
+    fn gated_by(&self, alarm: &str) -> Vec<String> {
+        self.desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .values()
+            .filter(|f| f.gating_alarms.iter().any(|a| a == alarm))
+            .map(|f| f.name.clone())
+            .collect()
+    }
+}
+
+impl<C: Cloud> Controller for Core<C> {
+    fn request_sync(&self, trigger: Trigger) {
+        match &trigger {
+            Trigger::Resync => self.enqueue_all(&trigger),
+            Trigger::GitPoll { .. } | Trigger::Webhook { .. } => self.source_sync.notify_one(),
+            Trigger::DeployRequest { functions, commit } => {
+                if commit.is_some() || functions.is_empty() {
+                    self.source_sync.notify_one();
+                }
+                for name in functions {
+                    self.queue.add(name, trigger.clone());
+                }
+            }
+            Trigger::AlarmChange { alarm, state } => {
+                if state == "ALARM" {
+                    for name in self.gated_by(alarm) {
+                        self.queue.add(&name, trigger.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    fn functions(&self) -> Vec<FunctionStatus> {
+        let statuses = lock(&self.statuses);
+        self.function_names()
+            .into_iter()
+            .map(|name| {
+                statuses.get(&name).cloned().unwrap_or(FunctionStatus {
+                    name,
+                    ..FunctionStatus::default()
+                })
+            })
+            .collect()
+    }
+
+    async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
+        let function = self
+            .desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CommandError::NotFound(format!("no function named {name}")))?;
+        let report = operate(&self.cloud, &function, command)
+            .await
+            .map_err(|e| match e {
+                OperateError::NoAlias(_) | OperateError::Refused(_) => {
+                    CommandError::Conflict(e.to_string())
+                }
+                OperateError::Cloud(..) | OperateError::Failed(_) => {
+                    CommandError::Failed(e.to_string())
+                }
+            })?;
+        // Look again at once: the status shows the new state, and the rollout continues.
+        self.queue.add(name, Trigger::Resync);
+        Ok(format!("{name}: {}", report.done.join("; ")))
+    }
+}

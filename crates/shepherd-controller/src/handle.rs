@@ -1,0 +1,92 @@
+//! What the HTTP server and the triggers see of the controller: a narrow handle, so the
+//! server is tested with a stand-in and the controller without HTTP.
+
+use std::future::Future;
+
+use serde::Serialize;
+use shepherd_core::rollout::Command;
+use shepherd_engine::rollouts::RolloutStatus;
+
+/// Why a sync was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Trigger {
+    /// The periodic resync.
+    Resync,
+    /// The git source found a new commit.
+    GitPoll { commit: String },
+    /// A push webhook (`github`, `gitlab`, `generic`), with the commit it names if any.
+    Webhook {
+        source: &'static str,
+        commit: Option<String>,
+    },
+    /// A message on the deploy-request queue naming functions (all when empty) and/or a
+    /// commit.
+    DeployRequest {
+        functions: Vec<String>,
+        commit: Option<String>,
+    },
+    /// A CloudWatch alarm changed state (EventBridge event on SQS).
+    AlarmChange { alarm: String, state: String },
+}
+
+impl Trigger {
+    /// A bounded label for metrics and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Trigger::Resync => "resync",
+            Trigger::GitPoll { .. } => "git",
+            Trigger::Webhook { .. } => "webhook",
+            Trigger::DeployRequest { .. } => "deploy_request",
+            Trigger::AlarmChange { .. } => "alarm",
+        }
+    }
+}
+
+/// The last reconcile of one function, as the status API shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionStatus {
+    pub name: String,
+    /// The commit whose spec was last applied to this function successfully.
+    pub last_applied_commit: Option<String>,
+    /// The commit last tried.
+    pub last_attempted_commit: Option<String>,
+    /// `unchanged`, `applied`, `failed`, `refused`, or `invalid` (the spec did not validate).
+    pub last_result: Option<String>,
+    pub last_error: Option<String>,
+    /// Unix seconds of the last reconcile.
+    pub last_reconciled_at: Option<u64>,
+    pub drift_corrections: u64,
+    pub rollout: Option<RolloutStatus>,
+}
+
+/// Why a rollout command failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// No such function in the desired state.
+    NotFound(String),
+    /// The command does not apply now (e.g. promote with no rollout in flight).
+    Conflict(String),
+    /// AWS failed.
+    Failed(String),
+}
+
+/// The controller, as the server uses it.
+pub trait Controller: Send + Sync + 'static {
+    /// Asks for a sync; returns at once (the work is queued, never done inline).
+    fn request_sync(&self, trigger: Trigger);
+    /// Ready after the first successful sync.
+    fn is_ready(&self) -> bool;
+    /// The status of every managed function, sorted by name.
+    fn functions(&self) -> Vec<FunctionStatus>;
+    fn function(&self, name: &str) -> Option<FunctionStatus> {
+        self.functions().into_iter().find(|f| f.name == name)
+    }
+    /// Carries out a rollout command; the message says what was done.
+    fn command(
+        &self,
+        name: &str,
+        command: Command,
+    ) -> impl Future<Output = Result<String, CommandError>> + Send;
+}

@@ -1,0 +1,150 @@
+//! The controller's Prometheus metrics, with bounded labels.
+
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// Every series the controller exports.
+pub struct Metrics {
+    registry: Registry,
+    /// Reconciles by trigger and result (`unchanged`, `applied`, `failed`, `invalid`).
+    pub reconciles: IntCounterVec,
+    /// Reconcile duration in seconds.
+    pub reconcile_seconds: HistogramVec,
+    /// AWS calls by API and outcome (`ok`, `throttled`, ...).
+    pub aws_calls: IntCounterVec,
+    /// Throttled AWS calls.
+    pub throttles: IntCounterVec,
+    /// Drift corrections by function.
+    pub drift_corrections: IntCounterVec,
+    /// Functions by rollout phase.
+    pub rollouts: IntGaugeVec,
+    /// Rollbacks by function.
+    pub rollbacks: IntCounterVec,
+    /// Current canary weight (percent) by function.
+    pub canary_weight: GaugeVec,
+    /// The last synced commit (value 1, the commit in a label).
+    pub last_synced_commit: IntGaugeVec,
+    /// Work items waiting in the queue.
+    pub queue_depth: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let reconciles = counter(
+            "shepherd_reconciles_total",
+            "Reconciles by trigger and result.",
+            &["trigger", "result"],
+        );
+        let aws_calls = counter(
+            "shepherd_aws_calls_total",
+            "AWS calls by API and outcome.",
+            &["api", "outcome"],
+        );
+        let throttles = counter(
+            "shepherd_aws_throttles_total",
+            "AWS calls that were throttled, by API.",
+            &["api"],
+        );
+        let drift_corrections = counter(
+            "shepherd_drift_corrections_total",
+            "Drift corrections by function.",
+            &["function"],
+        );
+        let rollbacks = counter(
+            "shepherd_rollbacks_total",
+            "Automatic rollbacks by function.",
+            &["function"],
+        );
+        let reconcile_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "shepherd_reconcile_duration_seconds",
+                "Duration of a reconcile.",
+            )
+            .buckets(vec![
+                0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+            ]),
+            &["trigger"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(reconcile_seconds.clone()))
+            .expect("unique metric");
+        let rollouts = IntGaugeVec::new(
+            Opts::new("shepherd_rollouts", "Functions by rollout phase."),
+            &["phase"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(rollouts.clone()))
+            .expect("unique metric");
+        let canary_weight = GaugeVec::new(
+            Opts::new(
+                "shepherd_canary_weight_percent",
+                "Percent of traffic on the canary, by function.",
+            ),
+            &["function"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(canary_weight.clone()))
+            .expect("unique metric");
+        let last_synced_commit = IntGaugeVec::new(
+            Opts::new(
+                "shepherd_last_synced_commit_info",
+                "The last commit synced (value 1).",
+            ),
+            &["commit"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(last_synced_commit.clone()))
+            .expect("unique metric");
+        let queue_depth =
+            IntGauge::new("shepherd_queue_depth", "Work items waiting.").expect("valid metric");
+        registry
+            .register(Box::new(queue_depth.clone()))
+            .expect("unique metric");
+        Self {
+            registry,
+            reconciles,
+            reconcile_seconds,
+            aws_calls,
+            throttles,
+            drift_corrections,
+            rollouts,
+            rollbacks,
+            canary_weight,
+            last_synced_commit,
+            queue_depth,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let encoder = TextEncoder::new();
+        if encoder
+            .encode(&self.registry.gather(), &mut buffer)
+            .is_err()
+        {
+            return String::new();
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

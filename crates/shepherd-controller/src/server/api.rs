@@ -1,0 +1,107 @@
+//! The status API (`GET /api/v1/functions[/{name}]`, open) and the rollout commands
+//! (`POST /api/v1/functions/{name}/{command}`, behind the bearer token).
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use shepherd_core::rollout::Command;
+
+use super::ServerState;
+use super::auth::{bearer_token, tokens_match};
+use super::error::ApiError;
+use crate::handle::{CommandError, Controller, FunctionStatus};
+
+/// Every managed function, sorted by name.
+pub(super) async fn list<C: Controller>(
+    State(state): State<ServerState<C>>,
+) -> Json<Vec<FunctionStatus>> {
+    Json(state.controller.functions())
+}
+
+/// One function, or 404.
+pub(super) async fn get<C: Controller>(
+    State(state): State<ServerState<C>>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Json<FunctionStatus>, ApiError> {
+    let Path(name) = name.map_err(|_| ApiError::bad_request("invalid path"))?;
+    state
+        .controller
+        .function(&name)
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such function"))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CommandParams {
+    /// `promote` only: straight to 100%.
+    #[serde(default)]
+    full: bool,
+}
+
+/// Runs a rollout command. The checks run in this order so that a caller without the
+/// token learns nothing (not even which commands exist) beyond "unauthorized".
+pub(super) async fn command<C: Controller>(
+    State(state): State<ServerState<C>>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+    params: Result<Query<CommandParams>, QueryRejection>,
+) -> Response {
+    let Some(expected) = state.secrets.api_token.as_deref() else {
+        return ApiError::not_found().into_response();
+    };
+    let authorized = bearer_token(headers.get(AUTHORIZATION))
+        .is_some_and(|presented| tokens_match(expected, presented));
+    if !authorized {
+        tracing::warn!("rollout command rejected: missing or wrong bearer token");
+        // RFC 9110: a 401 names the scheme it wants.
+        return ([(WWW_AUTHENTICATE, "Bearer")], ApiError::unauthorized()).into_response();
+    }
+    let Ok(Path((name, verb))) = path else {
+        return ApiError::bad_request("invalid path").into_response();
+    };
+    let Ok(Query(params)) = params else {
+        return ApiError::bad_request("invalid query: `full` takes true or false").into_response();
+    };
+    let Some(command) = parse_command(&verb, params.full) else {
+        return ApiError::new(StatusCode::NOT_FOUND, "unknown command").into_response();
+    };
+    match state.controller.command(&name, command).await {
+        Ok(message) => {
+            tracing::info!(function = ?name, %command, "rollout command done");
+            Json(json!({ "message": message })).into_response()
+        }
+        Err(error) => command_error(&name, command, error).into_response(),
+    }
+}
+
+fn parse_command(verb: &str, full: bool) -> Option<Command> {
+    Some(match verb {
+        "promote" => Command::Promote { full },
+        "abort" => Command::Abort,
+        "pause" => Command::Pause,
+        "resume" => Command::Resume,
+        "retry" => Command::Retry,
+        _ => return None,
+    })
+}
+
+/// Not-found and conflict messages are written for the operator and pass through; an AWS
+/// failure may carry account ids, ARNs or request ids, so it is logged and summarized.
+fn command_error(name: &str, command: Command, error: CommandError) -> ApiError {
+    match error {
+        CommandError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+        CommandError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
+        CommandError::Failed(cause) => {
+            tracing::error!(function = ?name, %command, %cause, "rollout command failed");
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "the command failed against AWS; see the controller's logs",
+            )
+        }
+    }
+}

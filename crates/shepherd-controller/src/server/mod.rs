@@ -1,0 +1,148 @@
+//! The controller's HTTP server: health and readiness probes, Prometheus metrics, the
+//! read-only status API, the rollout commands (behind a bearer token) and the push
+//! webhooks (GitHub, GitLab, a generic HMAC-signed one).
+//!
+//! Handlers only read state or enqueue work through [`Controller`]: a webhook answers as
+//! soon as its sync is queued, never after the reconcile. Every endpoint whose secret is
+//! not configured answers 404, so a disabled feature looks like no feature at all.
+
+mod api;
+mod auth;
+mod error;
+mod probes;
+mod replay;
+mod webhooks;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::handle::Controller;
+use crate::metrics::Metrics;
+use error::ApiError;
+use replay::ReplayCache;
+
+/// The largest request body accepted; push payloads of big merges stay well below it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How many recent webhook deliveries are remembered to drop replays.
+pub const REPLAY_WINDOW: usize = 1024;
+
+/// The shared secrets; `None` turns the endpoint that needs it off (404).
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// Signs GitHub deliveries (`X-Hub-Signature-256`).
+    pub github_webhook_secret: Option<String>,
+    /// Sent verbatim by GitLab (`X-Gitlab-Token`).
+    pub gitlab_token: Option<String>,
+    /// Signs generic deliveries (`X-Shepherd-Signature`).
+    pub generic_webhook_secret: Option<String>,
+    /// Bearer token of the rollout commands.
+    pub api_token: Option<String>,
+}
+
+impl Secrets {
+    /// An empty secret would make every signature forgeable (HMAC with an empty key, or
+    /// an empty token), so it counts as not configured.
+    fn without_empty(self) -> Self {
+        let keep = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Self {
+            github_webhook_secret: keep(self.github_webhook_secret),
+            gitlab_token: keep(self.gitlab_token),
+            generic_webhook_secret: keep(self.generic_webhook_secret),
+            api_token: keep(self.api_token),
+        }
+    }
+}
+
+// Hand-written so that no `{:?}` of the configuration ever prints a secret.
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |s: &Option<String>| if s.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("Secrets")
+            .field("github_webhook_secret", &shown(&self.github_webhook_secret))
+            .field("gitlab_token", &shown(&self.gitlab_token))
+            .field(
+                "generic_webhook_secret",
+                &shown(&self.generic_webhook_secret),
+            )
+            .field("api_token", &shown(&self.api_token))
+            .finish()
+    }
+}
+
+/// What every handler shares; cheap to clone.
+pub struct ServerState<C> {
+    controller: Arc<C>,
+    metrics: Arc<Metrics>,
+    secrets: Arc<Secrets>,
+    replays: Arc<ReplayCache>,
+}
+
+impl<C: Controller> ServerState<C> {
+    /// The state of one server, remembering the last [`REPLAY_WINDOW`] deliveries.
+    pub fn new(controller: Arc<C>, metrics: Arc<Metrics>, secrets: Secrets) -> Self {
+        Self {
+            controller,
+            metrics,
+            secrets: Arc::new(secrets.without_empty()),
+            replays: Arc::new(ReplayCache::new(REPLAY_WINDOW)),
+        }
+    }
+}
+
+// Derived `Clone` would demand `C: Clone`; only the `Arc`s are cloned.
+impl<C> Clone for ServerState<C> {
+    fn clone(&self) -> Self {
+        Self {
+            controller: Arc::clone(&self.controller),
+            metrics: Arc::clone(&self.metrics),
+            secrets: Arc::clone(&self.secrets),
+            replays: Arc::clone(&self.replays),
+        }
+    }
+}
+
+/// Every route of the server.
+pub fn router<C: Controller>(state: ServerState<C>) -> Router {
+    Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz::<C>))
+        .route("/metrics", get(probes::metrics::<C>))
+        .route("/api/v1/functions", get(api::list::<C>))
+        .route("/api/v1/functions/{name}", get(api::get::<C>))
+        .route(
+            "/api/v1/functions/{name}/{command}",
+            post(api::command::<C>),
+        )
+        .route("/webhooks/github", post(webhooks::github::<C>))
+        .route("/webhooks/gitlab", post(webhooks::gitlab::<C>))
+        .route("/webhooks/generic", post(webhooks::generic::<C>))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Unknown paths answer the same JSON 404 as disabled endpoints.
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
+/// flight finish.
+pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving HTTP");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,158 @@
+//! The spec repository: a git repository (https, ssh, a local path or `file://` URL) read
+//! with the git command line, as Argo CD does, or a plain folder for development.
+
+use std::path::{Path, PathBuf};
+
+use tokio::process::Command;
+
+/// Where the specs come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceConfig {
+    /// A folder, read as it is on every sync.
+    Directory { path: PathBuf },
+    /// A git repository, checked out into `checkout`.
+    Git {
+        url: String,
+        branch: String,
+        /// The folder of the repository that holds the specs.
+        path: PathBuf,
+        checkout: PathBuf,
+    },
+}
+
+/// The specs at one point in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The folder to read specs from.
+    pub root: PathBuf,
+    /// The commit, for git sources.
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("git {args}: {message}")]
+    Git { args: String, message: String },
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+}
+
+async fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, SourceError> {
+    let mut command = Command::new("git");
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    // Never prompt for credentials: a controller has nobody to answer.
+    command.env("GIT_TERMINAL_PROMPT", "0").args(args);
+    let output = command.output().await.map_err(SourceError::Spawn)?;
+    if !output.status.success() {
+        return Err(SourceError::Git {
+            args: args.join(" "),
+            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+impl SourceConfig {
+    /// Brings the checkout up to date (clone, or fetch and reset) and says where the specs
+    /// are and at which commit.
+    pub async fn sync(&self) -> Result<Snapshot, SourceError> {
+        match self {
+            SourceConfig::Directory { path } => Ok(Snapshot {
+                root: path.clone(),
+                commit: None,
+            }),
+            SourceConfig::Git {
+                url,
+                branch,
+                path,
+                checkout,
+            } => {
+                if checkout.join(".git").exists() {
+                    git(
+                        Some(checkout),
+                        &["fetch", "--quiet", "--depth", "1", "origin", branch],
+                    )
+                    .await?;
+                    git(
+                        Some(checkout),
+                        &["reset", "--quiet", "--hard", "FETCH_HEAD"],
+                    )
+                    .await?;
+                } else {
+                    if let Some(parent) = checkout.parent() {
+                        std::fs::create_dir_all(parent).map_err(SourceError::Spawn)?;
+                    }
+                    let target = checkout.to_string_lossy().into_owned();
+                    git(
+                        None,
+                        &[
+                            "clone",
+                            "--quiet",
+                            "--depth",
+                            "1",
+                            "--branch",
+                            branch,
+                            "--single-branch",
+                            url,
+                            &target,
+                        ],
+                    )
+                    .await?;
+                }
+                let commit = git(Some(checkout), &["rev-parse", "HEAD"]).await?;
+                Ok(Snapshot {
+                    root: checkout.join(path),
+                    commit: Some(commit),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(dir: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[tokio::test]
+    async fn clones_then_follows_new_commits() {
+        let upstream = tempfile::tempdir().unwrap();
+        run(
+            upstream.path(),
+            &["init", "--quiet", "--initial-branch", "main"],
+        );
+        std::fs::create_dir_all(upstream.path().join("specs")).unwrap();
+        std::fs::write(upstream.path().join("specs/a.yaml"), "a: 1\n").unwrap();
+        run(upstream.path(), &["add", "."]);
+        run(upstream.path(), &["commit", "--quiet", "-m", "first"]);
+        let work = tempfile::tempdir().unwrap();
+        let source = SourceConfig::Git {
+            url: format!("file://{}", upstream.path().display()),
+            branch: "main".into(),
+            path: "specs".into(),
+            checkout: work.path().join("checkout"),
+        };
+        let first = source.sync().await.unwrap();
+        assert!(first.root.join("a.yaml").exists());
+        std::fs::write(upstream.path().join("specs/b.yaml"), "b: 1\n").unwrap();
+        run(upstream.path(), &["add", "."]);
+        run(upstream.path(), &["commit", "--quiet", "-m", "second"]);
+        let second = source.sync().await.unwrap();
+        assert_ne!(first.commit, second.commit);
+        assert!(second.root.join("b.yaml").exists());
+    }
+}

@@ -1,0 +1,310 @@
+//! `shepherd run`: the long-running controller.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use shepherd_aws::SqsQueue;
+use shepherd_controller::controller::{Core, Settings};
+use shepherd_controller::handle::Controller;
+use shepherd_controller::metrics::Metrics;
+use shepherd_controller::server::{Secrets, ServerState, router, serve};
+use shepherd_controller::source::SourceConfig;
+use shepherd_controller::triggers::{consume, parse_alarm_event, parse_deploy_request};
+use shepherd_core::plan::PlanOptions;
+use shepherd_core::spec::HumanDuration;
+use shepherd_engine::execute::ExecuteOptions;
+use shepherd_engine::reconcile::ReconcileOptions;
+use tokio_util::sync::CancellationToken;
+
+use super::session::{connect, runtime};
+use crate::cli::RunArgs;
+
+/// The configuration file: every key mirrors a flag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    source: FileSource,
+    #[serde(default)]
+    reconcile: FileReconcile,
+    #[serde(default)]
+    queues: FileQueues,
+    listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileSource {
+    url: Option<String>,
+    branch: Option<String>,
+    path: Option<PathBuf>,
+    poll_interval: Option<HumanDuration>,
+    checkout_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileReconcile {
+    resync_interval: Option<HumanDuration>,
+    full_refresh_interval: Option<HumanDuration>,
+    alarm_poll: Option<HumanDuration>,
+    concurrency: Option<usize>,
+    keep_versions: Option<usize>,
+    lambda_rate: Option<f64>,
+    adopt: Option<bool>,
+    prune: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileQueues {
+    deploy_queue_url: Option<String>,
+    alarm_queue_url: Option<String>,
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_yaml::from_str(&text).map_err(|e| match e.location() {
+        Some(at) => format!("{}:{}:{}: {e}", path.display(), at.line(), at.column()),
+        None => format!("{}: {e}", path.display()),
+    })
+}
+
+/// Everything `run` needs, validated once.
+struct Resolved {
+    settings: Settings,
+    listen: String,
+    deploy_queue: Option<String>,
+    alarm_queue: Option<String>,
+    lambda_rate: f64,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+fn resolve(args: &RunArgs) -> Result<Resolved, String> {
+    let file = match &args.config {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    let source =
+        args.source.clone().or(file.source.url).ok_or(
+            "no spec source: give --source (a git URL or a folder) or source.url in --config",
+        )?;
+    let branch = args
+        .branch
+        .clone()
+        .or(file.source.branch)
+        .unwrap_or_else(|| "main".to_owned());
+    let path = args
+        .path
+        .clone()
+        .or(file.source.path)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let checkout = args
+        .checkout_dir
+        .clone()
+        .or(file.source.checkout_dir)
+        .unwrap_or_else(|| std::env::temp_dir().join("shepherd-checkout"));
+    let is_git = ["https://", "http://", "ssh://", "git@", "file://"]
+        .iter()
+        .any(|p| source.starts_with(p))
+        || Path::new(&source).join(".git").exists();
+    let source = if is_git {
+        SourceConfig::Git {
+            url: source,
+            branch,
+            path,
+            checkout,
+        }
+    } else {
+        let folder = PathBuf::from(&source).join(path);
+        if !folder.is_dir() {
+            return Err(format!("--source {}: no such folder", folder.display()));
+        }
+        SourceConfig::Directory { path: folder }
+    };
+    let seconds = |d: HumanDuration| d.0;
+    let poll_interval = args
+        .poll_interval
+        .or(file.source.poll_interval.map(seconds))
+        .unwrap_or(Duration::from_secs(60));
+    let resync_interval = args
+        .resync_interval
+        .or(file.reconcile.resync_interval.map(seconds))
+        .unwrap_or(Duration::from_secs(60));
+    let full_refresh = args
+        .full_refresh_interval
+        .or(file.reconcile.full_refresh_interval.map(seconds))
+        .unwrap_or(Duration::from_secs(600));
+    let alarm_poll = args
+        .alarm_poll
+        .or(file.reconcile.alarm_poll.map(seconds))
+        .unwrap_or(Duration::from_secs(10));
+    if alarm_poll < Duration::from_secs(5) {
+        return Err("reconcile.alarmPoll: at least 5s".to_owned());
+    }
+    // Flags with defaults win over the file only when given a value of their own.
+    let concurrency = match (args.aws.concurrency, file.reconcile.concurrency) {
+        (16, Some(file)) => file,
+        (flag, _) => flag,
+    };
+    let lambda_rate = match (args.aws.lambda_rate, file.reconcile.lambda_rate) {
+        (rate, Some(file)) if (rate - 15.0).abs() < f64::EPSILON => file,
+        (rate, _) => rate,
+    };
+    if lambda_rate <= 0.0 {
+        return Err("lambda rate: must be above 0".to_owned());
+    }
+    let full_refresh_every = (full_refresh.as_secs_f64() / resync_interval.as_secs_f64())
+        .round()
+        .max(1.0) as u32;
+    let reconcile = ReconcileOptions {
+        plan: PlanOptions {
+            adopt: args.adopt || file.reconcile.adopt.unwrap_or(false),
+            prune: args.prune || file.reconcile.prune.unwrap_or(false),
+            keep_versions: args
+                .keep_versions
+                .or(file.reconcile.keep_versions)
+                .unwrap_or(5),
+            alarm_poll,
+        },
+        execute: ExecuteOptions {
+            concurrency,
+            ..ExecuteOptions::default()
+        },
+        ..ReconcileOptions::default()
+    };
+    Ok(Resolved {
+        settings: Settings {
+            source,
+            lint_config: None,
+            poll_interval,
+            resync_interval,
+            full_refresh_every,
+            workers: concurrency.max(1),
+            reconcile,
+        },
+        listen: args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "0.0.0.0:8080".to_owned()),
+        deploy_queue: non_empty(
+            args.deploy_queue_url
+                .clone()
+                .or(file.queues.deploy_queue_url),
+        ),
+        alarm_queue: non_empty(args.alarm_queue_url.clone().or(file.queues.alarm_queue_url)),
+        lambda_rate,
+    })
+}
+
+fn secrets() -> Secrets {
+    let var = |name: &str| std::env::var(name).ok();
+    Secrets {
+        github_webhook_secret: var("SHEPHERD_GITHUB_WEBHOOK_SECRET"),
+        gitlab_token: var("SHEPHERD_GITLAB_TOKEN"),
+        generic_webhook_secret: var("SHEPHERD_WEBHOOK_SECRET"),
+        api_token: var("SHEPHERD_API_TOKEN"),
+    }
+}
+
+/// The first SIGTERM or SIGINT cancels (graceful); a second exits at once.
+fn watch_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::error!(%error, "cannot watch SIGTERM");
+                    return;
+                }
+            };
+        for count in 0.. {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            if count == 0 {
+                tracing::info!("signal received: finishing the work in flight (again to force)");
+                cancel.cancel();
+            } else {
+                tracing::warn!("second signal: exiting now");
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+pub fn run(args: &RunArgs) -> ExitCode {
+    let resolved = match resolve(args) {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime().block_on(async move {
+        let aws = crate::cli::AwsArgs {
+            region: args.aws.region.clone(),
+            endpoint_url: args.aws.endpoint_url.clone(),
+            lambda_rate: resolved.lambda_rate,
+            concurrency: resolved.settings.workers,
+        };
+        let cloud = connect(&aws).await;
+        let metrics = Arc::new(Metrics::new());
+        let core = Core::new(cloud, resolved.settings, Arc::clone(&metrics));
+        let cancel = CancellationToken::new();
+        watch_signals(cancel.clone());
+
+        let listener = match tokio::net::TcpListener::bind(&resolved.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: cannot listen on {}: {error}", resolved.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        let app = router(ServerState::new(
+            Arc::clone(&core),
+            Arc::clone(&metrics),
+            secrets(),
+        ));
+        let server = tokio::spawn(serve(listener, app, cancel.clone().cancelled_owned()));
+
+        let queues = [
+            (resolved.deploy_queue, parse_deploy_request as fn(&str) -> _),
+            (resolved.alarm_queue, parse_alarm_event as fn(&str) -> _),
+        ];
+        for (url, parse) in queues {
+            let Some(url) = url else { continue };
+            let sqs = SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await;
+            let core = Arc::clone(&core);
+            let stop = cancel.clone().cancelled_owned();
+            tokio::spawn(async move {
+                consume(
+                    &sqs,
+                    &url,
+                    parse,
+                    |trigger| core.request_sync(trigger),
+                    stop,
+                )
+                .await;
+            });
+        }
+
+        Arc::clone(&core).run(cancel).await;
+        match server.await {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(error)) => {
+                eprintln!("error: the HTTP server failed: {error}");
+                ExitCode::FAILURE
+            }
+            Err(_) => ExitCode::FAILURE,
+        }
+    })
+}
