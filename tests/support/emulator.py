@@ -4,6 +4,7 @@ code objects, SQS queues and existing alarms. Used by the end-to-end tests and t
 usage: emulator.py ENDPOINT setup-examples
        emulator.py ENDPOINT role NAME
        emulator.py ENDPOINT queue NAME
+       emulator.py ENDPOINT send-alarm-event QUEUE_URL ALARM STATE
        emulator.py ENDPOINT s3-zip BUCKET KEY HANDLER_FILE=SOURCE_TEXT
        emulator.py ENDPOINT alarm NAME
        emulator.py ENDPOINT set-alarm NAME STATE
@@ -43,7 +44,28 @@ def role(endpoint, name):
 
 
 def queue(endpoint, name):
-    client(endpoint, "sqs").create_queue(QueueName=name)
+    print(client(endpoint, "sqs").create_queue(QueueName=name)["QueueUrl"])
+
+
+def send_alarm_event(endpoint, queue_url, alarm, state):
+    """Sends what an EventBridge rule delivers for a CloudWatch alarm state change."""
+    import json
+
+    event = {
+        "version": "0",
+        "id": "e2e",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": "123456789012",
+        "region": REGION,
+        "resources": [f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{alarm}"],
+        "detail": {
+            "alarmName": alarm,
+            "state": {"value": state, "reason": "set by a test"},
+            "previousState": {"value": "OK"},
+        },
+    }
+    client(endpoint, "sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
 
 
 def s3_zip(endpoint, bucket, key, files):
@@ -135,6 +157,8 @@ def main(argv):
         summary(endpoint)
     elif command == "role":
         role(endpoint, *args)
+    elif command == "send-alarm-event":
+        send_alarm_event(endpoint, *args)
     elif command == "queue":
         queue(endpoint, *args)
     elif command == "s3-zip":

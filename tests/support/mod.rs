@@ -86,8 +86,9 @@ impl Emulator {
         emulator
     }
 
-    /// Runs a command of `tests/support/emulator.py` (creating roles, queues, ...).
-    pub fn setup(&self, args: &[&str]) {
+    /// Runs a command of `tests/support/emulator.py` (creating roles, queues, ...) and
+    /// returns what it printed.
+    pub fn setup(&self, args: &[&str]) -> String {
         let output = Command::new(&self.python)
             .arg(repo().join("tests/support/emulator.py"))
             .arg(&self.endpoint)
@@ -99,6 +100,7 @@ impl Emulator {
             "emulator.py {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 }
 

@@ -1,0 +1,311 @@
+//! End to end: `shepherd run` on a git repository made in a temporary folder, against the
+//! local AWS emulator: commits are deployed, signed webhooks sync at once and badly signed
+//! ones do nothing, an alarm event on SQS rolls a canary back before the next poll, a
+//! SIGTERM mid-rollout and a restart still end the rollout, and /metrics shows it all.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use support::{Emulator, copy_tree, repo, shepherd_bin};
+
+const SECRET: &str = "webhook-secret";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A spec repository: examples/specs and examples/app, nightly-report with a canary.
+fn spec_repository(dir: &Path) -> PathBuf {
+    let repository = dir.join("specs-repo");
+    copy_tree(&repo().join("examples/specs"), &repository.join("specs"));
+    copy_tree(&repo().join("examples/app"), &repository.join("app"));
+    let spec = repository.join("specs/functions/nightly-report.yaml");
+    let mut text = std::fs::read_to_string(&spec).unwrap();
+    text.push_str(
+        "  rollout:\n    steps:\n      - setWeight: 20\n      - pause: {duration: 40s}\n",
+    );
+    std::fs::write(&spec, text).unwrap();
+    git(
+        &repository,
+        &["init", "--quiet", "--initial-branch", "main"],
+    );
+    git(&repository, &["add", "."]);
+    git(&repository, &["commit", "--quiet", "-m", "specs"]);
+    repository
+}
+
+fn commit_code_change(repository: &Path, marker: &str) -> String {
+    let file = repository.join("app/nightly-report/report.py");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&format!("# {marker}\n"));
+    std::fs::write(file, text).unwrap();
+    git(repository, &["commit", "--quiet", "-am", marker]);
+    git(repository, &["rev-parse", "HEAD"])
+}
+
+struct Controller {
+    child: Child,
+    port: u16,
+}
+
+impl Controller {
+    fn start(emulator: &Emulator, repository: &Path, checkout: &Path, alarm_queue: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(shepherd_bin())
+            .args([
+                "run",
+                "--source",
+                &format!("file://{}", repository.display()),
+            ])
+            .args([
+                "--path",
+                "specs",
+                "--checkout-dir",
+                checkout.to_str().unwrap(),
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--poll-interval",
+                "10m",
+                "--resync-interval",
+                "10m",
+                "--alarm-poll",
+                "60s",
+            ])
+            .args(["--alarm-queue-url", alarm_queue])
+            .env("AWS_ENDPOINT_URL", &emulator.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET)
+            .env("SHEPHERD_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let controller = Self { child, port };
+        controller.wait_for("ready", Duration::from_secs(90), |c| {
+            c.get("/readyz").0 == 200
+        });
+        controller
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> (u16, String) {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, String::new());
+        };
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, &[], "")
+    }
+
+    fn nightly(&self) -> serde_json::Value {
+        let (status, body) = self.get("/api/v1/functions/nightly-report");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn push(&self, commit: &str, secret: &str, delivery: &str) -> u16 {
+        let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let headers = [
+            ("X-GitHub-Event", "push".to_owned()),
+            ("X-GitHub-Delivery", delivery.to_owned()),
+            ("X-Hub-Signature-256", signature),
+            ("Content-Type", "application/json".to_owned()),
+        ];
+        self.request("POST", "/webhooks/github", &headers, &body).0
+    }
+
+    fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&Self) -> bool) -> Duration {
+        let started = Instant::now();
+        while !ok(self) {
+            assert!(started.elapsed() < limit, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        started.elapsed()
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn phase(status: &serde_json::Value) -> &str {
+    status["rollout"]["record"]["phase"].as_str().unwrap_or("")
+}
+
+#[test]
+fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_restart() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let alarm_queue = emulator.setup(&["queue", "alarm-events"]);
+    let dir = tempfile::tempdir().unwrap();
+    let repository = spec_repository(dir.path());
+    let checkout = dir.path().join("checkout");
+    let first_commit = git(&repository, &["rev-parse", "HEAD"]);
+
+    // The first commit is deployed, and the controller says so.
+    let controller = Controller::start(&emulator, &repository, &checkout, &alarm_queue);
+    let (_, body) = controller.get("/api/v1/functions");
+    let functions: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(functions.as_array().unwrap().len(), 3, "{functions}");
+    for function in functions.as_array().unwrap() {
+        assert_eq!(
+            function["lastAppliedCommit"],
+            first_commit.as_str(),
+            "{function}"
+        );
+    }
+
+    // A badly signed webhook changes nothing (the poll is 10 minutes away).
+    let second_commit = commit_code_change(&repository, "release 2");
+    assert_eq!(controller.push(&second_commit, "wrong-secret", "d-1"), 401);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        controller.nightly()["lastAttemptedCommit"],
+        first_commit.as_str()
+    );
+
+    // A signed one syncs at once: release 2 starts its canary.
+    assert_eq!(controller.push(&second_commit, SECRET, "d-2"), 202);
+    controller.wait_for("the canary of release 2", Duration::from_secs(30), |c| {
+        let status = c.nightly();
+        phase(&status) == "Progressing" && status["lastAttemptedCommit"] == second_commit.as_str()
+    });
+    // The same delivery again does no extra work.
+    assert_eq!(controller.push(&second_commit, SECRET, "d-2"), 200);
+
+    // Its alarm fires; the event on SQS rolls it back long before the 40s pause ends.
+    emulator.setup(&["set-alarm", "nightly-report-errors", "ALARM"]);
+    emulator.setup(&[
+        "send-alarm-event",
+        &alarm_queue,
+        "nightly-report-errors",
+        "ALARM",
+    ]);
+    let took = controller.wait_for("the rollback", Duration::from_secs(20), |c| {
+        phase(&c.nightly()) == "RolledBack"
+    });
+    assert!(took < Duration::from_secs(20), "rolled back in {took:?}");
+    let status = controller.nightly();
+    assert_eq!(status["rollout"]["version"], "1", "{status}");
+    assert_eq!(
+        status["rollout"]["additional"],
+        serde_json::Value::Null,
+        "{status}"
+    );
+
+    let (_, metrics) = controller.get("/metrics");
+    for series in [
+        "shepherd_reconciles_total{result=\"applied\"",
+        "shepherd_aws_calls_total{api=\"UpdateAlias\",outcome=\"ok\"}",
+        "shepherd_rollbacks_total{function=\"nightly-report\"} 1",
+        "shepherd_rollouts{phase=\"RolledBack\"} 1",
+        "shepherd_canary_weight_percent{function=\"nightly-report\"} 0",
+        "shepherd_queue_depth",
+        "shepherd_reconcile_duration_seconds_bucket",
+    ] {
+        assert!(metrics.contains(series), "missing {series} in:\n{metrics}");
+    }
+    assert!(
+        metrics.contains(&format!(
+            "shepherd_last_synced_commit_info{{commit=\"{second_commit}\"}} 1"
+        )),
+        "{metrics}"
+    );
+
+    // Release 3 (the alarm back to OK) starts a canary; SIGTERM in the middle of it.
+    emulator.setup(&["set-alarm", "nightly-report-errors", "OK"]);
+    let third_commit = commit_code_change(&repository, "release 3");
+    assert_eq!(controller.push(&third_commit, SECRET, "d-3"), 202);
+    controller.wait_for("the canary of release 3", Duration::from_secs(30), |c| {
+        let status = c.nightly();
+        phase(&status) == "Progressing" && status["lastAttemptedCommit"] == third_commit.as_str()
+    });
+    let exit = controller.terminate();
+    assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
+
+    // Restarted, it picks the rollout up where it stood and finishes it.
+    let controller = Controller::start(&emulator, &repository, &checkout, &alarm_queue);
+    let status = controller.nightly();
+    assert_eq!(
+        phase(&status),
+        "Progressing",
+        "resumed, not restarted: {status}"
+    );
+    controller.wait_for("release 3 promoted", Duration::from_secs(90), |c| {
+        phase(&c.nightly()) == "Healthy"
+    });
+    let status = controller.nightly();
+    assert_eq!(status["rollout"]["version"], "3", "{status}");
+    controller.terminate();
+}
