@@ -18,10 +18,11 @@
 //!   emulator sustains, to tell whether it or the budget bounds the first run.
 //! - slow: 30 functions with a budget of 5 calls per second (`--lambda-rate 5`): the rate
 //!   follows the budget.
-//! - rss-fake: peak RSS (VmHWM) of a reconcile (observe and plan) of 1,000 converged
-//!   functions against the in-memory fake, in a process of its own. The fake's state lives
-//!   in the same process, so the figures separate the process at start, the fake's state,
-//!   and the reconcile's own peak. Target: at most 50 MB.
+//! - rss-fake: peak RSS (VmHWM) of a reconcile (observe and plan, from reading the specs
+//!   on) of 1,000 converged functions against the in-memory fake, in a process of its own.
+//!   The fake's state lives in the same process: the figures give the RSS at start, with
+//!   the fake's state, and the peak during the reconcile (VmHWM reset before it), and the
+//!   target is judged on the whole process, fake included. Target: at most 50 MB.
 //! - rss-cli: the release `shepherd plan` binary's peak RSS against the emulator holding
 //!   the same 1,000 functions (created first, with no budget), measured from outside by
 //!   `/usr/bin/time -v` (else by polling `/proc/PID/status`). Needs
@@ -734,15 +735,14 @@ fn rss_fake(specs: &Path) {
         (changes + planned.errors.len(), cloud.stats().total())
     });
     let (end_rss, peak) = rss();
-    let own = peak.saturating_sub(fake_rss);
     println!(
-        "[rss-fake] reconcile (observe and plan) of {functions} converged functions against the in-memory fake:"
+        "[rss-fake] reconcile (observe and plan) of {functions} converged functions against the in-memory fake, in a process of its own:"
     );
     println!(
         "  {functions} functions, {changes} with changes or errors (expected 0), {calls} calls"
     );
     println!(
-        "  RSS: {:.1} MB at start; {:.1} MB with the fake's state (+{:.1} MB: the fake, and what the allocator kept from converging it); {:.1} MB after the reconcile",
+        "  RSS at start: {:.1} MB; with the fake's state: {:.1} MB (+{:.1} MB: the fake, and what the allocator kept from converging it); after the reconcile: {:.1} MB",
         mb(start_rss),
         mb(fake_rss),
         mb(fake_rss.saturating_sub(start_rss)),
@@ -750,23 +750,22 @@ fn rss_fake(specs: &Path) {
     );
     if reset {
         println!(
-            "  peak RSS (VmHWM) during the reconcile: {:.1} MB; the reconcile's own share: {:.1} MB above the state before it",
+            "  peak RSS (VmHWM) during the reconcile: {:.1} MB for the whole process, the fake's state included; {:.1} MB above the state before it (an underestimate of the reconcile's own memory: it reuses what the allocator kept)",
             mb(peak),
-            mb(own)
-        );
-        let process = peak.saturating_sub(fake_rss.saturating_sub(start_rss));
-        println!(
-            "  a process doing this reconcile without the fake in it: about {:.1} MB (peak less the fake's state)",
-            mb(process)
+            mb(peak.saturating_sub(fake_rss))
         );
         println!(
-            "  target (<= {TARGET_RSS_MB} MB): {}",
-            verdict(mb(process) <= TARGET_RSS_MB)
+            "  target (<= {TARGET_RSS_MB} MB, judged on the whole process, fake included): {}",
+            verdict(mb(peak) <= TARGET_RSS_MB)
         );
     } else {
         println!(
-            "  peak RSS (VmHWM) of the whole process: {:.1} MB (could not reset the peak: the state-building counts too)",
+            "  peak RSS (VmHWM) of the whole process: {:.1} MB (could not reset the peak: converging the fake counts too)",
             mb(peak)
+        );
+        println!(
+            "  target (<= {TARGET_RSS_MB} MB): {}",
+            verdict(mb(peak) <= TARGET_RSS_MB)
         );
     }
 }
