@@ -16,6 +16,7 @@ use sha2::Sha256;
 use support::{Emulator, copy_tree, repo, shepherd_bin};
 
 const SECRET: &str = "webhook-secret";
+const TOKEN: &str = "api-token";
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -103,6 +104,7 @@ impl Controller {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET)
+            .env("SHEPHERD_API_TOKEN", TOKEN)
             .env("SHEPHERD_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -262,6 +264,28 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
         status["rollout"]["additional"],
         serde_json::Value::Null,
         "{status}"
+    );
+
+    // The CLI reads the same through the controller's API.
+    let server = format!("http://127.0.0.1:{}", controller.port);
+    let cli = |args: &[&str]| {
+        Command::new(shepherd_bin())
+            .args(args)
+            .args(["--server", &server, "--token", TOKEN])
+            .output()
+            .unwrap()
+    };
+    let status = cli(&["status", "nightly-report"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success() && text.contains("RolledBack"),
+        "{text}"
+    );
+    let promote = cli(&["promote", "nightly-report"]);
+    assert_eq!(promote.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&promote.stderr).contains("409"),
+        "no rollout to promote"
     );
 
     let (_, metrics) = controller.get("/metrics");

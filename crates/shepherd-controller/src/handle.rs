@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shepherd_core::rollout::Command;
 use shepherd_engine::rollouts::RolloutStatus;
 
@@ -44,7 +44,7 @@ impl Trigger {
 }
 
 /// The last reconcile of one function, as the status API shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionStatus {
     pub name: String,

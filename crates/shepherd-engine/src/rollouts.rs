@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
 use shepherd_core::model::{AlarmState, DesiredFunction};
 use shepherd_core::plan::{FunctionPlan, operator_action};
@@ -18,7 +18,7 @@ use crate::progress::{Progress, ProgressSink};
 use crate::reconcile::{Desired, ReconcileOptions, apply, plan};
 
 /// Where one function's alias and rollout stand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStatus {
     pub function: String,

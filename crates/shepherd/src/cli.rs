@@ -236,6 +236,24 @@ pub struct RolloutArgs {
     pub specs: SpecsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+/// Talk to a running controller (`shepherd run`) instead of to AWS.
+#[derive(Debug, Args)]
+pub struct ServerArg {
+    /// The controller's HTTP address, e.g. http://localhost:8080.
+    #[arg(long = "server", env = "SHEPHERD_SERVER", value_name = "URL")]
+    pub url: Option<String>,
+    /// The bearer token of the controller's rollout commands.
+    #[arg(
+        long,
+        env = "SHEPHERD_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +273,8 @@ pub struct StatusArgs {
     pub specs: SpecsArg,
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub server: ServerArg,
     /// Refresh every few seconds until interrupted.
     #[arg(long, conflicts_with = "wait")]
     pub watch: bool,

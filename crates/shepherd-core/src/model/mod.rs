@@ -160,7 +160,7 @@ pub struct AlarmDefinition {
 }
 
 /// The state of a CloudWatch alarm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum AlarmState {
     Ok,
     Alarm,

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Marks a description written by shepherd.
 pub const RECORD_PREFIX: &str = "shepherd/v1";
@@ -17,7 +17,7 @@ pub const RECORD_PREFIX: &str = "shepherd/v1";
 const DESCRIPTION_LIMIT: usize = 256;
 
 /// Where a rollout stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     /// Shifting traffic step by step; pauses run on their own.
     Progressing,
@@ -72,7 +72,7 @@ impl fmt::Display for Phase {
 }
 
 /// The persisted state of a rollout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutRecord {
     pub phase: Phase,
     /// The version that served all traffic before the rollout.

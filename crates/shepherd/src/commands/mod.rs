@@ -3,6 +3,7 @@
 mod apply;
 mod lints;
 mod plan;
+mod remote;
 mod render;
 mod rollout;
 mod run;

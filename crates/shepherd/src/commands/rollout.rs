@@ -8,6 +8,8 @@ use shepherd_core::rollout::{Command, Phase};
 use shepherd_engine::reconcile::Desired;
 use shepherd_engine::rollouts::{RolloutStatus, operate, status};
 
+use super::remote::Remote;
+
 use super::session::{connect, load_desired, runtime};
 use crate::cli::{Format, RolloutArgs, SpecArgs, SpecsArg, StatusArgs};
 
@@ -24,8 +26,22 @@ fn load(specs: &SpecsArg, only: Vec<String>) -> Option<Desired> {
     })
 }
 
-/// Runs an operator's command on one function.
+/// Runs an operator's command on one function: through the controller with `--server`,
+/// else directly against AWS.
 pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
+    if let Some(url) = &args.server.url {
+        let remote = Remote::new(url, args.server.token.clone());
+        return match remote.command(&args.name, command) {
+            Ok(message) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let Some(desired) = load(&args.specs, vec![args.name.clone()]) else {
         return ExitCode::FAILURE;
     };
@@ -93,40 +109,89 @@ fn line(status: &RolloutStatus) -> String {
     text
 }
 
+/// The statuses a running controller reports, for the named functions (all when none).
+fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatus>, String> {
+    Ok(remote
+        .functions()?
+        .into_iter()
+        .filter(|f| names.is_empty() || names.contains(&f.name))
+        .map(|f| {
+            f.rollout.unwrap_or(RolloutStatus {
+                function: f.name.clone(),
+                alias: None,
+                version: None,
+                additional: None,
+                record: None,
+                steps: 0,
+                step: None,
+                pause_left_secs: None,
+                alarms: Default::default(),
+                error: f.last_error.clone(),
+            })
+        })
+        .collect())
+}
+
 pub fn run_status(args: &StatusArgs) -> ExitCode {
+    if let Some(url) = &args.server.url {
+        let remote = Remote::new(url, args.server.token.clone());
+        return runtime().block_on(watch(args, || {
+            let result = remote_statuses(&remote, &args.names);
+            async move { result }
+        }));
+    }
     let Some(desired) = load(&args.specs, args.names.clone()) else {
         return ExitCode::FAILURE;
     };
     runtime().block_on(async {
         let cloud = connect(&args.aws).await;
-        loop {
-            let statuses = status(&cloud, &desired.functions).await;
-            match args.format {
-                Format::Text => {
-                    for s in &statuses {
-                        println!("{}", line(s));
-                    }
-                }
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&statuses).unwrap_or_default()
-                ),
-            }
-            let in_flight = statuses.iter().any(RolloutStatus::in_flight);
-            if args.wait && !in_flight || !args.wait && !args.watch {
-                let failed = statuses
-                    .iter()
-                    .any(|s| s.error.is_some() || s.phase().is_some_and(Phase::failed));
-                return if args.wait && failed {
-                    ExitCode::FAILURE
-                } else {
-                    ExitCode::SUCCESS
-                };
-            }
-            tokio::time::sleep(Duration::from_secs(if args.watch { 2 } else { 5 })).await;
-            if args.watch {
-                println!();
-            }
-        }
+        watch(args, || async {
+            Ok(status(&cloud, &desired.functions).await)
+        })
+        .await
     })
+}
+
+/// Prints the statuses once, or again and again with --watch, or until no rollout is in
+/// flight with --wait (exit 1 if one rolled back or could not be read).
+async fn watch<F, Fut>(args: &StatusArgs, read: F) -> ExitCode
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<RolloutStatus>, String>>,
+{
+    loop {
+        let statuses = match read().await {
+            Ok(statuses) => statuses,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match args.format {
+            Format::Text => {
+                for s in &statuses {
+                    println!("{}", line(s));
+                }
+            }
+            Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&statuses).unwrap_or_default()
+            ),
+        }
+        let in_flight = statuses.iter().any(RolloutStatus::in_flight);
+        if args.wait && !in_flight || !args.wait && !args.watch {
+            let failed = statuses
+                .iter()
+                .any(|s| s.error.is_some() || s.phase().is_some_and(Phase::failed));
+            return if args.wait && failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        tokio::time::sleep(Duration::from_secs(if args.watch { 2 } else { 5 })).await;
+        if args.watch {
+            println!();
+        }
+    }
 }
