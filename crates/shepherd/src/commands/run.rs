@@ -308,3 +308,42 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration shipped in deploy/ is one `shepherd run` reads.
+    #[test]
+    fn the_deployed_configmap_is_a_valid_configuration() {
+        let manifest = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/kubernetes/configmap.yaml"
+        ))
+        .unwrap();
+        let (_, embedded) = manifest
+            .split_once("config.yaml: |\n")
+            .expect("a config.yaml key");
+        let text: String = embedded
+            .lines()
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config: FileConfig = serde_yaml::from_str(&text).unwrap();
+        assert!(config.source.url.is_some());
+        assert_eq!(config.source.branch.as_deref(), Some("main"));
+        assert!(config.reconcile.resync_interval.is_some());
+    }
+
+    #[test]
+    fn a_misspelt_key_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "source:\n  url: x\n  brnach: main\n").unwrap();
+        let error = read_file(&path).unwrap_err();
+        assert!(
+            error.contains("config.yaml:3:3") && error.contains("brnach"),
+            "{error}"
+        );
+    }
+}
