@@ -301,6 +301,7 @@ impl<C: Cloud> Core<C> {
     }
 
     async fn reconcile(&self, name: &str, trigger: &Trigger, commit: Option<String>) {
+        tracing::info!("reconcile started");
         let Some(function) = self
             .desired
             .read()
