@@ -28,6 +28,10 @@ use crate::metrics::Metrics;
 use crate::queue::WorkQueue;
 use crate::source::SourceConfig;
 
+/// How often a rollout without metric analysis is reconciled while it holds (its pauses
+/// end on their own schedule; the alarm watch covers its alarms in between).
+const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
+
 /// How the controller runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -116,6 +120,7 @@ impl<C: Cloud> Core<C> {
         tasks.spawn(Arc::clone(&self).source_loop(cancel.clone()));
         tasks.spawn(Arc::clone(&self).resync_loop(cancel.clone()));
         tasks.spawn(Arc::clone(&self).stats_loop(cancel.clone()));
+        tasks.spawn(Arc::clone(&self).alarm_watch(cancel.clone()));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.settings.workers.max(1) {
             workers.spawn(Arc::clone(&self).worker());
@@ -317,6 +322,12 @@ impl<C: Cloud> Core<C> {
         if *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst) {
             options.refresh = Refresh::Full;
         }
+        if function.analysis.is_none() {
+            // The alarm watch looks at the gating alarms of every rollout in one batch per
+            // poll; the function itself comes back when its pause ends. Only rollouts
+            // with metric analysis need a reconcile per poll, for their metrics.
+            options.plan.alarm_poll = IDLE_ROLLOUT_RECHECK;
+        }
         let desired = Desired {
             functions: vec![function.clone()],
             errors: BTreeMap::new(),
@@ -432,6 +443,71 @@ impl<C: Cloud> Core<C> {
             if pending.is_empty() {
                 self.ready.store(true, Ordering::SeqCst);
                 *first = None;
+            }
+        }
+    }
+
+    /// Every alarm poll, reads the gating alarms of all rollouts in flight in batches of
+    /// 100 (`DescribeAlarms`) and queues the functions whose alarm has fired since their
+    /// rollout started: one batch per poll for the whole fleet, not a call per function.
+    async fn alarm_watch(self: Arc<Self>, cancel: CancellationToken) {
+        let poll = self.settings.reconcile.plan.alarm_poll;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(poll) => {}
+            }
+            let watched: Vec<(String, u64, Vec<String>)> = {
+                let statuses = lock(&self.statuses);
+                let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+                statuses
+                    .values()
+                    .filter_map(|s| {
+                        let record = s
+                            .rollout
+                            .as_ref()?
+                            .record
+                            .as_ref()
+                            .filter(|r| r.phase.in_flight())?;
+                        let function = desired.functions.get(&s.name)?;
+                        Some((
+                            s.name.clone(),
+                            record.started,
+                            function.gating_alarms.clone(),
+                        ))
+                    })
+                    .collect()
+            };
+            if watched.is_empty() {
+                continue;
+            }
+            let mut names: Vec<String> = watched
+                .iter()
+                .flat_map(|(_, _, a)| a.iter().cloned())
+                .collect();
+            names.sort();
+            names.dedup();
+            let mut alarms = BTreeMap::new();
+            for chunk in names.chunks(100) {
+                match self.cloud.describe_alarms(chunk).await {
+                    Ok(found) => {
+                        alarms.extend(found.into_iter().map(|a| (a.definition.name.clone(), a)))
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot read the gating alarms"),
+                }
+            }
+            for (name, started, gating) in &watched {
+                if let Some(alarm) = shepherd_core::rollout::fired_alarm(gating, &alarms, *started)
+                {
+                    tracing::info!(function = %name, alarm = %alarm.definition.name, "gating alarm fired");
+                    self.queue.add(
+                        name,
+                        Trigger::AlarmChange {
+                            alarm: alarm.definition.name.clone(),
+                            state: "ALARM".to_owned(),
+                        },
+                    );
+                }
             }
         }
     }
