@@ -157,6 +157,13 @@ impl<C: Cloud> Core<C> {
             }
         };
         let commit = snapshot.commit.clone();
+        {
+            // The same commit holds the same specs: nothing to validate or package again.
+            let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+            if commit.is_some() && desired.commit == commit {
+                return;
+            }
+        }
         let lints = match &self.settings.lint_config {
             Some(path) => LintConfig::load(&snapshot.root.join(path)).unwrap_or_default(),
             None => LintConfig::load(&snapshot.root.join(shepherd_core::lint::CONFIG_FILE_NAME))
