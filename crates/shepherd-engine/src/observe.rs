@@ -100,14 +100,10 @@ async fn read_canary_metrics<C: Cloud>(
     let now = observed.observation.at;
     for d in desired.iter().filter(|d| d.analysis.is_some()) {
         let Some(alias) = &d.alias else { continue };
-        let record = observed
-            .observation
-            .functions
-            .get(&d.name)
-            .and_then(|f| f.alias(&alias.name))
-            .and_then(|a| RolloutRecord::parse(&a.description))
-            .filter(|r| r.phase.in_flight());
-        let Some(record) = record else { continue };
+        let function = observed.observation.functions.get(&d.name);
+        let Some(record) = function.and_then(|f| rollout_in_flight(d, f)) else {
+            continue;
+        };
         match cloud
             .get_version_metrics(&d.name, &alias.name, &record.canary, record.since, now)
             .await
@@ -137,13 +133,7 @@ fn rolling_out(
             let Some(function) = observation.functions.get(&d.name) else {
                 return false;
             };
-            let in_flight = d
-                .alias
-                .as_ref()
-                .and_then(|a| function.alias(&a.name))
-                .and_then(|a| RolloutRecord::parse(&a.description))
-                .is_some_and(|r| r.phase.in_flight());
-            in_flight || deep.contains(&d.name)
+            rollout_in_flight(d, function).is_some() || deep.contains(&d.name)
         })
         .map(|d| d.name.clone())
         .collect()
@@ -251,13 +241,9 @@ async fn observe_function<C: Cloud>(
     }
     if !deep {
         // A rollout in flight moves provisioned concurrency between versions as it goes.
-        let in_flight = desired
-            .alias
-            .as_ref()
-            .and_then(|a| function.alias(&a.name))
-            .and_then(|a| RolloutRecord::parse(&a.description))
-            .is_some_and(|r| r.phase.in_flight());
-        if in_flight && desired.provisioned_concurrency.is_some() {
+        if rollout_in_flight(desired, &function).is_some()
+            && desired.provisioned_concurrency.is_some()
+        {
             function.provisioned =
                 readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
         }
@@ -274,4 +260,13 @@ async fn observe_function<C: Cloud>(
     function.provisioned = readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
     function.recursive_loop = readable(cloud.get_recursive_loop(&desired.name).await)?;
     Ok(Some(function))
+}
+
+/// The record of the function's rollout, when one is in flight on its alias.
+fn rollout_in_flight(
+    desired: &DesiredFunction,
+    function: &ObservedFunction,
+) -> Option<RolloutRecord> {
+    let alias = function.alias(&desired.alias.as_ref()?.name)?;
+    RolloutRecord::parse(&alias.description).filter(|r| r.phase.in_flight())
 }
