@@ -425,6 +425,8 @@ pub(crate) fn sdk_function_code(code: &CodeArtifact) -> lt::FunctionCode {
         CodeArtifact::Zip { bytes, .. } => {
             builder.zip_file(aws_sdk_lambda::primitives::Blob::new(bytes.as_slice()))
         }
+        // Refused by `lambda::require_code` before any request is built.
+        CodeArtifact::Unavailable { .. } => builder,
     }
     .build()
 }

@@ -10,8 +10,9 @@ use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::types as lt;
 use shepherd_core::cloud::{CloudError, CloudResult};
 use shepherd_core::model::{
-    AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlias, ObservedFunction,
-    ObservedMapping, ObservedVersion, Package, ProvisionedConcurrency, Readable, tags,
+    AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig, ObservedAlias,
+    ObservedFunction, ObservedMapping, ObservedVersion, Package, ProvisionedConcurrency, Readable,
+    tags,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -29,6 +30,18 @@ fn absent_as_none<T>(result: CloudResult<T>) -> CloudResult<Option<T>> {
         Ok(value) => Ok(Some(value)),
         Err(CloudError::NotFound { .. }) => Ok(None),
         Err(err) => Err(err),
+    }
+}
+
+/// Code that could not be packaged is never sent: not even an empty request goes out.
+fn require_code(api: &'static str, code: &CodeArtifact) -> CloudResult<()> {
+    match code.unavailable() {
+        Some(reason) => Err(CloudError::Rejected {
+            api,
+            code: "NoCode".to_owned(),
+            message: reason.to_owned(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -259,7 +272,7 @@ pub(crate) async fn list_mappings(
 /// Resource Groups Tagging API would be another client and permission. It costs one call
 /// per function in the account, so it is only used for `--prune`. A function deleted
 /// between the two calls is skipped.
-pub(crate) async fn list_managed_functions(client: &Client) -> CloudResult<Vec<String>> {
+pub(crate) async fn list_managed_functions(client: &Client) -> CloudResult<Vec<ManagedFunction>> {
     let mut pages = client.list_functions().into_paginator().send();
     let mut functions = Vec::new();
     while let Some(page) = pages.next().await {
@@ -280,16 +293,17 @@ pub(crate) async fn list_managed_functions(client: &Client) -> CloudResult<Vec<S
                 .await
                 .map_err(from_sdk("ListTags")),
         )?;
-        let is_managed = tags.is_some_and(|out| {
-            out.tags()
-                .and_then(|t| t.get(tags::MANAGED_BY))
-                .is_some_and(|v| v == tags::MANAGED_BY_VALUE)
-        });
-        if is_managed {
-            managed.push(name);
+        let Some(found) = tags.as_ref().and_then(|out| out.tags()) else {
+            continue;
+        };
+        if found.get(tags::MANAGED_BY).map(String::as_str) == Some(tags::MANAGED_BY_VALUE) {
+            managed.push(ManagedFunction {
+                name,
+                owner: found.get(tags::OWNER).cloned(),
+            });
         }
     }
-    managed.sort();
+    managed.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(managed)
 }
 
@@ -303,6 +317,7 @@ pub(crate) async fn create_function(
     tags: &BTreeMap<String, String>,
 ) -> CloudResult<()> {
     const API: &str = "CreateFunction";
+    require_code(API, code)?;
     let mut request = client
         .create_function()
         .function_name(name)
@@ -396,6 +411,7 @@ pub(crate) async fn update_code(
     architecture: Architecture,
 ) -> CloudResult<String> {
     const API: &str = "UpdateFunctionCode";
+    require_code(API, code)?;
     let request = client
         .update_function_code()
         .function_name(name)
@@ -414,6 +430,7 @@ pub(crate) async fn update_code(
         CodeArtifact::Zip { bytes, .. } => {
             request.zip_file(aws_sdk_lambda::primitives::Blob::new(bytes.as_slice()))
         }
+        CodeArtifact::Unavailable { .. } => request,
     };
     let out = match upload_timeouts(code) {
         Some(timeouts) => request.customize().config_override(timeouts).send().await,

@@ -28,8 +28,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use shepherd_core::cloud::{Cloud, CloudResult};
 use shepherd_core::model::{
-    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
-    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
+    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
+    ProvisionedConcurrency,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -160,7 +161,7 @@ impl Cloud for AwsCloud {
     }
 
     /// `ListFunctions` pages, then one `ListTags` per function: for `--prune` only.
-    async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
+    async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
         lambda::list_managed_functions(&self.lambda).await
     }
 

@@ -819,6 +819,7 @@ async fn list_managed_functions_keeps_those_with_shepherds_tag() {
         .then_output(|| {
             ListTagsOutput::builder()
                 .tags("shepherd.dev/managed-by", "shepherd")
+                .tags("shepherd.dev/owner", "github.com/acme/specs")
                 .build()
         });
     let unmanaged = mock!(Lambda::list_tags)
@@ -827,5 +828,11 @@ async fn list_managed_functions_keeps_those_with_shepherds_tag() {
         .list_managed_functions()
         .await
         .unwrap();
-    assert_eq!(names, vec!["orders".to_owned()]);
+    assert_eq!(
+        names,
+        vec![shepherd_core::model::ManagedFunction {
+            name: "orders".to_owned(),
+            owner: Some("github.com/acme/specs".to_owned()),
+        }]
+    );
 }

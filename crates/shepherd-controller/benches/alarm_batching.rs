@@ -392,7 +392,8 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
         let metrics = Arc::new(Metrics::new());
         let settings = Settings {
             source: SourceConfig::Directory {
-                path: specs.to_owned(),
+                root: specs.to_owned(),
+                path: ".".into(),
             },
             lint_config: None,
             poll_interval: Duration::from_secs(3600),

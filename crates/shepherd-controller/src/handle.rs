@@ -28,6 +28,8 @@ pub enum Trigger {
     },
     /// A CloudWatch alarm changed state (EventBridge event on SQS).
     AlarmChange { alarm: String, state: String },
+    /// The prune step found this owner's function absent from the spec set.
+    Prune,
 }
 
 impl Trigger {
@@ -39,6 +41,7 @@ impl Trigger {
             Trigger::Webhook { .. } => "webhook",
             Trigger::DeployRequest { .. } => "deploy_request",
             Trigger::AlarmChange { .. } => "alarm",
+            Trigger::Prune => "prune",
         }
     }
 }

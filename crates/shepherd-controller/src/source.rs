@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use shepherd_core::model::Owner;
 use tokio::process::Command;
 
 /// Where the specs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceConfig {
-    /// A folder, read as it is on every sync.
-    Directory { path: PathBuf },
+    /// A folder, read as it is on every sync: the specs in `path` inside `root`.
+    Directory { root: PathBuf, path: PathBuf },
     /// A git repository, checked out into `checkout`.
     Git {
         url: String,
@@ -54,13 +55,64 @@ async fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, SourceError> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// The top of the git work tree that holds `dir` (the nearest folder with a `.git`), if any.
+pub fn repository_top(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The default owner of specs in a local folder: the folder's repository (its `origin`
+/// remote, else its path) and the folder inside it, so that a CLI run in a clone and the
+/// controller that follows the repository derive the same owner. A folder outside git
+/// is owned by its own path.
+pub fn folder_owner(dir: &Path) -> Owner {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    let Some(top) = repository_top(&dir) else {
+        return Owner::derive(&dir.to_string_lossy(), "");
+    };
+    let origin = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&top)
+        .args(["config", "--get", "remote.origin.url"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|url| !url.is_empty());
+    let repository = origin.unwrap_or_else(|| top.to_string_lossy().into_owned());
+    let folder = dir
+        .strip_prefix(&top)
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Owner::derive(&repository, &folder)
+}
+
 impl SourceConfig {
+    /// The owner this source's functions get unless one is configured.
+    pub fn default_owner(&self) -> Owner {
+        match self {
+            SourceConfig::Directory { root, path } => folder_owner(&root.join(path)),
+            SourceConfig::Git { url, path, .. } => Owner::derive(url, &path.to_string_lossy()),
+        }
+    }
+
+    /// The folder that code paths must stay inside: the whole checkout for git, the
+    /// source folder otherwise (specs may name code beside their own folder).
+    pub fn root(&self) -> PathBuf {
+        match self {
+            SourceConfig::Directory { root, .. } => root.clone(),
+            SourceConfig::Git { checkout, .. } => checkout.clone(),
+        }
+    }
+
     /// Brings the checkout up to date (clone, or fetch and reset) and says where the specs
     /// are and at which commit.
     pub async fn sync(&self) -> Result<Snapshot, SourceError> {
         match self {
-            SourceConfig::Directory { path } => Ok(Snapshot {
-                root: path.clone(),
+            SourceConfig::Directory { root, path } => Ok(Snapshot {
+                root: root.join(path),
                 commit: None,
             }),
             SourceConfig::Git {

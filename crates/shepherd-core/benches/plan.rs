@@ -140,7 +140,7 @@ fn main() {
         println!("scenario: {label}");
         check(&desired, &observation);
         let times = time_runs(runs, || {
-            plan_all(&desired, &observation, &[], &PlanOptions::default())
+            plan_all(&desired, &observation, &PlanOptions::default())
         });
         report(functions, runs, &times);
         by_kind(&desired, &observation, runs);
@@ -164,7 +164,7 @@ fn by_kind(desired: &[DesiredFunction], observation: &Observation, runs: usize) 
             .collect();
         // Short runs, so more of them.
         let times = time_runs(runs * 4, || {
-            plan_all(&subset, observation, &[], &PlanOptions::default())
+            plan_all(&subset, observation, &PlanOptions::default())
         });
         parts.push(format!(
             "{label} {:.2} us",
@@ -249,7 +249,7 @@ fn report(functions: usize, runs: usize, times: &Times) {
 
 /// Checks that the plans are what the mix says: the timing is of real work.
 fn check(desired: &[DesiredFunction], observation: &Observation) {
-    let plans = plan_all(desired, observation, &[], &PlanOptions::default());
+    let plans = plan_all(desired, observation, &PlanOptions::default());
     assert_eq!(plans.len(), desired.len());
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (i, plan) in plans.iter().enumerate() {
@@ -385,6 +385,10 @@ fn applied(desired: &DesiredFunction, versions: usize, deep: bool) -> ObservedFu
     all_tags.insert(
         tags::MANAGED_BY.to_owned(),
         tags::MANAGED_BY_VALUE.to_owned(),
+    );
+    all_tags.insert(
+        tags::OWNER.to_owned(),
+        shepherd_core::model::Owner::default().to_string(),
     );
     all_tags.insert(
         tags::CODE.to_owned(),

@@ -6,9 +6,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::model::{
-    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
-    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
-    VersionMetrics,
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
+    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
+    ProvisionedConcurrency, VersionMetrics,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -146,8 +146,11 @@ pub trait Cloud: Send + Sync + 'static {
         &self,
         name: Option<&str>,
     ) -> impl Future<Output = CloudResult<Vec<ObservedMapping>>> + Send;
-    /// Names of all functions in the account and region that carry shepherd's tag.
-    fn list_managed_functions(&self) -> impl Future<Output = CloudResult<Vec<String>>> + Send;
+    /// All functions in the account and region that carry shepherd's tag, with their
+    /// recorded owners.
+    fn list_managed_functions(
+        &self,
+    ) -> impl Future<Output = CloudResult<Vec<ManagedFunction>>> + Send;
 
     fn create_function(
         &self,

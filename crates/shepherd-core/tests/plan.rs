@@ -2,19 +2,19 @@
 //! what AWS reports, and the actions that make AWS match. Plain synchronous tests: the
 //! planner is a pure function.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use shepherd_core::fake::{FakeCloud, function_arn};
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{
-    CodeArtifact, DesiredFunction, FunctionState, LastUpdateStatus, Observation, ObservedAlias,
-    ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency, ProvisionedStatus,
-    ProvisionedTarget, Readable, resolve, tags,
+    CodeArtifact, DesiredFunction, FunctionState, LastUpdateStatus, ManagedFunction, Observation,
+    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, Owner,
+    ProvisionedConcurrency, ProvisionedStatus, ProvisionedTarget, Readable, resolve, tags,
 };
 use shepherd_core::plan::{
     Action, Change, FunctionPlan, PlanOptions, Qualifier, VERSION_DESCRIPTION_PREFIX, VersionRef,
-    plan_all, plan_function,
+    plan_all, plan_function, plan_prune,
 };
 use shepherd_core::spec::RecursiveLoop;
 
@@ -111,6 +111,7 @@ fn converged(function: &DesiredFunction) -> ObservedFunction {
     let sha = deployed_sha(function);
     let mut all_tags = function.tags.clone();
     all_tags.insert(tags::MANAGED_BY.into(), tags::MANAGED_BY_VALUE.into());
+    all_tags.insert(tags::OWNER.into(), Owner::default().to_string());
     all_tags.insert(
         tags::CODE.into(),
         format!("{}:{sha}", function.code.identity()),
@@ -372,7 +373,6 @@ fn a_converged_world_plans_nothing() {
                 functions: BTreeMap::from([(function.name.clone(), shallow)]),
                 ..Observation::default()
             },
-            &[],
             &PlanOptions::default(),
         );
         assert!(
@@ -709,42 +709,122 @@ fn an_unmanaged_function_is_refused_unless_adopted() {
 }
 
 #[test]
-fn managed_functions_left_out_of_the_spec_are_deleted_only_when_pruning() {
+fn another_owners_function_is_refused_unless_adopted_and_then_claimed() {
     let function = desired(&spec(""));
-    let observation = Observation {
-        functions: BTreeMap::from([(function.name.clone(), converged(&function))]),
-        ..Observation::default()
+    let mut observed = converged(&function);
+    observed
+        .tags
+        .insert(tags::OWNER.into(), "github.com/acme/other-specs".into());
+
+    let refused = plan(&function, Some(&observed));
+    assert!(refused.actions.is_empty(), "{:#?}", refused.actions);
+    let reason = refused.refused.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("another spec source")
+            && reason.contains("\"github.com/acme/other-specs\"")
+            && reason.contains("--adopt"),
+        "{reason}"
+    );
+
+    let adopted = plan_with(
+        &function,
+        Some(&observed),
+        &PlanOptions {
+            adopt: true,
+            ..PlanOptions::default()
+        },
+    );
+    let Some(Action::Tag { set, .. }) = adopted.actions.last() else {
+        panic!("{:#?}", adopted.actions);
     };
-    let extra = ["old-reports".to_owned(), function.name.clone()];
-    let prune = PlanOptions {
-        prune: true,
-        ..PlanOptions::default()
-    };
-    let deletions = |plans: Vec<FunctionPlan>| -> Vec<String> {
-        plans
-            .into_iter()
-            .filter(|p| p.actions == [Action::DeleteFunction])
-            .map(|p| p.name)
-            .collect()
-    };
-    let desired_set = std::slice::from_ref(&function);
     assert_eq!(
-        deletions(plan_all(
-            desired_set,
-            &observation,
-            &extra,
-            &PlanOptions::default()
-        )),
-        Vec::<String>::new(),
-        "without --prune"
+        set.get(tags::OWNER).map(String::as_str),
+        Some(Owner::default().as_str()),
+        "an adopted function carries its new owner"
+    );
+}
+
+#[test]
+fn a_function_managed_before_owners_were_recorded_is_claimed_by_the_spec_that_names_it() {
+    let function = desired(&spec(""));
+    let mut observed = converged(&function);
+    observed.tags.remove(tags::OWNER);
+    let plan = plan(&function, Some(&observed));
+    assert!(plan.refused.is_none(), "{:?}", plan.refused);
+    assert_eq!(
+        plan.actions,
+        [Action::Tag {
+            set: BTreeMap::from([
+                (tags::OWNER.to_owned(), Owner::default().to_string()),
+                (tags::SPEC_DIGEST.to_owned(), function.spec_digest.clone()),
+            ]),
+            remove: Vec::new(),
+            release: None,
+        }]
+    );
+}
+
+#[test]
+fn a_new_function_is_created_with_its_owner() {
+    let function = desired(&spec(""));
+    let owner = Owner::parse("team-a").unwrap();
+    let plan = plan_with(
+        &function,
+        None,
+        &PlanOptions {
+            owner: owner.clone(),
+            ..PlanOptions::default()
+        },
+    );
+    let Some(Action::CreateFunction { tags: initial, .. }) = plan.actions.first() else {
+        panic!("{:#?}", plan.actions);
+    };
+    assert_eq!(initial.get(tags::OWNER).map(String::as_str), Some("team-a"));
+}
+
+fn managed(name: &str, owner: Option<&str>) -> ManagedFunction {
+    ManagedFunction {
+        name: name.to_owned(),
+        owner: owner.map(str::to_owned),
+    }
+}
+
+#[test]
+fn prune_deletes_only_this_owners_functions_that_the_spec_set_does_not_name() {
+    let owner = Owner::parse("team-a").unwrap();
+    let listed = [
+        managed("orders", Some("team-a")),
+        managed("old-reports", Some("team-a")),
+        managed("billing", Some("team-b")),
+        managed("legacy", None),
+    ];
+    let wanted = BTreeSet::from(["orders", "nightly"]);
+    let plans = plan_prune(&wanted, &listed, &owner);
+    let deleted: Vec<&str> = plans
+        .iter()
+        .filter(|p| !p.actions.is_empty())
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(deleted, ["old-reports"]);
+    assert_eq!(
+        plans[0].actions,
+        [Action::DeleteFunction {
+            owner: "team-a".to_owned()
+        }]
+    );
+    let noted: Vec<(&str, &str)> = plans
+        .iter()
+        .filter_map(|p| Some((p.name.as_str(), p.note.as_deref()?)))
+        .collect();
+    assert_eq!(noted.len(), 1, "{plans:#?}");
+    assert_eq!(noted[0].0, "legacy");
+    assert!(noted[0].1.starts_with("not pruned"), "{}", noted[0].1);
+    assert!(
+        !plans.iter().any(|p| p.name == "billing"),
+        "another owner's function is not even mentioned"
     );
     assert_eq!(
-        deletions(plan_all(desired_set, &observation, &extra, &prune)),
-        ["old-reports"],
-        "with --prune, and never a function the spec names"
-    );
-    assert_eq!(
-        plan_all(&[], &observation, &extra, &prune),
+        plan_prune(&BTreeSet::new(), &listed, &owner),
         Vec::new(),
         "an empty spec set is a broken checkout, not an order to delete everything"
     );

@@ -7,7 +7,9 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shepherd_core::cloud::{Cloud, CloudError};
-use shepherd_core::model::{FunctionState, LastUpdateStatus, ProvisionedStatus, tags};
+use shepherd_core::model::{
+    FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, ownership, tags,
+};
 use shepherd_core::plan::{
     Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
 };
@@ -202,12 +204,15 @@ async fn perform<C: Cloud>(
                 .create_function(name, config, *architecture, code, tags)
                 .await
             {
-                // Ours when it carries the tag this create sets: the answer to an earlier
-                // attempt was lost. Someone else's function still fails the create.
+                // Ours when it carries the ownership tags this create sets: the answer to an
+                // earlier attempt was lost. Anyone else's function still fails the create.
                 Err(error) if already_exists(&error) => {
                     let found = cloud.get_function(name).await?;
-                    let ours = found
-                        .is_some_and(|f| f.tag(tags::MANAGED_BY) == Some(tags::MANAGED_BY_VALUE));
+                    let claimed = |key: &str| tags.get(key).map(String::as_str);
+                    let ours = found.is_some_and(|f| {
+                        f.tag(tags::MANAGED_BY) == claimed(tags::MANAGED_BY)
+                            && f.tag(tags::OWNER) == claimed(tags::OWNER)
+                    });
                     if !ours {
                         return Err(error.into());
                     }
@@ -384,7 +389,21 @@ async fn perform<C: Cloud>(
             }
             cloud.tag_function(&arn, &set).await?;
         }
-        Action::DeleteFunction => gone(cloud.delete_function(name).await)?,
+        Action::DeleteFunction { owner } => {
+            // The listing that planned this may be old: delete only what still carries
+            // this owner's tags now.
+            let Some(found) = cloud.get_function(name).await? else {
+                return Ok(());
+            };
+            let owner = Owner::parse(owner).map_err(ExecuteError::Failed)?;
+            if ownership(&found.tags, &owner) != Ownership::Ours {
+                return Err(ExecuteError::Failed(format!(
+                    "not deleted: {name} no longer carries {}={owner}",
+                    tags::OWNER
+                )));
+            }
+            gone(cloud.delete_function(name).await)?;
+        }
     }
     Ok(())
 }

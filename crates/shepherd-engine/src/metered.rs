@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use shepherd_core::cloud::{Cloud, CloudResult, call_class};
 use shepherd_core::model::{
-    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
-    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
-    VersionMetrics,
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
+    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
+    ProvisionedConcurrency, VersionMetrics,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -120,7 +120,7 @@ impl<C: Cloud> Cloud for Metered<C> {
         self.call("ListEventSourceMappings", || self.inner.list_mappings(name))
             .await
     }
-    async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
+    async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
         self.call("ListFunctions", || self.inner.list_managed_functions())
             .await
     }

@@ -1,10 +1,10 @@
 //! One reconcile of a spec set: resolve the desired state, observe, plan, and (for apply)
 //! execute. The same path serves `shepherd plan`, `shepherd apply` and the controller.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use shepherd_core::cloud::{Cloud, CloudError};
-use shepherd_core::model::{DesiredFunction, Observation, resolve};
+use shepherd_core::model::{CodeArtifact, DesiredFunction, Observation, Owner, resolve};
 use shepherd_core::plan::{FunctionPlan, PlanOptions, plan_all};
 use shepherd_core::validate::ValidFunction;
 
@@ -24,10 +24,26 @@ pub struct ReconcileOptions {
 }
 
 /// The desired state of the valid functions, and the ones whose code could not be packaged.
+///
+/// A function whose code could not be packaged is in both: in `errors` with the reason, so
+/// that `plan` and `apply` report it failed and plan nothing for it, and in `functions`
+/// with [`CodeArtifact::Unavailable`] code, so that its rollout's status and commands work
+/// and the controller can still roll a rollout in flight back.
 #[derive(Debug, Default)]
 pub struct Desired {
     pub functions: Vec<DesiredFunction>,
     pub errors: BTreeMap<String, String>,
+}
+
+impl Desired {
+    /// Every function of the spec set, packaged or not.
+    pub fn names(&self) -> BTreeSet<&str> {
+        self.functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(self.errors.keys().map(String::as_str))
+            .collect()
+    }
 }
 
 /// Resolves valid specs into desired state, packaging local code.
@@ -41,7 +57,10 @@ pub fn resolve_desired(functions: &[ValidFunction], only: &[String]) -> Desired 
         match artifact(function) {
             Ok(code) => desired.functions.push(resolve(function, code)),
             Err(error) => {
-                desired.errors.insert(name.to_owned(), error.to_string());
+                let reason = error.to_string();
+                desired.errors.insert(name.to_owned(), reason.clone());
+                let code = CodeArtifact::Unavailable { reason };
+                desired.functions.push(resolve(function, code));
             }
         }
     }
@@ -86,27 +105,78 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
         .filter(|d| !errors.contains_key(&d.name))
         .cloned()
         .collect();
-    let managed_extra = if options.plan.prune && options.only.is_empty() {
-        match cloud.list_managed_functions().await {
-            Ok(names) => names,
-            Err(error) => {
-                errors.insert("(prune)".to_owned(), prune_error(&error));
-                Vec::new()
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    let plans = plan_all(
-        &plannable,
-        &observed.observation,
-        &managed_extra,
-        &options.plan,
-    );
+    let plans = plan_all(&plannable, &observed.observation, &options.plan);
     Planned {
         plans,
         observation: observed.observation,
         errors,
+    }
+}
+
+/// The key under which a prune that could not run is reported.
+pub const PRUNE: &str = "(prune)";
+
+/// The prune step, separate from planning functions: this owner's functions that no
+/// function of the whole validated spec set names are deleted. `wanted` holds every
+/// function of the set, `failed` those that could not be packaged, observed or planned; a
+/// pass in which any failed prunes nothing, since a failure is never a reason to delete.
+pub async fn plan_prune<C: Cloud>(
+    cloud: &C,
+    wanted: &BTreeSet<&str>,
+    failed: &BTreeMap<String, String>,
+    owner: &Owner,
+) -> Result<Vec<FunctionPlan>, String> {
+    if !failed.is_empty() {
+        let names: Vec<&str> = failed.keys().map(String::as_str).collect();
+        return Err(format!(
+            "nothing pruned: {} of the spec set failed before planning ({})",
+            count(names.len(), "function"),
+            names.join(", ")
+        ));
+    }
+    let managed = cloud
+        .list_managed_functions()
+        .await
+        .map_err(|error| prune_error(&error))?;
+    Ok(shepherd_core::plan::plan_prune(wanted, &managed, owner))
+}
+
+/// Plans a whole spec set as `shepherd plan` and `apply` do: every function, then (with
+/// `--prune` and without `--only`) the prune step.
+pub async fn plan_spec_set<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ReconcileOptions,
+) -> Planned {
+    let mut planned = plan(cloud, desired, options).await;
+    if options.plan.prune && options.only.is_empty() {
+        add_prune(cloud, desired, &mut planned, &options.plan.owner).await;
+    }
+    planned
+}
+
+/// Prunes after planning a whole spec set (`plan` and `apply` without `--only`): the
+/// deletions join the plans, or the reason nothing is pruned joins the errors.
+pub async fn add_prune<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    planned: &mut Planned,
+    owner: &Owner,
+) {
+    let wanted = desired.names();
+    match plan_prune(cloud, &wanted, &planned.errors, owner).await {
+        Ok(plans) => planned.plans.extend(plans),
+        Err(reason) => {
+            planned.errors.insert(PRUNE.to_owned(), reason);
+        }
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -15,7 +15,7 @@ use crate::clock::unix_now;
 use crate::execute::{FunctionReport, Outcome, execute};
 use crate::observe::{Refresh, observe};
 use crate::progress::{Progress, ProgressSink};
-use crate::reconcile::{Desired, ReconcileOptions, apply, plan};
+use crate::reconcile::{Desired, ReconcileOptions, apply, plan, plan_spec_set};
 
 /// Where one function's alias and rollout stand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,8 +178,14 @@ pub async fn apply_until_settled<C: Cloud>(
     progress: &dyn ProgressSink,
 ) -> Vec<FunctionReport> {
     let mut merged: BTreeMap<String, FunctionReport> = BTreeMap::new();
+    let mut first = true;
     loop {
-        let planned = plan(cloud, desired, options).await;
+        // The prune is a step of the first pass only: the later ones move rollouts.
+        let planned = if std::mem::take(&mut first) {
+            plan_spec_set(cloud, desired, options).await
+        } else {
+            plan(cloud, desired, options).await
+        };
         // A rollout that waits for an operator has settled as far as this loop goes.
         let moving = |p: &&shepherd_core::plan::FunctionPlan| {
             p.requeue_after.is_some() && !p.waiting_for_operator

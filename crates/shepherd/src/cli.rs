@@ -129,13 +129,23 @@ pub struct SpecArgs {
     /// Act only on this function (repeatable).
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
-    /// Take over functions that exist but were not created by shepherd.
+    /// Take over functions the specs name that exist but were not created by shepherd, or
+    /// that another spec source owns.
     #[arg(long)]
     pub adopt: bool,
-    /// Delete functions that shepherd manages but the specs no longer name. An empty spec
-    /// set never prunes.
+    /// Delete this owner's functions that the specs no longer name. An empty spec set, or
+    /// one in which a function failed to package or to be read, never prunes.
     #[arg(long)]
     pub prune: bool,
+    /// Who manages these functions, recorded in the `shepherd.dev/owner` tag; functions of
+    /// other owners are never changed or pruned [default: the specs' git repository and
+    /// folder, e.g. `github.com/acme/specs/prod`, or the folder's path outside git].
+    #[arg(long, env = "SHEPHERD_OWNER", value_name = "OWNER")]
+    pub owner: Option<String>,
+    /// The folder local code paths must stay inside [default: the top of the git
+    /// repository holding the first PATH, else that PATH].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Published versions to keep besides those an alias points to.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub keep_versions: usize,
@@ -319,12 +329,18 @@ pub struct RunArgs {
     /// Published versions kept besides those aliases point to [default: 5].
     #[arg(long, value_name = "N")]
     pub keep_versions: Option<usize>,
-    /// Take over functions that exist but were not created by shepherd.
+    /// Take over functions the specs name that exist but were not created by shepherd, or
+    /// that another spec source owns.
     #[arg(long)]
     pub adopt: bool,
-    /// Delete managed functions that the specs no longer name.
+    /// Delete this owner's functions that the specs no longer name (a separate step over
+    /// the whole spec set, skipped while any function fails to package).
     #[arg(long)]
     pub prune: bool,
+    /// Who manages these functions, recorded in the `shepherd.dev/owner` tag [default: the
+    /// source URL without credentials, and --path, e.g. `github.com/acme/specs/prod`].
+    #[arg(long, env = "SHEPHERD_OWNER", value_name = "OWNER")]
+    pub owner: Option<String>,
     /// Address of the HTTP server (health, metrics, API, webhooks) [default: 0.0.0.0:8080].
     #[arg(long, value_name = "ADDRESS")]
     pub listen: Option<String>,

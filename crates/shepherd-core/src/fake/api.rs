@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use super::FakeCloud;
 use crate::cloud::{Cloud, CloudResult};
 use crate::model::{
-    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, ObservedAlarm,
-    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
+    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
+    ProvisionedConcurrency,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -61,7 +62,7 @@ impl Cloud for FakeCloud {
         self.call("ListEventSourceMappings", |w| w.list_mappings(name))
     }
 
-    async fn list_managed_functions(&self) -> CloudResult<Vec<String>> {
+    async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
         self.call("ListFunctions", |w| Ok(w.list_managed_functions()))
     }
 

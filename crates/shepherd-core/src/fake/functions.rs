@@ -7,8 +7,8 @@ use super::state::{
     function_arn, in_use, invalid, missing_function, record,
 };
 use crate::model::{
-    CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ObservedFunction,
-    ObservedVersion, Package, tags,
+    CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ManagedFunction,
+    ObservedFunction, ObservedVersion, Package, tags,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -36,14 +36,17 @@ impl World {
             .collect())
     }
 
-    pub(super) fn list_managed_functions(&self) -> Vec<String> {
+    pub(super) fn list_managed_functions(&self) -> Vec<ManagedFunction> {
         self.functions
             .values()
             .filter(|r| {
                 r.function.tags.get(tags::MANAGED_BY).map(String::as_str)
                     == Some(tags::MANAGED_BY_VALUE)
             })
-            .map(|r| r.function.name.clone())
+            .map(|r| ManagedFunction {
+                name: r.function.name.clone(),
+                owner: r.function.tags.get(tags::OWNER).cloned(),
+            })
             .collect()
     }
 
@@ -279,6 +282,9 @@ fn check_function_name(name: &str) -> Outcome<()> {
 
 /// The package type is set at creation: image code for an image function, a zip otherwise.
 fn check_package(config: &FunctionConfig, code: &CodeArtifact) -> Outcome<()> {
+    if code.unavailable().is_some() {
+        return Err(invalid("Code is required: the package could not be built."));
+    }
     if is_image(&config.package) == matches!(code, CodeArtifact::Image { .. }) {
         Ok(())
     } else if is_image(&config.package) {

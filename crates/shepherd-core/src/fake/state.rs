@@ -418,6 +418,8 @@ pub(super) fn code_sha256(code: &CodeArtifact) -> String {
             object_version.as_deref().unwrap_or_default()
         )),
         CodeArtifact::Image { uri } => digest(uri),
+        // Refused before it gets here (`check_package`); a digest of nothing otherwise.
+        CodeArtifact::Unavailable { .. } => digest(""),
     }
 }
 

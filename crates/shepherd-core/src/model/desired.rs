@@ -36,6 +36,11 @@ pub enum CodeArtifact {
         #[serde(skip)]
         bytes: Arc<Vec<u8>>,
     },
+    /// The local code could not be packaged. Such a function is planned only to keep a
+    /// rollout in flight safe (see `plan::plan_guard`); nothing is ever deployed from it.
+    Unavailable {
+        reason: String,
+    },
 }
 
 impl CodeArtifact {
@@ -43,6 +48,14 @@ impl CodeArtifact {
     pub fn known_sha256(&self) -> Option<&str> {
         match self {
             CodeArtifact::Zip { sha256, .. } => Some(sha256),
+            _ => None,
+        }
+    }
+
+    /// Why the code could not be packaged, if it could not.
+    pub fn unavailable(&self) -> Option<&str> {
+        match self {
+            CodeArtifact::Unavailable { reason } => Some(reason),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 mod desired;
 mod digest;
 mod observed;
+mod owner;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub use observed::{
     FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction, ObservedVersion,
     ProvisionedConcurrency, ProvisionedStatus, Readable,
 };
+pub use owner::{ManagedFunction, Owner, Ownership, ownership};
 
 use crate::spec::{
     ApplicationLogLevel, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel, TracingMode,
@@ -27,6 +29,8 @@ pub mod tags {
     /// Marks a function as managed; the value is `shepherd`.
     pub const MANAGED_BY: &str = "shepherd.dev/managed-by";
     pub const MANAGED_BY_VALUE: &str = "shepherd";
+    /// The spec source that manages the function (see [`super::Owner`]).
+    pub const OWNER: &str = "shepherd.dev/owner";
     /// Digest of the whole spec last applied in full (written last: a commit marker).
     pub const SPEC_DIGEST: &str = "shepherd.dev/spec-digest";
     /// `VERSION:DIGEST`: the published version that embodies the code and configuration

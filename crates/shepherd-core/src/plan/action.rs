@@ -128,7 +128,11 @@ pub enum Action {
         remove: Vec<String>,
         release: Option<String>,
     },
-    DeleteFunction,
+    /// Prunes the function. The executor reads its tags again first and deletes only a
+    /// function that still carries this owner.
+    DeleteFunction {
+        owner: String,
+    },
 }
 
 /// A rollout record to write with an alias update; the executor fills in the version
@@ -198,7 +202,7 @@ impl Action {
             Action::DeleteAlarms { .. } => "delete_alarms",
             Action::DeleteVersion { .. } => "delete_version",
             Action::Tag { .. } => "tag",
-            Action::DeleteFunction => "delete_function",
+            Action::DeleteFunction { .. } => "delete_function",
         }
     }
 
@@ -287,7 +291,9 @@ impl fmt::Display for Action {
                 }
                 Ok(())
             }
-            Action::DeleteFunction => write!(f, "delete function (pruned: no longer in the spec)"),
+            Action::DeleteFunction { .. } => {
+                write!(f, "delete function (pruned: no longer in the spec)")
+            }
         }
     }
 }

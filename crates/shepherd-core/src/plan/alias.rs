@@ -54,15 +54,7 @@ pub fn plan_alias(
         desired,
         alias: &alias.name,
         current,
-        gates: Gates {
-            steps: &desired.rollout_steps,
-            gating: &desired.gating_alarms,
-            alarms: &observation.alarms,
-            auto_rollback: desired.auto_rollback,
-            poll,
-            analysis: desired.analysis.as_ref(),
-            metrics: observation.metrics.get(&desired.name),
-        },
+        gates: gates(desired, observation, poll),
         now: observation.at,
     };
     match RolloutRecord::parse(&current.description) {
@@ -139,12 +131,15 @@ struct Rollout<'a> {
 }
 
 impl Rollout<'_> {
-    /// One `UpdateAlias` that sets routing and record together.
+    /// One `UpdateAlias` that sets routing and record together. `release` is the release
+    /// the record names: the one rolling out, which a superseded, rolled-back or held
+    /// rollout keeps even when the spec now names another.
     fn write(
         &self,
         transition: &Transition,
         stable: &VersionRef,
         canary: &VersionRef,
+        release: &str,
         kept: Option<&RolloutRecord>,
     ) -> Action {
         let (version, additional) = match transition.canary_weight {
@@ -169,7 +164,7 @@ impl Rollout<'_> {
             record: Some(RecordTemplate {
                 phase: transition.phase,
                 step: transition.step,
-                release: self.desired.release_digest.clone(),
+                release: release.to_owned(),
                 reason: transition.reason.clone(),
                 stable: stable.clone(),
                 canary: canary.clone(),
@@ -201,7 +196,13 @@ impl Rollout<'_> {
         let stable = VersionRef::Existing(stable.to_owned());
         let transition = enter(self.gates.steps, 0);
         AliasPlan {
-            actions: vec![self.write(&transition, &stable, target, None)],
+            actions: vec![self.write(
+                &transition,
+                &stable,
+                target,
+                &self.desired.release_digest,
+                None,
+            )],
             serving: vec![stable, target.clone()],
             requeue_after: Some(Duration::ZERO),
             waiting_for_operator: false,
@@ -223,15 +224,7 @@ impl Rollout<'_> {
                 self.desired.release_digest
             )),
         };
-        let mut abort = self.write(&back, &stable, &old_canary, Some(record));
-        if let Action::UpdateAlias {
-            record: Some(template),
-            ..
-        } = &mut abort
-        {
-            // The aborted record names the release it was rolling out.
-            template.release = record.release.clone();
-        }
+        let abort = self.write(&back, &stable, &old_canary, &record.release, Some(record));
         let mut plan = self.start(&record.stable, target);
         plan.actions.insert(0, abort);
         plan
@@ -264,7 +257,8 @@ impl Rollout<'_> {
                         canary_weight: Some(expected * 100.0),
                         reason: record.reason.clone(),
                     };
-                    let mut action = self.write(&repair, &stable, &canary, Some(record));
+                    let mut action =
+                        self.write(&repair, &stable, &canary, &record.release, Some(record));
                     if let Action::UpdateAlias {
                         record: Some(template),
                         ..
@@ -283,7 +277,13 @@ impl Rollout<'_> {
                     vec![stable.clone(), canary.clone()]
                 };
                 AliasPlan {
-                    actions: vec![self.write(&transition, &stable, &canary, Some(record))],
+                    actions: vec![self.write(
+                        &transition,
+                        &stable,
+                        &canary,
+                        &record.release,
+                        Some(record),
+                    )],
                     serving,
                     waiting_for_operator: transition.phase == Phase::Paused,
                     requeue_after: (transition.phase == Phase::Progressing)
@@ -291,22 +291,87 @@ impl Rollout<'_> {
                     note: None,
                 }
             }
-            Decision::RollBack { reason } => {
-                let back = Transition {
-                    phase: Phase::RolledBack,
-                    step: record.step,
-                    canary_weight: None,
-                    reason: Some(reason),
-                };
-                AliasPlan {
-                    actions: vec![self.write(&back, &stable, &canary, Some(record))],
-                    serving: vec![stable],
-                    requeue_after: None,
-                    waiting_for_operator: false,
-                    note: None,
-                }
-            }
+            Decision::RollBack { reason } => self.roll_back(record, reason),
         }
+    }
+
+    fn roll_back(&self, record: &RolloutRecord, reason: String) -> AliasPlan {
+        let stable = VersionRef::Existing(record.stable.clone());
+        let canary = VersionRef::Existing(record.canary.clone());
+        let back = Transition {
+            phase: Phase::RolledBack,
+            step: record.step,
+            canary_weight: None,
+            reason: Some(reason),
+        };
+        AliasPlan {
+            actions: vec![self.write(&back, &stable, &canary, &record.release, Some(record))],
+            serving: vec![stable],
+            requeue_after: None,
+            waiting_for_operator: false,
+            note: None,
+        }
+    }
+
+    /// Holds a rollout in flight where it is, rolling it back when its gates fail.
+    fn hold(&self, record: &RolloutRecord) -> AliasPlan {
+        match decide(record, self.gates, self.now) {
+            Decision::RollBack { reason } => self.roll_back(record, reason),
+            Decision::Hold { requeue_after } => AliasPlan {
+                requeue_after: Some(requeue_after.min(self.gates.poll)),
+                ..AliasPlan::default()
+            },
+            Decision::Advance(_) => AliasPlan {
+                requeue_after: Some(self.gates.poll),
+                ..AliasPlan::default()
+            },
+        }
+    }
+}
+
+/// The alias part of the plan of a function whose code could not be packaged: nothing is
+/// released, but a rollout in flight keeps its safety net. It is held at its current weight
+/// (no step is taken without a valid desired state) and rolled back when its alarms or
+/// analysis fail.
+pub fn plan_guard(
+    desired: &DesiredFunction,
+    observed: &ObservedFunction,
+    observation: &Observation,
+    poll: Duration,
+) -> AliasPlan {
+    let Some(alias) = &desired.alias else {
+        return AliasPlan::default();
+    };
+    let Some(current) = observed.alias(&alias.name) else {
+        return AliasPlan::default();
+    };
+    let Some(record) = RolloutRecord::parse(&current.description).filter(|r| r.phase.in_flight())
+    else {
+        return AliasPlan::default();
+    };
+    let planner = Rollout {
+        desired,
+        alias: &alias.name,
+        current,
+        gates: gates(desired, observation, poll),
+        now: observation.at,
+    };
+    planner.hold(&record)
+}
+
+fn gates<'a>(
+    desired: &'a DesiredFunction,
+    observation: &'a Observation,
+    poll: Duration,
+) -> Gates<'a> {
+    Gates {
+        steps: &desired.rollout_steps,
+        gating: &desired.gating_alarms,
+        alarms: &observation.alarms,
+        auto_rollback: desired.auto_rollback,
+        poll,
+        analysis: desired.analysis.as_ref(),
+        metrics: observation.metrics.get(&desired.name),
     }
 }
 
@@ -340,19 +405,12 @@ pub fn operator_action(
     };
     let stable = VersionRef::Existing(record.stable.clone());
     let canary = VersionRef::Existing(record.canary.clone());
-    let mut action = planner.write(&transition, &stable, &canary, Some(&record));
-    if let Action::UpdateAlias {
-        record: Some(template),
-        ..
-    } = &mut action
-    {
-        template.release = if command == crate::rollout::Command::Retry {
-            // A record that names no release blocks none: the next reconcile rolls the
-            // spec's release out again.
-            "retry".to_owned()
-        } else {
-            record.release.clone()
-        };
-    }
-    Ok(action)
+    let release = if command == crate::rollout::Command::Retry {
+        // A record that names no release blocks none: the next reconcile rolls the spec's
+        // release out again.
+        "retry"
+    } else {
+        &record.release
+    };
+    Ok(planner.write(&transition, &stable, &canary, release, Some(&record)))
 }

@@ -15,17 +15,19 @@ pub use alias::operator_action;
 pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
-    CodeArtifact, DesiredFunction, Observation, ObservedFunction, ObservedMapping,
-    ProvisionedTarget, Readable, tags,
+    CodeArtifact, DesiredFunction, ManagedFunction, Observation, ObservedFunction, ObservedMapping,
+    Owner, Ownership, ProvisionedTarget, Readable, ownership, tags,
 };
 
 /// Choices that are the operator's, not the spec's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
-    /// Take over functions that exist without shepherd's tag.
+    /// Take over functions that exist without shepherd's tag, or with another owner's.
     pub adopt: bool,
-    /// Delete managed functions that are no longer in the spec.
+    /// Delete this owner's functions that are no longer in the spec (see [`plan_prune`]).
     pub prune: bool,
+    /// The spec source this run manages functions for.
+    pub owner: Owner,
     /// Published versions kept besides the ones aliases point to.
     pub keep_versions: usize,
     /// How often a rollout looks at its alarms during a pause.
@@ -37,6 +39,7 @@ impl Default for PlanOptions {
         Self {
             adopt: false,
             prune: false,
+            owner: Owner::default(),
             keep_versions: 5,
             alarm_poll: Duration::from_secs(10),
         }
@@ -66,44 +69,76 @@ pub struct FunctionPlan {
 }
 
 impl FunctionPlan {
+    /// A plan that does nothing, to fill in.
+    pub fn empty(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            actions: Vec::new(),
+            drift: false,
+            refused: None,
+            requeue_after: None,
+            waiting_for_operator: false,
+            note: None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty() && self.refused.is_none()
     }
 }
 
-/// Plans every desired function, plus the pruning of managed functions that left the spec.
-/// `managed_extra` are managed functions found in AWS that the spec no longer names.
+/// Plans every desired function. Pruning is a step of its own ([`plan_prune`]), over the
+/// whole validated spec set, never part of planning some of its functions.
 pub fn plan_all(
     desired: &[DesiredFunction],
     observation: &Observation,
-    managed_extra: &[String],
     options: &PlanOptions,
 ) -> Vec<FunctionPlan> {
-    let mut plans: Vec<FunctionPlan> = desired
+    desired
         .iter()
         .map(|d| {
             let observed = observation.functions.get(&d.name);
             plan_function(d, observed, observation, options)
         })
-        .collect();
+        .collect()
+}
+
+/// The deletions of a prune: this owner's functions that no function of the validated spec
+/// set names. `wanted` must hold every function of the spec set, including those that
+/// failed to package, observe or plan: the caller runs no prune when any did.
+///
+/// Functions of other owners are never pruned, nor unclaimed ones (managed before owners
+/// were recorded): those are listed with a note, so the operator knows why they stay.
+pub fn plan_prune(
+    wanted: &BTreeSet<&str>,
+    managed: &[ManagedFunction],
+    owner: &Owner,
+) -> Vec<FunctionPlan> {
     // An empty spec set never prunes: it is far more likely a broken checkout than an
     // intent to delete every function.
-    if options.prune && !desired.is_empty() {
-        let wanted: BTreeSet<&str> = desired.iter().map(|d| d.name.as_str()).collect();
-        for name in managed_extra
-            .iter()
-            .filter(|n| !wanted.contains(n.as_str()))
-        {
-            plans.push(FunctionPlan {
-                name: name.clone(),
-                actions: vec![Action::DeleteFunction],
-                drift: false,
-                refused: None,
-                requeue_after: None,
-                waiting_for_operator: false,
-                note: None,
-            });
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut plans = Vec::new();
+    for function in managed.iter().filter(|f| !wanted.contains(f.name.as_str())) {
+        let mut plan = FunctionPlan::empty(&function.name);
+        match function.owner.as_deref() {
+            Some(recorded) if recorded == owner.as_str() => {
+                plan.actions.push(Action::DeleteFunction {
+                    owner: owner.as_str().to_owned(),
+                });
+            }
+            // Another owner's function is none of this run's business: not even a note.
+            Some(_) => continue,
+            None => {
+                plan.note = Some(format!(
+                    "not pruned: managed by shepherd but has no {} tag (deployed before owners were recorded), so it may belong to another spec source; tag it with {}={owner} to let this source prune it",
+                    tags::OWNER,
+                    tags::OWNER
+                ));
+            }
         }
+        plans.push(plan);
     }
     plans
 }
@@ -115,26 +150,24 @@ pub fn plan_function(
     observation: &Observation,
     options: &PlanOptions,
 ) -> FunctionPlan {
-    let mut plan = FunctionPlan {
-        name: desired.name.clone(),
-        actions: Vec::new(),
-        drift: false,
-        refused: None,
-        requeue_after: None,
-        waiting_for_operator: false,
-        note: None,
-    };
+    let mut plan = FunctionPlan::empty(&desired.name);
     let Some(observed) = observed else {
-        plan.actions = plan_create(desired);
+        // Code that could not be packaged creates nothing.
+        if desired.code.unavailable().is_none() {
+            plan.actions = plan_create(desired, &options.owner);
+        }
         return plan;
     };
-    let managed = observed.tag(tags::MANAGED_BY) == Some(tags::MANAGED_BY_VALUE);
-    if !managed && !options.adopt {
-        plan.refused = Some(format!(
-            "function {} exists but is not managed by shepherd (no {} tag); run with --adopt to take it over",
-            desired.name,
-            tags::MANAGED_BY
-        ));
+    if !options.adopt
+        && let Some(reason) = not_ours(&desired.name, observed, &options.owner)
+    {
+        plan.refused = Some(reason);
+        return plan;
+    }
+    if desired.code.unavailable().is_some() {
+        let guard = alias::plan_guard(desired, observed, observation, options.alarm_poll);
+        plan.actions = guard.actions;
+        plan.requeue_after = guard.requeue_after;
         return plan;
     }
     let update = plan_update(desired, observed, observation, options);
@@ -157,6 +190,21 @@ pub fn plan_function(
     plan
 }
 
+/// Why a function that exists may not be changed by this owner without `--adopt`.
+fn not_ours(name: &str, observed: &ObservedFunction, owner: &Owner) -> Option<String> {
+    match ownership(&observed.tags, owner) {
+        Ownership::Ours | Ownership::Unclaimed => None,
+        Ownership::Other(other) => Some(format!(
+            "function {name} is managed by shepherd for another spec source ({} is \"{other}\", this one is \"{owner}\"); run with --adopt to take it over",
+            tags::OWNER
+        )),
+        Ownership::Unmanaged => Some(format!(
+            "function {name} exists but is not managed by shepherd (no {} tag); run with --adopt to take it over",
+            tags::MANAGED_BY
+        )),
+    }
+}
+
 fn publish(desired: &DesiredFunction) -> Action {
     Action::PublishVersion {
         release_digest: desired.release_digest.clone(),
@@ -173,10 +221,6 @@ fn code_tag(identity: &str, sha256: Option<&str>) -> String {
 fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMap<String, String> {
     let mut all = desired.tags.clone();
     all.insert(
-        tags::MANAGED_BY.to_owned(),
-        tags::MANAGED_BY_VALUE.to_owned(),
-    );
-    all.insert(
         tags::CODE.to_owned(),
         code_tag(&desired.code.identity(), code_sha256),
     );
@@ -184,12 +228,21 @@ fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMa
     all
 }
 
-fn plan_create(desired: &DesiredFunction) -> Vec<Action> {
+/// The tags that claim a function: written when it is created, so that even a create
+/// whose answer was lost leaves a function shepherd recognises as its own.
+fn ownership_tags(owner: &Owner) -> [(String, String); 2] {
+    [
+        (
+            tags::MANAGED_BY.to_owned(),
+            tags::MANAGED_BY_VALUE.to_owned(),
+        ),
+        (tags::OWNER.to_owned(), owner.as_str().to_owned()),
+    ]
+}
+
+fn plan_create(desired: &DesiredFunction, owner: &Owner) -> Vec<Action> {
     let mut initial_tags = desired.tags.clone();
-    initial_tags.insert(
-        tags::MANAGED_BY.to_owned(),
-        tags::MANAGED_BY_VALUE.to_owned(),
-    );
+    initial_tags.extend(ownership_tags(owner));
     let mut actions = vec![Action::CreateFunction {
         config: Box::new(desired.config.clone()),
         architecture: desired.architecture,
@@ -368,6 +421,7 @@ fn plan_update(
     let code = code_tag(&identity, known_sha);
     let own = [
         (tags::MANAGED_BY, tags::MANAGED_BY_VALUE),
+        (tags::OWNER, options.owner.as_str()),
         (tags::CODE, code.as_str()),
         (tags::SPEC_DIGEST, desired.spec_digest.as_str()),
     ];
@@ -460,6 +514,7 @@ fn describe_source(code: &CodeArtifact) -> String {
         },
         CodeArtifact::Image { uri } => uri.clone(),
         CodeArtifact::Zip { sha256, .. } => sha256.clone(),
+        CodeArtifact::Unavailable { reason } => format!("(unavailable: {reason})"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::progress::{Progress, ProgressSink, Silent};
-use shepherd_engine::reconcile::{apply, plan};
+use shepherd_engine::reconcile::{apply, plan_spec_set};
 use shepherd_engine::rollouts::{apply_until_settled, status};
 
 use super::render::{Style, apply_json, apply_text, plan_text};
@@ -37,13 +37,19 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
     let Some(desired) = load_desired(&args.spec) else {
         return ExitCode::FAILURE;
     };
-    let options = reconcile_options(&args.spec, &args.aws);
+    let options = match reconcile_options(&args.spec, &args.aws) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let style = Style::for_stdout();
     let started = std::time::Instant::now();
     let (reports, stats, rolled_back) = runtime().block_on(async {
         let cloud = connect(&args.aws).await;
-        let planned = plan(&cloud, &desired, &options).await;
         if args.dry_run {
+            let planned = plan_spec_set(&cloud, &desired, &options).await;
             let _ = plan_text(
                 &planned.plans,
                 &planned.errors,
@@ -60,11 +66,10 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             Format::Json => &Silent,
         };
         if !args.wait {
+            let planned = plan_spec_set(&cloud, &desired, &options).await;
             let reports = apply(&cloud, planned, &options, progress).await;
             return (Some(reports), cloud.stats().clone(), Vec::new());
         }
-        // The first plan was only for --dry-run; each pass plans afresh.
-        drop(planned);
         let reports = apply_until_settled(&cloud, &desired, &options, progress).await;
         let rolled_back: Vec<String> = status(&cloud, &desired.functions)
             .await

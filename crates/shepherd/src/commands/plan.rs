@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use shepherd_engine::reconcile::plan;
+use shepherd_engine::reconcile::plan_spec_set;
 
 use super::render::{Style, plan_json, plan_text};
 use super::session::{connect, load_desired, reconcile_options, runtime};
@@ -15,10 +15,16 @@ pub fn run(args: &PlanArgs) -> ExitCode {
     let Some(desired) = load_desired(&args.spec) else {
         return ExitCode::FAILURE;
     };
-    let options = reconcile_options(&args.spec, &args.aws);
+    let options = match reconcile_options(&args.spec, &args.aws) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let planned = runtime().block_on(async {
         let cloud = connect(&args.aws).await;
-        plan(&cloud, &desired, &options).await
+        plan_spec_set(&cloud, &desired, &options).await
     });
     match args.format {
         Format::Text => {

@@ -48,7 +48,7 @@ fn is_create(plan: &FunctionPlan) -> bool {
 }
 
 fn is_delete(plan: &FunctionPlan) -> bool {
-    matches!(plan.actions.first(), Some(Action::DeleteFunction))
+    matches!(plan.actions.first(), Some(Action::DeleteFunction { .. }))
 }
 
 /// The readable plan: one block per function with changes, then a summary line.

@@ -20,6 +20,8 @@ fn load(specs: &SpecsArg, only: Vec<String>) -> Option<Desired> {
         only,
         adopt: false,
         prune: false,
+        owner: None,
+        root: None,
         keep_versions: 0,
         refresh: crate::cli::RefreshArg::Changed,
         alarm_poll: Duration::from_secs(10),

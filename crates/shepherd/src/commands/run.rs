@@ -13,6 +13,7 @@ use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{Secrets, ServerState, router, serve};
 use shepherd_controller::source::SourceConfig;
 use shepherd_controller::triggers::{consume, parse_alarm_event, parse_deploy_request};
+use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
 use shepherd_engine::execute::ExecuteOptions;
@@ -43,6 +44,7 @@ struct FileSource {
     path: Option<PathBuf>,
     poll_interval: Option<HumanDuration>,
     checkout_dir: Option<PathBuf>,
+    owner: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,11 +124,18 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
             checkout,
         }
     } else {
-        let folder = PathBuf::from(&source).join(path);
+        let folder = PathBuf::from(&source).join(&path);
         if !folder.is_dir() {
             return Err(format!("--source {}: no such folder", folder.display()));
         }
-        SourceConfig::Directory { path: folder }
+        SourceConfig::Directory {
+            root: PathBuf::from(&source),
+            path,
+        }
+    };
+    let owner = match args.owner.clone().or(file.source.owner) {
+        Some(text) => Owner::parse(&text).map_err(|e| format!("owner: {e}"))?,
+        None => source.default_owner(),
     };
     let seconds = |d: HumanDuration| d.0;
     let poll_interval = args
@@ -167,6 +176,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         plan: PlanOptions {
             adopt: args.adopt || file.reconcile.adopt.unwrap_or(false),
             prune: args.prune || file.reconcile.prune.unwrap_or(false),
+            owner,
             keep_versions: args
                 .keep_versions
                 .or(file.reconcile.keep_versions)

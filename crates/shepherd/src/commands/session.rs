@@ -1,8 +1,11 @@
 //! What `plan` and `apply` share: validate the specs, resolve them, reach AWS.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shepherd_aws::AwsCloud;
+use shepherd_controller::source::folder_owner;
+use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::ExecuteOptions;
@@ -42,8 +45,26 @@ pub fn load_desired(spec: &SpecArgs) -> Option<Desired> {
     Some(resolve_desired(&report.functions, &spec.only))
 }
 
-pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> ReconcileOptions {
-    ReconcileOptions {
+/// The owner of this run: `--owner`, else derived from the first PATH's repository.
+pub fn owner(spec: &SpecArgs) -> Result<Owner, String> {
+    match &spec.owner {
+        Some(text) => Owner::parse(text).map_err(|e| format!("--owner: {e}")),
+        None => {
+            let first = spec.paths.first().map_or(Path::new("."), PathBuf::as_path);
+            let dir = if first.is_dir() {
+                first
+            } else {
+                first.parent().unwrap_or(Path::new("."))
+            };
+            Ok(folder_owner(dir))
+        }
+    }
+}
+
+/// The options of `plan` and `apply`; `Err` names a bad flag.
+pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> Result<ReconcileOptions, String> {
+    let owner = owner(spec)?;
+    Ok(ReconcileOptions {
         refresh: match spec.refresh {
             RefreshArg::Changed => Refresh::Changed,
             RefreshArg::Full => Refresh::Full,
@@ -51,6 +72,7 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> ReconcileOptions {
         plan: PlanOptions {
             adopt: spec.adopt,
             prune: spec.prune,
+            owner,
             keep_versions: spec.keep_versions,
             alarm_poll: spec.alarm_poll,
         },
@@ -59,7 +81,7 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> ReconcileOptions {
             ..ExecuteOptions::default()
         },
         only: spec.only.clone(),
-    }
+    })
 }
 
 /// The AWS clients, wrapped in the shared budget and retry policy.

@@ -289,13 +289,26 @@ fn managed_functions_are_those_with_shepherds_tag() {
         &BTreeMap::new(),
     ))
     .unwrap();
+    let listed = |cloud: &FakeCloud| -> Vec<(String, Option<String>)> {
+        block_on(cloud.list_managed_functions())
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.name, f.owner))
+            .collect()
+    };
     assert_eq!(
-        block_on(cloud.list_managed_functions()).unwrap(),
-        ["billing", NAME]
+        listed(&cloud),
+        [("billing".to_owned(), None), (NAME.to_owned(), None)]
     );
     let arn = function_arn("billing", None);
     block_on(cloud.untag_function(&arn, &[tags::MANAGED_BY.to_owned()])).unwrap();
-    assert_eq!(block_on(cloud.list_managed_functions()).unwrap(), [NAME]);
+    let owned = BTreeMap::from([(tags::OWNER.to_owned(), "team-a".to_owned())]);
+    block_on(cloud.tag_function(&function_arn(NAME, None), &owned)).unwrap();
+    assert_eq!(
+        listed(&cloud),
+        [(NAME.to_owned(), Some("team-a".to_owned()))],
+        "the owner is listed with the function"
+    );
 }
 
 #[test]

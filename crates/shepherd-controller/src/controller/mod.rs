@@ -28,6 +28,8 @@ use crate::metrics::Metrics;
 use crate::queue::WorkQueue;
 use crate::source::SourceConfig;
 
+mod prune;
+
 /// How often a rollout without metric analysis is reconciled while it holds (its pauses
 /// end on their own schedule; the alarm watch covers its alarms in between).
 const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
@@ -52,7 +54,11 @@ pub struct Settings {
 #[derive(Default)]
 struct DesiredSet {
     commit: Option<String>,
+    /// Every function of the spec set; one whose code could not be packaged is here with
+    /// unavailable code, so that it stays visible and its rollout stays guarded.
     functions: BTreeMap<String, DesiredFunction>,
+    /// Why the code of a function could not be packaged.
+    package_errors: BTreeMap<String, String>,
 }
 
 /// The controller's state, shared by its tasks and the HTTP server.
@@ -195,6 +201,7 @@ impl<C: Cloud> Core<C> {
         for (name, error) in &resolved.errors {
             tracing::error!(function = %name, %error, "cannot package the function's code");
         }
+        let package_errors = resolved.errors;
         let functions: BTreeMap<String, DesiredFunction> = resolved
             .functions
             .into_iter()
@@ -211,6 +218,7 @@ impl<C: Cloud> Core<C> {
                     .all(|((a, x), (b, y))| a == b && x.spec_digest == y.spec_digest);
             desired.commit.clone_from(&commit);
             desired.functions = functions;
+            desired.package_errors = package_errors;
             !same
         };
         if let Some(commit) = &commit {
@@ -243,6 +251,7 @@ impl<C: Cloud> Core<C> {
                 None => Trigger::Resync,
             };
             self.enqueue_all(&trigger);
+            self.queue.add(prune::PRUNE_KEY, Trigger::Prune);
         }
     }
 
@@ -256,9 +265,12 @@ impl<C: Cloud> Core<C> {
             }
             let round = self.resyncs.fetch_add(1, Ordering::SeqCst) + 1;
             let every = self.settings.full_refresh_every.max(1);
-            self.full_refresh
-                .store(round.is_multiple_of(every), Ordering::SeqCst);
+            let full = round.is_multiple_of(every);
+            self.full_refresh.store(full, Ordering::SeqCst);
             self.enqueue_all(&Trigger::Resync);
+            if full {
+                self.queue.add(prune::PRUNE_KEY, Trigger::Prune);
+            }
         }
     }
 
@@ -305,23 +317,33 @@ impl<C: Cloud> Core<C> {
                 trigger = trigger.label(),
                 commit = commit.as_deref().unwrap_or("-")
             );
-            self.reconcile(&name, &trigger, commit)
-                .instrument(span)
-                .await;
+            if name == prune::PRUNE_KEY {
+                self.prune_step().instrument(span).await;
+            } else {
+                self.reconcile(&name, &trigger, commit)
+                    .instrument(span)
+                    .await;
+            }
             self.queue.done(&name);
         }
     }
 
     async fn reconcile(&self, name: &str, trigger: &Trigger, commit: Option<String>) {
         tracing::info!("reconcile started");
-        let Some(function) = self
-            .desired
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .functions
-            .get(name)
-            .cloned()
-        else {
+        let (function, package_error) = {
+            let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+            (
+                desired.functions.get(name).cloned(),
+                desired.package_errors.get(name).cloned(),
+            )
+        };
+        let Some(function) = function else {
+            // Only the prune step deletes, and only what the spec set does not name: the
+            // queue runs one reconcile per function at a time, so no reconcile of a
+            // function the spec names again can overlap the deletion.
+            if *trigger == Trigger::Prune {
+                self.prune_function(name).await;
+            }
             return;
         };
         let started = tokio::time::Instant::now();
@@ -347,11 +369,13 @@ impl<C: Cloud> Core<C> {
             .await
             .into_iter()
             .next();
-        let (result, error) = match report.as_ref().map(|r| &r.outcome) {
-            Some(Outcome::Unchanged) | None => ("unchanged", None),
-            Some(Outcome::Applied) => ("applied", None),
-            Some(Outcome::Refused { reason }) => ("refused", Some(reason.clone())),
-            Some(Outcome::Failed { error }) => ("failed", Some(error.clone())),
+        let (result, error) = match (report.as_ref().map(|r| &r.outcome), package_error) {
+            (Some(Outcome::Failed { error }), _) => ("failed", Some(error.clone())),
+            // The rollout was guarded, but the commit's code is not deployed.
+            (_, Some(error)) => ("failed", Some(error)),
+            (Some(Outcome::Unchanged) | None, None) => ("unchanged", None),
+            (Some(Outcome::Applied), None) => ("applied", None),
+            (Some(Outcome::Refused { reason }), None) => ("refused", Some(reason.clone())),
         };
         let drift = report.as_ref().is_some_and(|r| r.drift_corrected);
         self.metrics
@@ -545,6 +569,7 @@ impl<C: Cloud> Controller for Core<C> {
                     self.queue.add(name, trigger.clone());
                 }
             }
+            Trigger::Prune => self.queue.add(prune::PRUNE_KEY, Trigger::Prune),
             Trigger::AlarmChange { alarm, state } => {
                 if state == "ALARM" {
                     for name in self.gated_by(alarm) {

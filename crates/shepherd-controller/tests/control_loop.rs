@@ -1,0 +1,168 @@
+//! The control loop in process, on the in-memory fake and in virtual time: a folder of
+//! specs, the controller's own tasks and queue, and what AWS ends up holding.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shepherd_controller::controller::{Core, Settings};
+use shepherd_controller::handle::{Controller, FunctionStatus};
+use shepherd_controller::metrics::Metrics;
+use shepherd_controller::source::SourceConfig;
+use shepherd_core::fake::FakeCloud;
+use shepherd_core::model::Owner;
+use shepherd_engine::budget::{Budget, Rates};
+use shepherd_engine::metered::Metered;
+use shepherd_engine::reconcile::ReconcileOptions;
+use shepherd_engine::retry::RetryPolicy;
+use tokio_util::sync::CancellationToken;
+
+fn spec(name: &str, code: &str) -> String {
+    format!(
+        "apiVersion: shepherd.dev/v1alpha1\n\
+         kind: Function\n\
+         metadata:\n  name: {name}\n\
+         spec:\n\
+         \x20 code:\n{code}\
+         \x20 handler: app.handler\n\
+         \x20 runtime: python3.12\n\
+         \x20 role: arn:aws:iam::123456789012:role/{name}\n"
+    )
+}
+
+fn s3(name: &str) -> String {
+    format!("    s3:\n      bucket: artifacts\n      key: {name}/1.0.0.zip\n")
+}
+
+fn write(root: &Path, file: &str, text: &str) {
+    let path = root.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A running controller over a folder of specs.
+struct Running {
+    aws: FakeCloud,
+    core: Arc<Core<FakeCloud>>,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(root: &Path, prune: bool) -> Self {
+        let aws = FakeCloud::new();
+        let mut reconcile = ReconcileOptions::default();
+        reconcile.plan.prune = prune;
+        reconcile.plan.owner = Owner::parse("team-a").unwrap();
+        let settings = Settings {
+            source: SourceConfig::Directory {
+                root: root.to_owned(),
+                path: ".".into(),
+            },
+            lint_config: None,
+            poll_interval: Duration::from_secs(30),
+            resync_interval: Duration::from_secs(60),
+            full_refresh_every: 2,
+            workers: 4,
+            reconcile,
+        };
+        let cloud = Metered::new(
+            aws.clone(),
+            Arc::new(Budget::new(Rates::default())),
+            RetryPolicy::default(),
+        );
+        let core = Core::new(cloud, settings, Arc::new(Metrics::new()));
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(Arc::clone(&core).run(cancel.clone()));
+        let running = Self {
+            aws,
+            core,
+            cancel,
+            task,
+        };
+        for _ in 0..600 {
+            if running.core.is_ready() {
+                return running;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not ready after a minute: {:#?}", running.core.functions());
+    }
+
+    fn status(&self, name: &str) -> FunctionStatus {
+        self.core
+            .function(name)
+            .unwrap_or_else(|| panic!("{name} is not listed: {:#?}", self.core.functions()))
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn prune_never_deletes_a_function_the_specs_name_and_deletes_one_they_dropped() {
+    let specs = tempfile::tempdir().unwrap();
+    for name in ["orders", "invoices", "reports"] {
+        write(
+            specs.path(),
+            &format!("{name}.yaml"),
+            &spec(name, &s3(name)),
+        );
+    }
+    let running = Running::start(specs.path(), true).await;
+    // Several resyncs and full refreshes, each with its prune step.
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    assert_eq!(
+        running.aws.function_names(),
+        ["invoices", "orders", "reports"]
+    );
+    assert_eq!(running.aws.call_count("DeleteFunction"), 0);
+    for name in ["orders", "invoices", "reports"] {
+        let status = running.status(name);
+        assert_eq!(
+            status.last_result.as_deref(),
+            Some("unchanged"),
+            "{status:#?}"
+        );
+    }
+
+    // A function dropped from the folder is pruned by the prune step of the next sync.
+    std::fs::remove_file(specs.path().join("reports.yaml")).unwrap();
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(running.aws.function_names(), ["invoices", "orders"]);
+    running.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_function_whose_code_cannot_be_packaged_stays_listed_as_failed_and_is_not_pruned() {
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &spec("orders", &s3("orders")));
+    write(
+        specs.path(),
+        "app/reports/app.py",
+        "def handler(e, c):\n    return 1\n",
+    );
+    write(
+        specs.path(),
+        "reports.yaml",
+        &spec("reports", "    path: app/reports\n"),
+    );
+    let running = Running::start(specs.path(), true).await;
+    assert_eq!(running.aws.function_names(), ["orders", "reports"]);
+
+    // The code breaks: a file the walk cannot read (a dangling link).
+    let app = specs.path().join("app/reports");
+    std::fs::remove_file(app.join("app.py")).unwrap();
+    std::os::unix::fs::symlink(app.join("missing.py"), app.join("app.py")).unwrap();
+    tokio::time::sleep(Duration::from_secs(300)).await;
+
+    let status = running.status("reports");
+    assert_eq!(status.last_result.as_deref(), Some("failed"), "{status:#?}");
+    let error = status.last_error.unwrap_or_default();
+    assert!(error.contains("app.py"), "{error}");
+    assert_eq!(running.aws.function_names(), ["orders", "reports"]);
+    assert_eq!(running.aws.call_count("DeleteFunction"), 0);
+    running.stop().await;
+}
