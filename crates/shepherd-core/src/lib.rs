@@ -19,7 +19,17 @@ use std::path::PathBuf;
 /// that reads specs goes through. The report's functions are the valid ones; its
 /// diagnostics are sorted in reading order.
 pub fn check_specs(paths: &[PathBuf], lints: &lint::LintConfig) -> validate::Report {
-    let mut report = validate::validate(source::load(paths));
+    check_specs_within(paths, None, lints)
+}
+
+/// [`check_specs`], with local code confined to `root` when given (by default, the top of
+/// the git repository holding each path, else the path).
+pub fn check_specs_within(
+    paths: &[PathBuf],
+    root: Option<&std::path::Path>,
+    lints: &lint::LintConfig,
+) -> validate::Report {
+    let mut report = validate::validate(source::load_within(paths, root));
     let findings = lint::run(&report.functions, lints);
     report.diagnostics.extend(findings);
     report.sort();

@@ -493,7 +493,7 @@ fn code() {
     run(&code_cases());
 }
 
-/// `code.path` is resolved against the spec file's folder.
+/// `code.path` is resolved against the spec file's folder, inside the given root.
 #[test]
 fn local_code_paths() {
     let scratch = Scratch::new();
@@ -527,7 +527,11 @@ fn local_code_paths() {
     ];
     for (index, (path, expected)) in cases.into_iter().enumerate() {
         let file = scratch.write(&format!("specs/fn-{index}.yaml"), spec_with(path));
-        let report = shepherd_core::check_specs(&[file], &LintConfig::default());
+        let report = shepherd_core::check_specs_within(
+            &[file],
+            Some(scratch.path()),
+            &LintConfig::default(),
+        );
         let rendered: Vec<_> = report.diagnostics.iter().map(render).collect();
         assert_eq!(rendered, expected, "code.path {path:?}");
     }

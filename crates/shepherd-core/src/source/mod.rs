@@ -3,6 +3,7 @@
 //! A source is a file or a directory. Directories are walked recursively; see
 //! [`discover`] for which files count.
 
+pub mod confine;
 mod node;
 mod scalar;
 mod yaml;
@@ -24,6 +25,8 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub struct SourceDocument {
     pub file: PathBuf,
     pub node: Node,
+    /// The folder local code must stay inside (see [`confine`]).
+    pub root: PathBuf,
 }
 
 /// Everything read from the sources: the documents, and the errors of files that could not
@@ -171,6 +174,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagno
         .map(|node| SourceDocument {
             file: path.to_owned(),
             node,
+            root: PathBuf::new(),
         })
         .collect();
     if documents.is_empty() {
@@ -182,17 +186,49 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagno
     Ok(documents)
 }
 
-/// Discovers, reads and parses every spec file under `paths`.
+/// Discovers, reads and parses every spec file under `paths`; local code of each must stay
+/// inside its path's [`confine::default_root`].
 pub fn load(paths: &[PathBuf]) -> LoadedSources {
+    load_within(paths, None)
+}
+
+/// [`load`], with local code confined to `root` when given.
+pub fn load_within(paths: &[PathBuf], root: Option<&Path>) -> LoadedSources {
     let (files, diagnostics) = discover(paths);
     let mut loaded = LoadedSources {
         files: files.len(),
         documents: Vec::new(),
         diagnostics,
     };
+    // The root of each file: that of the first path it was found under.
+    let roots: Vec<(PathBuf, PathBuf)> = match root {
+        Some(_) => Vec::new(),
+        None => paths
+            .iter()
+            .map(|p| (p.clone(), confine::default_root(p)))
+            .collect(),
+    };
+    let root_of = |file: &Path| -> PathBuf {
+        match root {
+            Some(root) => root.to_owned(),
+            None => roots
+                .iter()
+                .find(|(path, _)| file.starts_with(path))
+                .map(|(_, root)| root.clone())
+                .unwrap_or_else(|| confine::default_root(file)),
+        }
+    };
     for file in files {
         match read_text(&file).and_then(|text| parse_file(&file, &text)) {
-            Ok(documents) => loaded.documents.extend(documents),
+            Ok(documents) => {
+                let root = root_of(&file);
+                loaded
+                    .documents
+                    .extend(documents.into_iter().map(|d| SourceDocument {
+                        root: root.clone(),
+                        ..d
+                    }));
+            }
             Err(diagnostic) => loaded.diagnostics.push(diagnostic),
         }
     }

@@ -24,6 +24,8 @@ pub struct ValidFunction {
     pub file: PathBuf,
     pub node: Node,
     pub document: FunctionDocument,
+    /// The folder its local code must stay inside.
+    pub root: PathBuf,
 }
 
 impl ValidFunction {
@@ -128,7 +130,7 @@ fn check_unique_name(
 }
 
 fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Option<ValidFunction> {
-    let SourceDocument { file, node } = document;
+    let SourceDocument { file, node, root } = document;
     let issues = checker().check(&node);
     let mut json = node.to_json();
     for issue in &issues {
@@ -157,7 +159,7 @@ fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Opt
             return None;
         }
     };
-    let violations: Vec<_> = rules::check(&parsed, file.parent().unwrap_or(Path::new("")))
+    let violations: Vec<_> = rules::check(&parsed, file.parent().unwrap_or(Path::new("")), &root)
         .into_iter()
         .filter(|v| !issues.iter().any(|i| related(&i.path, &v.path)))
         .collect();
@@ -172,6 +174,7 @@ fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Opt
         file,
         node,
         document: parsed,
+        root,
     })
 }
 

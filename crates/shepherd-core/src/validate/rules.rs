@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::diagnostic::FieldPath;
+use crate::source::confine;
 use crate::spec::{
     AlarmWindow, CodeSource, FunctionDocument, FunctionSpec, HumanDuration, LogFormat,
     RESERVED_PREFIX, SnapStart,
@@ -45,6 +46,7 @@ pub struct Violation {
 struct Rules<'a> {
     spec: &'a FunctionSpec,
     spec_dir: &'a Path,
+    root: &'a Path,
     out: Vec<Violation>,
 }
 
@@ -78,11 +80,12 @@ impl Rules<'_> {
 }
 
 /// Checks one schema-valid document. `spec_dir` is the folder of its file, against which a
-/// local code path is resolved.
-pub fn check(document: &FunctionDocument, spec_dir: &Path) -> Vec<Violation> {
+/// local code path is resolved; the code must stay inside `root`.
+pub fn check(document: &FunctionDocument, spec_dir: &Path, root: &Path) -> Vec<Violation> {
     let mut rules = Rules {
         spec: &document.spec,
         spec_dir,
+        root,
         out: Vec::new(),
     };
     code(&mut rules);
@@ -153,30 +156,27 @@ fn code(r: &mut Rules) {
     }
 }
 
+/// A local code path: inside the spec source, every link in it too (see
+/// [`crate::source::confine`]), and a folder or a zip file.
 fn local_code_path(r: &mut Rules, path: &str) {
-    let resolved = r.spec_dir.join(path);
-    match std::fs::metadata(&resolved) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) if path.ends_with(".zip") => {}
-        Ok(_) => r.error(
-            &["spec", "code", "path"],
+    let field = &["spec", "code", "path"];
+    let real = match confine::resolve_code_path(r.root, r.spec_dir, path) {
+        Ok(real) => real,
+        Err(message) => {
+            r.error(field, message);
+            return;
+        }
+    };
+    let is_dir = real.is_dir();
+    if !is_dir && !path.ends_with(".zip") {
+        r.error(
+            field,
             format!("\"{path}\" must be a directory or a .zip file"),
-        ),
-        Err(_) => r.error(
-            &["spec", "code", "path"],
-            format!(
-                "\"{path}\" does not exist (paths are relative to the spec file's folder, {})",
-                display_dir(r.spec_dir)
-            ),
-        ),
+        );
+        return;
     }
-}
-
-fn display_dir(dir: &Path) -> String {
-    if dir.as_os_str().is_empty() {
-        ".".to_owned()
-    } else {
-        dir.display().to_string()
+    if let Err(message) = confine::code_files(r.root, &real, confine::Walk::Confinement) {
+        r.error(field, format!("\"{path}\": {message}"));
     }
 }
 
