@@ -1,6 +1,8 @@
 //! Diagnostics: what validation and lints report, each tied to a file, a line and a field.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -145,11 +147,15 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     /// `functions/orders.yaml:14:5: spec.memory: 64 is below the minimum of 128 MB`;
     /// warnings say so and lints name themselves: `... warning: spec.tracing: ... [tracing-disabled]`.
+    ///
+    /// The file, the path and the message repeat text of the spec, which may hold any
+    /// character: control characters are printed escaped (see [`escape_control`]), so that
+    /// one diagnostic is always one line, and it cannot drive the terminal that shows it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:{}:{}: ",
-            self.file.display(),
+            escape_control(&self.file.display().to_string()),
             self.location.line,
             self.location.column
         )?;
@@ -157,12 +163,105 @@ impl fmt::Display for Diagnostic {
             write!(f, "warning: ")?;
         }
         if !self.path.is_root() {
-            write!(f, "{}: ", self.path)?;
+            write!(f, "{}: ", escape_control(&self.path.to_string()))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", escape_control(&self.message))?;
         if self.code != INVALID {
-            write!(f, " [{}]", self.code)?;
+            write!(f, " [{}]", escape_control(&self.code))?;
         }
         Ok(())
+    }
+}
+
+/// `text` with every character that a terminal or a log reader would act on written as an
+/// escape: `\n`, `\r`, `\t`, and `\u{1b}` for the others. Those are the control characters
+/// (C0, DEL and C1), the Unicode line and paragraph separators, and the bidirectional
+/// formatting characters, which can make a line read differently from what it holds.
+/// Backslashes are left alone, so a Windows path reads as written. Text without such a
+/// character is returned as it is.
+///
+/// For anything that prints text taken from a spec: diagnostics do it in their `Display`.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Line and paragraph separators, which some viewers break lines at.
+            '\u{2028}' | '\u{2029}'
+            // Bidirectional embeddings, overrides and isolates, and the invisible marks.
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200e}' | '\u{200f}' | '\u{61c}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_control_escapes_what_a_terminal_acts_on_and_nothing_else() {
+        for clean in [
+            "",
+            "spec.memory: 64 is below",
+            "caf\u{e9} \u{1f600} \u{5d0}",
+            r"C:\specs\a.yaml",
+        ] {
+            assert!(
+                matches!(escape_control(clean), Cow::Borrowed(_)),
+                "{clean:?}"
+            );
+        }
+        let cases = [
+            ("a\nb\r\n\tc", r"a\nb\r\n\tc"),
+            ("\0", r"\u{0}"),
+            ("\u{1b}[2J", r"\u{1b}[2J"),
+            ("\u{7}\u{7f}", r"\u{7}\u{7f}"),
+            ("\u{85}\u{9b}", r"\u{85}\u{9b}"),
+            ("x\u{2028}y\u{2029}", r"x\u{2028}y\u{2029}"),
+            (
+                "\u{202a}\u{202e}\u{2066}\u{2069}",
+                r"\u{202a}\u{202e}\u{2066}\u{2069}",
+            ),
+            ("\u{200e}\u{200f}\u{61c}", r"\u{200e}\u{200f}\u{61c}"),
+            ("caf\u{e9}\u{1b}", "caf\u{e9}\\u{1b}"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(escape_control(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn display_escapes_file_path_message_and_code() {
+        let mut diagnostic = Diagnostic::error(
+            Path::new("a\rb.yaml"),
+            Location::new(2, 3),
+            FieldPath::keys(&["spec", "tags", "k\u{1b}"]),
+            "\"x\ny\" is wrong",
+        );
+        assert_eq!(
+            diagnostic.to_string(),
+            r#"a\rb.yaml:2:3: spec.tags.k\u{1b}: "x\ny" is wrong"#
+        );
+        diagnostic.code = "lint\u{2028}".to_owned();
+        assert!(diagnostic.to_string().ends_with(r" [lint\u{2028}]"));
     }
 }

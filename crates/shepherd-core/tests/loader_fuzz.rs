@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::BASE;
 use proptest::prelude::*;
+use shepherd_core::diagnostic::Location;
 use shepherd_core::lint::LintConfig;
 
 const CASES: u32 = 512;
@@ -46,7 +47,12 @@ const TOKENS: &[&str] = &[
     "!!str ",
     "!!int ",
     "!!binary ",
+    "!!float ",
+    "!!map ",
     "!custom ",
+    "!Ref ",
+    "Resources: ",
+    "Transform: x",
     "'",
     "\"",
     "'x'",
@@ -134,6 +140,9 @@ const DOCUMENT_LEVEL: &[&str] = &[
     "expected a mapping, found ",
     "missing required field ",
     "unbalanced YAML structure",
+    "unsupported YAML tag ",
+    "YAML tag ",
+    "this is a CloudFormation/SAM template",
 ];
 
 fn yamlish() -> impl Strategy<Value = String> {
@@ -198,10 +207,36 @@ fn check_bytes(dir: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
             );
         }
         prop_assert_eq!(&diagnostic.file, &file);
+        // A tag's error points at the tag itself.
+        if diagnostic.message.contains("YAML tag \"") {
+            let text = String::from_utf8_lossy(bytes);
+            // Positions count from after a BOM, which the loader skips.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            let at = char_at(text, diagnostic.location);
+            prop_assert_eq!(at, Some('!'), "{} in {:?}", shown, text);
+        }
     }
     // A valid report has no errors; functions and errors may coexist across documents.
     prop_assert_eq!(report.is_valid(), report.errors() == 0);
     Ok(())
+}
+
+/// The character at a 1-based line and column, counting line breaks as YAML does.
+fn char_at(text: &str, location: Location) -> Option<char> {
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if (line, column) == (location.line, location.column) {
+            return Some(c);
+        }
+        if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+            line += 1;
+            column = 1;
+        } else if c != '\r' {
+            column += 1;
+        }
+    }
+    None
 }
 
 /// Line breaks as YAML counts them: `\n`, `\r\n` or a lone `\r`.

@@ -6,6 +6,8 @@
 pub mod confine;
 mod node;
 mod scalar;
+mod tags;
+mod template;
 mod yaml;
 
 use std::fs;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use node::{Entry, Node, Value};
 pub use yaml::{Limits, YamlError, parse_documents};
+use yaml::{Stream, read_stream};
 
 use crate::diagnostic::{Diagnostic, FieldPath, Location};
 
@@ -163,12 +166,39 @@ fn location_of_offset(bytes: &[u8], offset: usize) -> Location {
     Location::new(clamp(line), clamp(column))
 }
 
-/// Parses the documents of one file's text. Empty documents (a stray `---`) are dropped; a
+/// Parses the documents of one file's text. Like invalid YAML, a tag that the loader cannot
+/// honour is an error for the whole file. Empty documents (a stray `---`) are dropped; a
 /// file with no document at all is an error.
 pub fn parse_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagnostic> {
-    let nodes = parse_documents(text, Limits::default())
-        .map_err(|e| Diagnostic::error(path, e.location, FieldPath::root(), e.message))?;
-    let documents: Vec<_> = nodes
+    let stream = read_stream(text, Limits::default()).map_err(|e| yaml_error(path, e))?;
+    documents_of(path, stream)
+}
+
+/// [`parse_file`] for a spec file, which first checks that the file is not a CloudFormation
+/// or SAM template: that one error replaces all the others, a template's tags included.
+fn parse_spec_file(path: &Path, text: &str) -> Result<Vec<SourceDocument>, Diagnostic> {
+    let stream = read_stream(text, Limits::default()).map_err(|e| yaml_error(path, e))?;
+    if let Some(location) = stream.documents.iter().find_map(template::recognise) {
+        return Err(Diagnostic::error(
+            path,
+            location,
+            FieldPath::root(),
+            template::message(),
+        ));
+    }
+    documents_of(path, stream)
+}
+
+fn yaml_error(path: &Path, error: YamlError) -> Diagnostic {
+    Diagnostic::error(path, error.location, FieldPath::root(), error.message)
+}
+
+fn documents_of(path: &Path, stream: Stream) -> Result<Vec<SourceDocument>, Diagnostic> {
+    if let Some(error) = stream.tag_error {
+        return Err(yaml_error(path, error));
+    }
+    let documents: Vec<_> = stream
+        .documents
         .into_iter()
         .filter(|n| n.value != Value::Null)
         .map(|node| SourceDocument {
@@ -219,7 +249,7 @@ pub fn load_within(paths: &[PathBuf], root: Option<&Path>) -> LoadedSources {
         }
     };
     for file in files {
-        match read_text(&file).and_then(|text| parse_file(&file, &text)) {
+        match read_text(&file).and_then(|text| parse_spec_file(&file, &text)) {
             Ok(documents) => {
                 let root = root_of(&file);
                 loaded

@@ -2,15 +2,16 @@
 //!
 //! Built on yaml-rust2's event parser, driven without recursion, so that deep nesting, alias
 //! bombs ("billion laughs") and huge inputs end in a clear error rather than a stack
-//! overflow, a hang or unbounded memory.
+//! overflow, a hang or unbounded memory. Tags are honoured or refused as [`super::tags`]
+//! says, never dropped.
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, TokenType};
 
 use super::node::{Entry, Node, Value};
-use super::scalar::resolve_plain;
+use super::tags::{self, TagError};
 use crate::diagnostic::Location;
 
 /// Bounds on what one file may expand to.
@@ -74,9 +75,24 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     nodes: usize,
     documents: Vec<Node>,
+    /// How many tagged nodes have been read.
+    tags: usize,
+    /// The first tag that cannot be honoured: its rank among the tags, the position of its
+    /// node, and why.
+    bad_tag: Option<(usize, Location, TagError)>,
 }
 
 impl Builder {
+    /// Counts a tagged node, keeping the first error of a tag that cannot be honoured.
+    fn count_tag(&mut self, error: Option<TagError>, node_location: Location) {
+        if let Some(error) = error
+            && self.bad_tag.is_none()
+        {
+            self.bad_tag = Some((self.tags, node_location, error));
+        }
+        self.tags += 1;
+    }
+
     fn count(&mut self, n: usize, mark: Marker) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > self.limits.max_nodes {
@@ -208,22 +224,58 @@ fn scalar_key_text(value: &Value) -> String {
     }
 }
 
-fn is_str_tag(tag: &Option<Tag>) -> bool {
-    tag.as_ref().is_some_and(|t| {
-        t.suffix == "str" && (t.handle == "!!" || t.handle == "tag:yaml.org,2002:")
-            || t.suffix == "tag:yaml.org,2002:str"
-    })
+/// A YAML stream read to its end.
+pub(super) struct Stream {
+    pub documents: Vec<Node>,
+    /// The first tag that cannot be honoured. It makes the file invalid; the documents are
+    /// read all the same (as if the tag were not there) so that the caller can tell what the
+    /// file is: a CloudFormation template is full of `!Ref`s, and saying that it is a
+    /// template helps more than pointing at its first tag.
+    pub tag_error: Option<YamlError>,
 }
 
-/// Parses every document of a YAML stream.
+/// Parses every document of a YAML stream. A tag that cannot be honoured is an error, like
+/// invalid syntax.
 pub fn parse_documents(text: &str, limits: Limits) -> Result<Vec<Node>, YamlError> {
+    let stream = read_stream(text, limits)?;
+    match stream.tag_error {
+        Some(error) => Err(error),
+        None => Ok(stream.documents),
+    }
+}
+
+/// Parses every document of a YAML stream, keeping a tag error aside (see [`Stream`]).
+pub(super) fn read_stream(text: &str, limits: Limits) -> Result<Stream, YamlError> {
     // At the end of a stream that lacks a final line break, the scanner moves to a line
     // after the last one; no position may point past the end of the text.
     let end = end_of(text);
-    parse_stream(text, limits, end).map_err(|mut e| {
+    let clamp = |mut e: YamlError| {
         e.location = e.location.min(end);
         e
+    };
+    let builder = parse_stream(text, limits, end).map_err(clamp)?;
+    let tag_error = builder.bad_tag.map(|(rank, node_location, message)| {
+        clamp(YamlError {
+            location: tag_location(text, rank).unwrap_or(node_location),
+            message,
+        })
+    });
+    Ok(Stream {
+        documents: builder.documents,
+        tag_error,
     })
+}
+
+/// Where the tag of rank `rank` was written. The parser's events carry a node's tag but not
+/// its position, which is that of the node's content (`Handler` in `!Ref Handler`); the
+/// scanner's tokens have it. Every tag token becomes the tag of exactly one event, in order,
+/// so in a stream that parsed, the n-th tag token is the n-th tag. Scanning again costs a
+/// second pass, on the error path only.
+fn tag_location(text: &str, rank: usize) -> Option<Location> {
+    Scanner::new(text.chars())
+        .filter(|token| matches!(token.1, TokenType::Tag(..)))
+        .nth(rank)
+        .map(|token| location(token.0))
 }
 
 /// The position just after the last character, counting line breaks as YAML does
@@ -242,7 +294,7 @@ fn end_of(text: &str) -> Location {
     Location::new(line, column)
 }
 
-fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, YamlError> {
+fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Builder, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
         limits,
@@ -250,6 +302,8 @@ fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, 
         anchors: HashMap::new(),
         nodes: 0,
         documents: Vec::new(),
+        tags: 0,
+        bad_tag: None,
     };
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
@@ -272,11 +326,7 @@ fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, 
                 // An empty value (`timeout:`) is marked where the next token starts, often
                 // on a later line; its key is where a reader looks.
                 let empty_value = style == TScalarStyle::Plain && text.is_empty();
-                let value = if style == TScalarStyle::Plain && !is_str_tag(&tag) {
-                    resolve_plain(&text)
-                } else {
-                    Value::String(text)
-                };
+                let (value, tag_error) = tags::scalar(text, style, tag.as_ref());
                 let node = Node {
                     value,
                     location: builder
@@ -284,6 +334,9 @@ fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, 
                         .filter(|_| empty_value)
                         .unwrap_or_else(|| location(mark).min(end)),
                 };
+                if tag.is_some() {
+                    builder.count_tag(tag_error, node.location);
+                }
                 builder.complete(node, anchor, mark)?;
             }
             Event::Alias(id) => {
@@ -295,27 +348,37 @@ fn parse_stream(text: &str, limits: Limits, end: Location) -> Result<Vec<Node>, 
                 builder.count(node.size(), mark)?;
                 builder.complete(node, 0, mark)?;
             }
-            Event::SequenceStart(anchor, _) => builder.open(
-                Frame::Sequence {
-                    items: Vec::new(),
-                    location: location(mark),
-                    anchor,
-                },
-                mark,
-            )?,
-            Event::MappingStart(anchor, _) => builder.open(
-                Frame::Mapping {
-                    entries: Vec::new(),
-                    pending_key: None,
-                    location: location(mark),
-                    anchor,
-                },
-                mark,
-            )?,
+            Event::SequenceStart(anchor, tag) => {
+                if let Some(tag) = &tag {
+                    builder.count_tag(tags::collection(tag, false), location(mark));
+                }
+                builder.open(
+                    Frame::Sequence {
+                        items: Vec::new(),
+                        location: location(mark),
+                        anchor,
+                    },
+                    mark,
+                )?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                if let Some(tag) = &tag {
+                    builder.count_tag(tags::collection(tag, true), location(mark));
+                }
+                builder.open(
+                    Frame::Mapping {
+                        entries: Vec::new(),
+                        pending_key: None,
+                        location: location(mark),
+                        anchor,
+                    },
+                    mark,
+                )?;
+            }
             Event::SequenceEnd | Event::MappingEnd => builder.close(mark)?,
         }
     }
-    Ok(builder.documents)
+    Ok(builder)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! and names unique across the whole spec repository. Every error is reported, each with
 //! its file, line, column and field path.
 
+mod control;
 mod rules;
 mod schema_check;
 mod suggest;
@@ -161,6 +162,7 @@ fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Opt
     };
     let violations: Vec<_> = rules::check(&parsed, file.parent().unwrap_or(Path::new("")), &root)
         .into_iter()
+        .chain(control::check(&parsed.spec))
         .filter(|v| !issues.iter().any(|i| related(&i.path, &v.path)))
         .collect();
     if !schema_valid || !violations.is_empty() {
