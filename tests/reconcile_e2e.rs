@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use support::proxy::{Fault, FaultProxy};
 use support::{Emulator, copy_tree, shepherd, stderr, stdout};
 
-/// A copy of examples/ (specs and application code) the test may edit.
+/// A copy of examples/ (specs and application code) the test may edit, in a git
+/// repository of its own (whose top is the root local code must stay inside).
 fn example_repo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    support::git_init(dir.path());
     copy_tree(
         &support::repo().join("examples/specs"),
         &dir.path().join("specs"),

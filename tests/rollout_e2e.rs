@@ -11,6 +11,7 @@ use support::{Emulator, copy_tree, shepherd, stderr, stdout};
 /// examples/ with a short canary on nightly-report.
 fn canary_repo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    support::git_init(dir.path());
     copy_tree(
         &support::repo().join("examples/specs"),
         &dir.path().join("specs"),

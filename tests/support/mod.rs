@@ -134,6 +134,16 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Makes `dir` a git work tree (no commit needed: its top is the specs' root).
+pub fn git_init(dir: &Path) {
+    let status = Command::new("git")
+        .args(["init", "--quiet"])
+        .arg(dir)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git init {}", dir.display());
+}
+
 /// Copies a directory tree (for spec repositories the tests edit).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

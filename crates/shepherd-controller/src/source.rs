@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use shepherd_core::model::Owner;
+use shepherd_core::source::confine::repository_top;
 use tokio::process::Command;
 
 /// Where the specs come from.
@@ -53,14 +54,6 @@ async fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, SourceError> {
         });
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// The top of the git work tree that holds `dir` (the nearest folder with a `.git`), if any.
-pub fn repository_top(dir: &Path) -> Option<PathBuf> {
-    let dir = std::fs::canonicalize(dir).ok()?;
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
 }
 
 /// The default owner of specs in a local folder: the folder's repository (its `origin`

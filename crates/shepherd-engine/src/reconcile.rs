@@ -10,7 +10,7 @@ use shepherd_core::validate::ValidFunction;
 
 use crate::execute::{ExecuteOptions, FunctionReport, Outcome, execute};
 use crate::observe::{Refresh, observe};
-use crate::package::artifact;
+use crate::package::{PackageCache, PackageError, PackageLimits, artifact};
 use crate::progress::ProgressSink;
 
 /// Everything a reconcile can be told.
@@ -48,13 +48,29 @@ impl Desired {
 
 /// Resolves valid specs into desired state, packaging local code.
 pub fn resolve_desired(functions: &[ValidFunction], only: &[String]) -> Desired {
+    resolve_with(functions, only, |f| artifact(f, &PackageLimits::default()))
+}
+
+/// [`resolve_desired`] for every function, with packages kept in `cache` while their
+/// files do not change (the controller's source polls). Blocking: reads files.
+pub fn resolve_desired_cached(functions: &[ValidFunction], cache: &PackageCache) -> Desired {
+    resolve_with(functions, &[], |f| {
+        cache.artifact(f, &PackageLimits::default())
+    })
+}
+
+fn resolve_with(
+    functions: &[ValidFunction],
+    only: &[String],
+    package: impl Fn(&ValidFunction) -> Result<CodeArtifact, PackageError>,
+) -> Desired {
     let mut desired = Desired::default();
     for function in functions {
         let name = function.name();
         if !only.is_empty() && !only.iter().any(|o| o == name) {
             continue;
         }
-        match artifact(function) {
+        match package(function) {
             Ok(code) => desired.functions.push(resolve(function, code)),
             Err(error) => {
                 let reason = error.to_string();

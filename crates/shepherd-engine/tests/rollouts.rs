@@ -51,8 +51,11 @@ impl Repo {
     }
 
     fn desired(&self) -> Desired {
-        let report =
-            shepherd_core::check_specs(&[self.dir.path().join("specs")], &LintConfig::default());
+        let report = shepherd_core::check_specs_within(
+            &[self.dir.path().join("specs")],
+            Some(self.dir.path()),
+            &LintConfig::default(),
+        );
         assert!(report.is_valid(), "{:?}", report.diagnostics);
         resolve_desired(&report.functions, &[])
     }

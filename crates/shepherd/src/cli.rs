@@ -109,6 +109,10 @@ pub struct ValidateArgs {
     /// Lint configuration file [default: .shepherd.yaml in the first PATH that is a directory].
     #[arg(long, value_name = "FILE", env = "SHEPHERD_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The folder local code paths must stay inside [default: the top of the git
+    /// repository holding each PATH, else that PATH].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,7 +147,7 @@ pub struct SpecArgs {
     #[arg(long, env = "SHEPHERD_OWNER", value_name = "OWNER")]
     pub owner: Option<String>,
     /// The folder local code paths must stay inside [default: the top of the git
-    /// repository holding the first PATH, else that PATH].
+    /// repository holding each PATH, else that PATH].
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Published versions to keep besides those an alias points to.

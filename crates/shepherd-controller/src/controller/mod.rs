@@ -3,7 +3,7 @@
 //! at a time each, asking to be queued again while a rollout is in flight.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -13,11 +13,13 @@ use shepherd_core::cloud::Cloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::DesiredFunction;
 use shepherd_core::rollout::{Command, Phase};
+use shepherd_core::validate::Report;
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::observe::Refresh;
+use shepherd_engine::package::PackageCache;
 use shepherd_engine::progress::Silent;
-use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
+use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired_cached};
 use shepherd_engine::rollouts::{OperateError, operate, status};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -61,6 +63,25 @@ struct DesiredSet {
     package_errors: BTreeMap<String, String>,
 }
 
+/// Validates the specs at `specs` (local code confined to `root`) and, when they are
+/// valid, resolves them, packaging local code through `packages`. Blocking.
+fn read_specs(
+    specs: &Path,
+    root: &Path,
+    lint_config: Option<&Path>,
+    packages: &PackageCache,
+) -> (Report, Desired) {
+    let config = lint_config.unwrap_or(Path::new(shepherd_core::lint::CONFIG_FILE_NAME));
+    let lints = LintConfig::load(&specs.join(config)).unwrap_or_default();
+    let report = shepherd_core::check_specs_within(&[specs.to_owned()], Some(root), &lints);
+    let desired = if report.is_valid() {
+        resolve_desired_cached(&report.functions, packages)
+    } else {
+        Desired::default()
+    };
+    (report, desired)
+}
+
 /// The controller's state, shared by its tasks and the HTTP server.
 pub struct Core<C: Cloud> {
     cloud: Metered<C>,
@@ -75,6 +96,8 @@ pub struct Core<C: Cloud> {
     source_sync: Notify,
     resyncs: AtomicU32,
     full_refresh: AtomicBool,
+    /// The packages of local code folders, kept while their files do not change.
+    packages: Arc<PackageCache>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,6 +118,7 @@ impl<C: Cloud> Core<C> {
             source_sync: Notify::new(),
             resyncs: AtomicU32::new(0),
             full_refresh: AtomicBool::new(false),
+            packages: Arc::new(PackageCache::default()),
         })
     }
 
@@ -170,12 +194,23 @@ impl<C: Cloud> Core<C> {
                 return;
             }
         }
-        let lints = match &self.settings.lint_config {
-            Some(path) => LintConfig::load(&snapshot.root.join(path)).unwrap_or_default(),
-            None => LintConfig::load(&snapshot.root.join(shepherd_core::lint::CONFIG_FILE_NAME))
-                .unwrap_or_default(),
+        // Reading, validating and packaging touch every file of the checkout: off the
+        // async runtime, so that probes, webhooks and rollbacks never wait for a disk.
+        let specs = snapshot.root.clone();
+        let root = self.settings.source.root();
+        let lint_config = self.settings.lint_config.clone();
+        let packages = Arc::clone(&self.packages);
+        let read = tokio::task::spawn_blocking(move || {
+            read_specs(&specs, &root, lint_config.as_deref(), &packages)
+        })
+        .await;
+        let (report, resolved) = match read {
+            Ok(read) => read,
+            Err(error) => {
+                tracing::error!(%error, "reading the specs failed");
+                return;
+            }
         };
-        let report = shepherd_core::check_specs(std::slice::from_ref(&snapshot.root), &lints);
         if !report.is_valid() {
             for diagnostic in report
                 .diagnostics
@@ -197,7 +232,6 @@ impl<C: Cloud> Core<C> {
             }
             return;
         }
-        let resolved = resolve_desired(&report.functions, &[]);
         for (name, error) in &resolved.errors {
             tracing::error!(function = %name, %error, "cannot package the function's code");
         }

@@ -24,7 +24,7 @@ pub fn load_desired(spec: &SpecArgs) -> Option<Desired> {
         Ok(config) => (config, Vec::new()),
         Err(errors) => (Default::default(), errors),
     };
-    let mut report = shepherd_core::check_specs(&spec.paths, &config);
+    let mut report = shepherd_core::check_specs_within(&spec.paths, spec.root.as_deref(), &config);
     report.diagnostics.extend(config_errors);
     report.sort();
     if !report.is_valid() {

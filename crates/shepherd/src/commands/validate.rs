@@ -16,7 +16,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
         Ok(config) => (config, Vec::new()),
         Err(errors) => (LintConfig::default(), errors),
     };
-    let mut report = shepherd_core::check_specs(&args.paths, &config);
+    let mut report = shepherd_core::check_specs_within(&args.paths, args.root.as_deref(), &config);
     report.diagnostics.append(&mut config_errors);
     report.sort();
     match args.format {
