@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use support::controller::Running;
 use support::{Emulator, copy_tree, repo, shepherd_bin};
 
 const SECRET: &str = "webhook-secret";
@@ -65,140 +64,50 @@ fn commit_code_change(repository: &Path, marker: &str) -> String {
     git(repository, &["rev-parse", "HEAD"])
 }
 
-struct Controller {
-    child: Child,
-    port: u16,
+/// `shepherd run` on the repository, with the webhook secret and API token set.
+fn start(emulator: &Emulator, repository: &Path, checkout: &Path, alarm_queue: &str) -> Running {
+    let source = format!("file://{}", repository.display());
+    let args = [
+        "--source",
+        &source,
+        "--path",
+        "specs",
+        "--checkout-dir",
+        checkout.to_str().unwrap(),
+        "--poll-interval",
+        "10m",
+        "--resync-interval",
+        "10m",
+        "--alarm-poll",
+        "60s",
+        "--alarm-queue-url",
+        alarm_queue,
+    ];
+    let env = [
+        ("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET),
+        ("SHEPHERD_API_TOKEN", TOKEN),
+    ];
+    Running::start(&emulator.endpoint, &args, &env, Duration::from_secs(90))
 }
 
-impl Controller {
-    fn start(emulator: &Emulator, repository: &Path, checkout: &Path, alarm_queue: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(shepherd_bin())
-            .args([
-                "run",
-                "--source",
-                &format!("file://{}", repository.display()),
-            ])
-            .args([
-                "--path",
-                "specs",
-                "--checkout-dir",
-                checkout.to_str().unwrap(),
-            ])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--poll-interval",
-                "10m",
-                "--resync-interval",
-                "10m",
-                "--alarm-poll",
-                "60s",
-            ])
-            .args(["--alarm-queue-url", alarm_queue])
-            .env("AWS_ENDPOINT_URL", &emulator.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET)
-            .env("SHEPHERD_API_TOKEN", TOKEN)
-            .env("SHEPHERD_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let controller = Self { child, port };
-        controller.wait_for("ready", Duration::from_secs(90), |c| {
-            c.get("/readyz").0 == 200
-        });
-        controller
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, String)],
-        body: &str,
-    ) -> (u16, String) {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, String::new());
-        };
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        self.request("GET", path, &[], "")
-    }
-
-    fn nightly(&self) -> serde_json::Value {
-        let (status, body) = self.get("/api/v1/functions/nightly-report");
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    fn push(&self, commit: &str, secret: &str, delivery: &str) -> u16 {
-        let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body.as_bytes());
-        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        let headers = [
-            ("X-GitHub-Event", "push".to_owned()),
-            ("X-GitHub-Delivery", delivery.to_owned()),
-            ("X-Hub-Signature-256", signature),
-            ("Content-Type", "application/json".to_owned()),
-        ];
-        self.request("POST", "/webhooks/github", &headers, &body).0
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&Self) -> bool) -> Duration {
-        let started = Instant::now();
-        while !ok(self) {
-            assert!(started.elapsed() < limit, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        started.elapsed()
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
-    }
+fn nightly(controller: &Running) -> serde_json::Value {
+    controller.function("nightly-report")
 }
 
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn push(controller: &Running, commit: &str, secret: &str, delivery: &str) -> u16 {
+    let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let headers = [
+        ("X-GitHub-Event", "push".to_owned()),
+        ("X-GitHub-Delivery", delivery.to_owned()),
+        ("X-Hub-Signature-256", signature),
+        ("Content-Type", "application/json".to_owned()),
+    ];
+    controller
+        .request("POST", "/webhooks/github", &headers, &body)
+        .0
 }
 
 fn phase(status: &serde_json::Value) -> &str {
@@ -216,7 +125,7 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
     let first_commit = git(&repository, &["rev-parse", "HEAD"]);
 
     // The first commit is deployed, and the controller says so.
-    let controller = Controller::start(&emulator, &repository, &checkout, &alarm_queue);
+    let controller = start(&emulator, &repository, &checkout, &alarm_queue);
     let (_, body) = controller.get("/api/v1/functions");
     let functions: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(functions.as_array().unwrap().len(), 3, "{functions}");
@@ -230,21 +139,21 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
 
     // A badly signed webhook changes nothing (the poll is 10 minutes away).
     let second_commit = commit_code_change(&repository, "release 2");
-    assert_eq!(controller.push(&second_commit, "wrong-secret", "d-1"), 401);
+    assert_eq!(push(&controller, &second_commit, "wrong-secret", "d-1"), 401);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
-        controller.nightly()["lastAttemptedCommit"],
+        nightly(&controller)["lastAttemptedCommit"],
         first_commit.as_str()
     );
 
     // A signed one syncs at once: release 2 starts its canary.
-    assert_eq!(controller.push(&second_commit, SECRET, "d-2"), 202);
+    assert_eq!(push(&controller, &second_commit, SECRET, "d-2"), 202);
     controller.wait_for("the canary of release 2", Duration::from_secs(30), |c| {
-        let status = c.nightly();
+        let status = nightly(c);
         phase(&status) == "Progressing" && status["lastAttemptedCommit"] == second_commit.as_str()
     });
     // The same delivery again does no extra work.
-    assert_eq!(controller.push(&second_commit, SECRET, "d-2"), 200);
+    assert_eq!(push(&controller, &second_commit, SECRET, "d-2"), 200);
 
     // Its alarm fires; the event on SQS rolls it back long before the 40s pause ends.
     emulator.setup(&["set-alarm", "nightly-report-errors", "ALARM"]);
@@ -255,10 +164,10 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
         "ALARM",
     ]);
     let took = controller.wait_for("the rollback", Duration::from_secs(20), |c| {
-        phase(&c.nightly()) == "RolledBack"
+        phase(&nightly(c)) == "RolledBack"
     });
     assert!(took < Duration::from_secs(20), "rolled back in {took:?}");
-    let status = controller.nightly();
+    let status = nightly(&controller);
     assert_eq!(status["rollout"]["version"], "1", "{status}");
     assert_eq!(
         status["rollout"]["additional"],
@@ -310,26 +219,26 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
     // Release 3 (the alarm back to OK) starts a canary; SIGTERM in the middle of it.
     emulator.setup(&["set-alarm", "nightly-report-errors", "OK"]);
     let third_commit = commit_code_change(&repository, "release 3");
-    assert_eq!(controller.push(&third_commit, SECRET, "d-3"), 202);
+    assert_eq!(push(&controller, &third_commit, SECRET, "d-3"), 202);
     controller.wait_for("the canary of release 3", Duration::from_secs(30), |c| {
-        let status = c.nightly();
+        let status = nightly(c);
         phase(&status) == "Progressing" && status["lastAttemptedCommit"] == third_commit.as_str()
     });
     let exit = controller.terminate();
     assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
 
     // Restarted, it picks the rollout up where it stood and finishes it.
-    let controller = Controller::start(&emulator, &repository, &checkout, &alarm_queue);
-    let status = controller.nightly();
+    let controller = start(&emulator, &repository, &checkout, &alarm_queue);
+    let status = nightly(&controller);
     assert_eq!(
         phase(&status),
         "Progressing",
         "resumed, not restarted: {status}"
     );
     controller.wait_for("release 3 promoted", Duration::from_secs(90), |c| {
-        phase(&c.nightly()) == "Healthy"
+        phase(&nightly(c)) == "Healthy"
     });
-    let status = controller.nightly();
+    let status = nightly(&controller);
     assert_eq!(status["rollout"]["version"], "3", "{status}");
     controller.terminate();
 }

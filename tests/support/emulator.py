@@ -134,6 +134,15 @@ def summary(endpoint):
         print(f"alarm {alarm['AlarmName']}: {alarm['StateValue']}")
 
 
+def functions(endpoint):
+    """Prints each function: name, memory and its shepherd.dev/owner tag ("-" if none)."""
+    lam = client(endpoint, "lambda")
+    for function in lam.list_functions()["Functions"]:
+        tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
+        owner = tags.get("shepherd.dev/owner", "-")
+        print(f"{function['FunctionName']} {function['MemorySize']} {owner}")
+
+
 def setup_examples(endpoint):
     """Everything examples/specs refers to."""
     for name in ["orders-api", "invoice-worker", "nightly-report"]:
@@ -155,6 +164,8 @@ def main(argv):
         setup_examples(endpoint)
     elif command == "summary":
         summary(endpoint)
+    elif command == "functions":
+        functions(endpoint)
     elif command == "role":
         role(endpoint, *args)
     elif command == "send-alarm-event":

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod controller;
 pub mod proxy;
 
 use std::net::{TcpListener, TcpStream};

@@ -82,6 +82,15 @@ pub fn folder_owner(dir: &Path) -> Owner {
     Owner::derive(&repository, &folder)
 }
 
+/// `folder` inside `root`, without a `./` that would show in every file name.
+fn within(root: &Path, folder: &Path) -> PathBuf {
+    if folder == Path::new(".") || folder.as_os_str().is_empty() {
+        root.to_owned()
+    } else {
+        root.join(folder)
+    }
+}
+
 impl SourceConfig {
     /// The owner this source's functions get unless one is configured.
     pub fn default_owner(&self) -> Owner {
@@ -91,11 +100,14 @@ impl SourceConfig {
         }
     }
 
-    /// The folder that code paths must stay inside: the whole checkout for git, the
-    /// source folder otherwise (specs may name code beside their own folder).
+    /// The folder that code paths must stay inside: the whole checkout for git; for a
+    /// folder, the top of the git repository holding it, else the folder itself (as for
+    /// `shepherd apply`).
     pub fn root(&self) -> PathBuf {
         match self {
-            SourceConfig::Directory { root, .. } => root.clone(),
+            SourceConfig::Directory { root, .. } => {
+                repository_top(root).unwrap_or_else(|| root.clone())
+            }
             SourceConfig::Git { checkout, .. } => checkout.clone(),
         }
     }
@@ -105,7 +117,7 @@ impl SourceConfig {
     pub async fn sync(&self) -> Result<Snapshot, SourceError> {
         match self {
             SourceConfig::Directory { root, path } => Ok(Snapshot {
-                root: root.join(path),
+                root: within(root, path),
                 commit: None,
             }),
             SourceConfig::Git {
@@ -148,7 +160,7 @@ impl SourceConfig {
                 }
                 let commit = git(Some(checkout), &["rev-parse", "HEAD"]).await?;
                 Ok(Snapshot {
-                    root: checkout.join(path),
+                    root: within(checkout, path),
                     commit: Some(commit),
                 })
             }

@@ -1,0 +1,129 @@
+//! A `shepherd run` process for the end-to-end tests, and plain HTTP/1.1 requests to it.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::shepherd_bin;
+
+/// A running controller, killed on drop.
+pub struct Running {
+    child: Child,
+    pub port: u16,
+}
+
+impl Running {
+    /// Starts `shepherd run ARGS --listen 127.0.0.1:PORT` against `endpoint`, with `env`
+    /// added, without waiting for it to be ready.
+    pub fn spawn(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(shepherd_bin());
+        command
+            .arg("run")
+            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .env("SHEPHERD_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self {
+            child: command.spawn().unwrap(),
+            port,
+        }
+    }
+
+    /// [`Running::spawn`], then waits until `/readyz` says ready.
+    pub fn start(endpoint: &str, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Self {
+        let running = Self::spawn(endpoint, args, env);
+        running.wait_for("ready", limit, |c| c.get("/readyz").0 == 200);
+        running
+    }
+
+    /// One request on a connection of its own; `(0, "")` when nothing answers.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &str,
+    ) -> (u16, String) {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, String::new());
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        if stream.write_all(request.as_bytes()).is_err() {
+            return (0, String::new());
+        }
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, &[], "")
+    }
+
+    /// `GET /api/v1/functions/NAME`, as JSON.
+    pub fn function(&self, name: &str) -> serde_json::Value {
+        let (status, body) = self.get(&format!("/api/v1/functions/{name}"));
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Waits until `ok`, failing the test after `limit`; returns how long it took.
+    pub fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&Self) -> bool) -> Duration {
+        let started = Instant::now();
+        while !ok(self) {
+            assert!(started.elapsed() < limit, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        started.elapsed()
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
