@@ -28,6 +28,8 @@ pub struct Metrics {
     pub last_synced_commit: IntGaugeVec,
     /// Work items waiting in the queue.
     pub queue_depth: IntGauge,
+    /// Trigger messages refused, by trigger (a deploy request naming unknown functions).
+    pub rejected_triggers: IntCounterVec,
 }
 
 impl Metrics {
@@ -64,6 +66,11 @@ impl Metrics {
             "shepherd_rollbacks_total",
             "Automatic rollbacks by function.",
             &["function"],
+        );
+        let rejected_triggers = counter(
+            "shepherd_rejected_triggers_total",
+            "Trigger messages refused (e.g. deploy requests naming unknown functions), by trigger.",
+            &["trigger"],
         );
         let reconcile_seconds = HistogramVec::new(
             HistogramOpts::new(
@@ -126,6 +133,7 @@ impl Metrics {
             canary_weight,
             last_synced_commit,
             queue_depth,
+            rejected_triggers,
         }
     }
 

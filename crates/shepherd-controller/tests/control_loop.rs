@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shepherd_controller::controller::{Core, Settings};
-use shepherd_controller::handle::{Controller, FunctionStatus};
+use shepherd_controller::handle::{Controller, FunctionStatus, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
 use shepherd_core::fake::FakeCloud;
@@ -164,5 +164,29 @@ async fn a_function_whose_code_cannot_be_packaged_stays_listed_as_failed_and_is_
     assert!(error.contains("app.py"), "{error}");
     assert_eq!(running.aws.function_names(), ["orders", "reports"]);
     assert_eq!(running.aws.call_count("DeleteFunction"), 0);
+    running.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_request_naming_unknown_functions_is_refused_in_one_warning() {
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &spec("orders", &s3("orders")));
+    let running = Running::start(specs.path(), false).await;
+    let mut functions: Vec<String> = (0..1000).map(|i| format!("made-up-{i}")).collect();
+    functions.push("orders".to_owned());
+    running.core.request_sync(Trigger::DeployRequest {
+        functions,
+        commit: None,
+    });
+    let metrics = running.core.metrics();
+    // Nothing has run yet (virtual time, one thread): what is queued is what was accepted.
+    assert_eq!(metrics.queue_depth.get(), 1);
+    assert_eq!(
+        metrics
+            .rejected_triggers
+            .with_label_values(&["deploy_request"])
+            .get(),
+        1
+    );
     running.stop().await;
 }

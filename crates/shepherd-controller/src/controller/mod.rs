@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use shepherd_core::cloud::Cloud;
+use shepherd_core::diagnostic::escape_control;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::DesiredFunction;
 use shepherd_core::rollout::{Command, Phase};
@@ -599,9 +600,35 @@ impl<C: Cloud> Controller for Core<C> {
                 if commit.is_some() || functions.is_empty() {
                     self.source_sync.notify_one();
                 }
-                for name in functions {
+                // Only functions of the desired state are queued: a request naming others
+                // (a typo, or a flood of made-up names) is refused in one warning, not
+                // queued name by name. A commit's own functions come with its sync.
+                let (known, unknown): (Vec<&String>, Vec<&String>) = {
+                    let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+                    functions
+                        .iter()
+                        .partition(|name| desired.functions.contains_key(name.as_str()))
+                };
+                if !unknown.is_empty() {
+                    let shown: Vec<String> = unknown
+                        .iter()
+                        .take(10)
+                        .map(|n| escape_control(n).into_owned())
+                        .collect();
+                    tracing::warn!(
+                        unknown = unknown.len(),
+                        names = %shown.join(", "),
+                        "deploy request names functions that are not in the desired state; those are ignored"
+                    );
+                    self.metrics
+                        .rejected_triggers
+                        .with_label_values(&[trigger.label()])
+                        .inc();
+                }
+                for name in known {
                     self.queue.add(name, trigger.clone());
                 }
+                self.metrics.queue_depth.set(self.queue.len() as i64);
             }
             Trigger::Prune => self.queue.add(prune::PRUNE_KEY, Trigger::Prune),
             Trigger::AlarmChange { alarm, state } => {
