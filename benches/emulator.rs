@@ -479,7 +479,7 @@ async fn apply_run(endpoint: &str, specs: &Path, rates: Rates) -> ApplyRun {
     for report in reports {
         match &report.outcome {
             Outcome::Applied => run.applied += 1,
-            Outcome::Failed { error } => run.failures.push(format!("{}: {error}", report.name)),
+            Outcome::Failed { error, .. } => run.failures.push(format!("{}: {error}", report.name)),
             other => run.failures.push(format!("{}: {other:?}", report.name)),
         }
         for skipped in &report.skipped {

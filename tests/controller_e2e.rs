@@ -139,7 +139,10 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
 
     // A badly signed webhook changes nothing (the poll is 10 minutes away).
     let second_commit = commit_code_change(&repository, "release 2");
-    assert_eq!(push(&controller, &second_commit, "wrong-secret", "d-1"), 401);
+    assert_eq!(
+        push(&controller, &second_commit, "wrong-secret", "d-1"),
+        401
+    );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
         nightly(&controller)["lastAttemptedCommit"],

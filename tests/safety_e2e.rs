@@ -57,7 +57,10 @@ fn apply_with_a_function_to_prune(emulator: &Emulator, specs: &Path) {
     let text = std::fs::read_to_string(&nightly)
         .unwrap()
         .replace("name: nightly-report", "name: old-job")
-        .replace("\n  alarms:\n    errors:\n      threshold: 1\n      period: 5m\n", "\n");
+        .replace(
+            "\n  alarms:\n    errors:\n      threshold: 1\n      period: 5m\n",
+            "\n",
+        );
     std::fs::write(&old, text).unwrap();
     let apply = shepherd(&emulator.endpoint, &["apply", "."], specs);
     assert_eq!(apply.status.code(), Some(0), "{}", explain(&apply));
@@ -122,14 +125,17 @@ async fn apply_prune_never_deletes_a_function_that_failed_to_package_or_to_be_re
     std::os::unix::fs::symlink("missing.py", &link).unwrap();
     let endpoint = emulator.endpoint.clone();
     let dir = specs.clone();
-    let apply = tokio::task::spawn_blocking(move || {
-        shepherd(&endpoint, &["apply", ".", "--prune"], &dir)
-    })
-    .await
-    .unwrap();
+    let apply =
+        tokio::task::spawn_blocking(move || shepherd(&endpoint, &["apply", ".", "--prune"], &dir))
+            .await
+            .unwrap();
     assert_eq!(apply.status.code(), Some(1), "{}", explain(&apply));
     let out = stdout(&apply);
-    assert!(out.contains("gone.py is a symbolic link to missing.py, which does not exist"), "{}", explain(&apply));
+    assert!(
+        out.contains("gone.py is a symbolic link to missing.py, which does not exist"),
+        "{}",
+        explain(&apply)
+    );
     assert!(out.contains("nothing pruned"), "{}", explain(&apply));
     assert_eq!(names(&emulator), all);
     std::fs::remove_file(link).unwrap();
@@ -140,13 +146,21 @@ async fn apply_prune_never_deletes_a_function_that_failed_to_package_or_to_be_re
     let endpoint = proxy.endpoint.clone();
     let dir = specs.clone();
     let apply = tokio::task::spawn_blocking(move || {
-        shepherd(&endpoint, &["apply", ".", "--prune", "--concurrency", "1"], &dir)
+        shepherd(
+            &endpoint,
+            &["apply", ".", "--prune", "--concurrency", "1"],
+            &dir,
+        )
     })
     .await
     .unwrap();
     assert_eq!(apply.status.code(), Some(1), "{}", explain(&apply));
     assert!(stdout(&apply).contains("HTTP 500"), "{}", explain(&apply));
-    assert!(stdout(&apply).contains("nothing pruned"), "{}", explain(&apply));
+    assert!(
+        stdout(&apply).contains("nothing pruned"),
+        "{}",
+        explain(&apply)
+    );
     assert_eq!(names(&emulator), all);
 
     // With every function read and packaged, the prune runs.
@@ -163,7 +177,11 @@ fn a_second_spec_source_neither_changes_nor_prunes_the_first_ones_functions() {
     let emulator = Emulator::start();
     emulator.setup(&["setup-examples"]);
     let (_dir, specs) = example_repo();
-    let apply = shepherd(&emulator.endpoint, &["apply", ".", "--owner", "team-a"], &specs);
+    let apply = shepherd(
+        &emulator.endpoint,
+        &["apply", ".", "--owner", "team-a"],
+        &specs,
+    );
     assert_eq!(apply.status.code(), Some(0), "{}", explain(&apply));
 
     // Another repository names orders-api too, with other settings, and prunes.
@@ -188,7 +206,11 @@ fn a_second_spec_source_neither_changes_nor_prunes_the_first_ones_functions() {
         "{}",
         explain(&apply)
     );
-    assert_eq!(functions(&emulator), before, "nothing changed, nothing pruned");
+    assert_eq!(
+        functions(&emulator),
+        before,
+        "nothing changed, nothing pruned"
+    );
 
     // --adopt takes orders-api over; the others stay team-a's, unpruned.
     let apply = shepherd(
@@ -237,7 +259,11 @@ fn code_outside_the_repository_is_refused_before_any_aws_call() {
     };
     let home_aws = format!("{}/.aws", home.path().display());
     let cases: Vec<(String, &str, Option<(&str, &Path)>)> = vec![
-        ("../../../../../../../../etc/apt".into(), "is outside the spec source", None),
+        (
+            "../../../../../../../../etc/apt".into(),
+            "is outside the spec source",
+            None,
+        ),
         (home_aws, "is an absolute path", None),
         ("../..".into(), "a git folder is never packaged", None),
         (
@@ -259,7 +285,12 @@ fn code_outside_the_repository_is_refused_before_any_aws_call() {
         proxy.clear();
         for command in ["validate", "apply"] {
             let output = shepherd(&proxy.endpoint, &[command, "."], &specs);
-            assert_eq!(output.status.code(), Some(1), "{path}: {}", explain(&output));
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{path}: {}",
+                explain(&output)
+            );
             let text = stdout(&output) + &stderr(&output);
             assert!(
                 text.contains("spec.code.path") && text.contains(refusal),
@@ -281,7 +312,10 @@ fn a_fifo_in_a_code_folder_never_stalls_the_controller() {
     emulator.setup(&["setup-examples"]);
     let (dir, specs) = example_repo();
     let fifo = dir.path().join("app/nightly-report/pipe");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
 
     let source = specs.to_str().unwrap();
@@ -302,6 +336,9 @@ fn a_fifo_in_a_code_folder_never_stalls_the_controller() {
     // The failure is remembered, not recomputed by reading the folder again each poll.
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(controller.get("/healthz").0, 200);
-    assert_eq!(controller.function("nightly-report")["lastResult"], "failed");
+    assert_eq!(
+        controller.function("nightly-report")["lastResult"],
+        "failed"
+    );
     controller.terminate();
 }

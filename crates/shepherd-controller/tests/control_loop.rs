@@ -9,6 +9,7 @@ use shepherd_controller::controller::{Core, Settings};
 use shepherd_controller::handle::{Controller, FunctionStatus, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
+use shepherd_core::cloud::CloudError;
 use shepherd_core::fake::FakeCloud;
 use shepherd_core::model::Owner;
 use shepherd_engine::budget::{Budget, Rates};
@@ -187,6 +188,28 @@ async fn a_deploy_request_naming_unknown_functions_is_refused_in_one_warning() {
             .with_label_values(&["deploy_request"])
             .get(),
         1
+    );
+    running.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_status_api_shows_aws_failures_without_awss_own_messages() {
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &spec("orders", &s3("orders")));
+    let running = Running::start(specs.path(), false).await;
+    let denied = CloudError::Rejected {
+        api: "GetFunction",
+        code: "AccessDeniedException".into(),
+        message: "User: arn:aws:sts::123456789012:assumed-role/shepherd/i-0abc is not authorized (request id 5f1e)".into(),
+    };
+    running.aws.fail_next("GetFunction", denied, 1);
+    running.core.request_sync(Trigger::Resync);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let status = running.status("orders");
+    assert_eq!(status.last_result.as_deref(), Some("failed"), "{status:#?}");
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("GetFunction: refused by AWS (AccessDeniedException)")
     );
     running.stop().await;
 }

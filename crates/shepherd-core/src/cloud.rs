@@ -75,6 +75,26 @@ impl CloudError {
         }
     }
 
+    /// What went wrong without AWS's own message, which may carry ARNs, account ids and
+    /// request ids: safe to show to anyone who can read the status API.
+    pub fn summary(&self) -> String {
+        let api = self.api();
+        match self {
+            CloudError::Throttled { .. } => format!("{api}: throttled by AWS"),
+            CloudError::Server { status, .. } => {
+                format!("{api}: AWS service error (HTTP {status})")
+            }
+            CloudError::Transport { .. } => format!("{api}: no answer from AWS"),
+            CloudError::Conflict { .. } => {
+                format!("{api}: the function is busy with another update")
+            }
+            CloudError::NotFound { .. } => format!("{api}: not found"),
+            CloudError::PreconditionFailed { .. } => format!("{api}: precondition failed"),
+            CloudError::Unsupported { .. } => format!("{api}: not implemented by this endpoint"),
+            CloudError::Rejected { code, .. } => format!("{api}: refused by AWS ({code})"),
+        }
+    }
+
     pub fn api(&self) -> &'static str {
         match self {
             CloudError::Throttled { api, .. }

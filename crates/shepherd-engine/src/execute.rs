@@ -49,8 +49,26 @@ impl Default for ExecuteOptions {
 pub enum Outcome {
     Unchanged,
     Applied,
-    Refused { reason: String },
-    Failed { error: String },
+    Refused {
+        reason: String,
+    },
+    /// `error` in full, for the person running the command and the logs; `summary`
+    /// without AWS's own messages, for the controller's status API.
+    Failed {
+        error: String,
+        summary: String,
+    },
+}
+
+impl Outcome {
+    /// A failure whose text holds nothing from AWS: shown as it is everywhere.
+    pub fn failed(error: impl Into<String>) -> Self {
+        let error = error.into();
+        Outcome::Failed {
+            summary: error.clone(),
+            error,
+        }
+    }
 }
 
 /// What happened to one function.
@@ -74,6 +92,16 @@ pub enum ExecuteError {
     Timeout(Duration, String),
     #[error("{0}")]
     Failed(String),
+}
+
+impl ExecuteError {
+    /// The error without AWS's own message (see [`CloudError::summary`]).
+    pub fn summary(&self) -> String {
+        match self {
+            ExecuteError::Cloud(error) => error.summary(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Performs every plan; one function's failure never stops the others.
@@ -153,6 +181,7 @@ async fn execute_function<C: Cloud>(
                 });
                 report.outcome = Outcome::Failed {
                     error: format!("{action}: {error}"),
+                    summary: format!("{}: {}", action.kind(), error.summary()),
                 };
                 return report;
             }

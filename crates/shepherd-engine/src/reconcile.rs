@@ -90,6 +90,9 @@ pub struct Planned {
     pub observation: Observation,
     /// Functions that could not be observed (and so were not planned), with the reason.
     pub errors: BTreeMap<String, String>,
+    /// For the errors that came from AWS, the same without AWS's own message (see
+    /// `CloudError::summary`).
+    pub summaries: BTreeMap<String, String>,
 }
 
 impl Planned {
@@ -121,11 +124,17 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
         .filter(|d| !errors.contains_key(&d.name))
         .cloned()
         .collect();
+    let summaries = observed
+        .errors
+        .iter()
+        .map(|(n, e)| (n.clone(), e.summary()))
+        .collect();
     let plans = plan_all(&plannable, &observed.observation, &options.plan);
     Planned {
         plans,
         observation: observed.observation,
         errors,
+        summaries,
     }
 }
 
@@ -197,7 +206,10 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 fn prune_error(error: &CloudError) -> String {
-    format!("cannot list managed functions, nothing pruned: {error}")
+    format!(
+        "cannot list managed functions, nothing pruned: {}",
+        error.summary()
+    )
 }
 
 /// Executes planned changes; functions that could not be planned are reported failed.
@@ -208,13 +220,17 @@ pub async fn apply<C: Cloud>(
     progress: &dyn ProgressSink,
 ) -> Vec<FunctionReport> {
     let mut reports = execute(cloud, planned.plans, &options.execute, progress).await;
+    let mut summaries = planned.summaries;
     reports.extend(
         planned
             .errors
             .into_iter()
             .map(|(name, error)| FunctionReport {
+                outcome: Outcome::Failed {
+                    summary: summaries.remove(&name).unwrap_or_else(|| error.clone()),
+                    error,
+                },
                 name,
-                outcome: Outcome::Failed { error },
                 done: Vec::new(),
                 skipped: Vec::new(),
                 drift_corrected: false,

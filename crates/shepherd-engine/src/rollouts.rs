@@ -160,7 +160,7 @@ pub async fn operate<C: Cloud>(
     .await
     .remove(0);
     match &report.outcome {
-        Outcome::Failed { error } => Err(OperateError::Failed(error.clone())),
+        Outcome::Failed { error, .. } => Err(OperateError::Failed(error.clone())),
         _ => Ok(report),
     }
 }

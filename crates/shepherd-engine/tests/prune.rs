@@ -85,7 +85,7 @@ impl World {
 
 fn failure<'a>(reports: &'a [FunctionReport], name: &str) -> &'a str {
     match reports.iter().find(|r| r.name == name).map(|r| &r.outcome) {
-        Some(Outcome::Failed { error }) => error,
+        Some(Outcome::Failed { error, .. }) => error,
         other => panic!("{name}: {other:?} in {reports:#?}"),
     }
 }

@@ -163,7 +163,7 @@ fn report<'a>(reports: &'a [FunctionReport], name: &str) -> &'a FunctionReport {
 
 fn failure(report: &FunctionReport) -> &str {
     match &report.outcome {
-        Outcome::Failed { error } => error,
+        Outcome::Failed { error, .. } => error,
         other => panic!("{} did not fail: {other:?}", report.name),
     }
 }

@@ -404,8 +404,12 @@ impl<C: Cloud> Core<C> {
             .await
             .into_iter()
             .next();
+        if let Some(Outcome::Failed { error, .. }) = report.as_ref().map(|r| &r.outcome) {
+            // In full here; the status API shows the summary, without AWS's messages.
+            tracing::warn!(%error, "reconcile failed");
+        }
         let (result, error) = match (report.as_ref().map(|r| &r.outcome), package_error) {
-            (Some(Outcome::Failed { error }), _) => ("failed", Some(error.clone())),
+            (Some(Outcome::Failed { summary, .. }), _) => ("failed", Some(summary.clone())),
             // The rollout was guarded, but the commit's code is not deployed.
             (_, Some(error)) => ("failed", Some(error)),
             (Some(Outcome::Unchanged) | None, None) => ("unchanged", None),

@@ -69,7 +69,7 @@ impl<C: Cloud> Core<C> {
             .await
             .pop();
         let result = match report.map(|r| r.outcome) {
-            Some(Outcome::Failed { error }) => {
+            Some(Outcome::Failed { error, .. }) => {
                 tracing::warn!(%error, "prune failed");
                 "failed"
             }

@@ -193,7 +193,7 @@ pub fn apply_text(
             Outcome::Refused { reason } => {
                 writeln!(out, "{} {}: {reason}", style.red("!"), report.name)?
             }
-            Outcome::Failed { error } => {
+            Outcome::Failed { error, .. } => {
                 writeln!(out, "{} {}: failed: {error}", style.red("✗"), report.name)?
             }
         }
