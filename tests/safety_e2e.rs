@@ -258,7 +258,9 @@ fn code_outside_the_repository_is_refused_before_any_aws_call() {
         )
     };
     let home_aws = format!("{}/.aws", home.path().display());
-    let cases: Vec<(String, &str, Option<(&str, &Path)>)> = vec![
+    // (code.path, what the refusal says, a link to add to the code folder first)
+    type Case<'a> = (String, &'a str, Option<(&'a str, &'a Path)>);
+    let cases: Vec<Case> = vec![
         (
             "../../../../../../../../etc/apt".into(),
             "is outside the spec source",
