@@ -1,6 +1,8 @@
 //! The status API (`GET /api/v1/functions[/{name}]`, open) and the rollout commands
 //! (`POST /api/v1/functions/{name}/{command}`, behind the bearer token).
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -70,12 +72,27 @@ pub(super) async fn command<C: Controller>(
     let Some(command) = parse_command(&verb, params.full) else {
         return ApiError::new(StatusCode::NOT_FOUND, "unknown command").into_response();
     };
-    match state.controller.command(&name, command).await {
-        Ok(message) => {
-            tracing::info!(function = ?name, %command, "rollout command done");
-            Json(json!({ "message": message })).into_response()
+    // A task of its own, so that the command ends where it would have ended: the
+    // request timeout, or a client hanging up, stops the wait for the answer, never the
+    // AWS calls half-way. The task logs the outcome, which may have no reader.
+    let controller = Arc::clone(&state.controller);
+    let running = tokio::spawn(async move {
+        let outcome = controller.command(&name, command).await;
+        match outcome {
+            Ok(message) => {
+                tracing::info!(function = ?name, %command, "rollout command done");
+                Ok(message)
+            }
+            Err(error) => Err(command_error(&name, command, error)),
         }
-        Err(error) => command_error(&name, command, error).into_response(),
+    });
+    match running.await {
+        Ok(Ok(message)) => Json(json!({ "message": message })).into_response(),
+        Ok(Err(error)) => error.into_response(),
+        Err(panicked) => {
+            tracing::error!(%command, error = %panicked, "rollout command panicked");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the command failed").into_response()
+        }
     }
 }
 
