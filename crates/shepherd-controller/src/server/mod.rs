@@ -5,10 +5,21 @@
 //! Handlers only read state or enqueue work through [`Controller`]: a webhook answers as
 //! soon as its sync is queued, never after the reconcile. Every endpoint whose secret is
 //! not configured answers 404, so a disabled feature looks like no feature at all.
+//!
+//! The listener is meant to be reachable from the internet, for the webhooks, so no
+//! client can hold the process's resources for long ([`ServerLimits`]): at most
+//! [`DEFAULT_MAX_CONNECTIONS`] connections at once (past it, new ones wait in the
+//! kernel's queue, costing the process no descriptor), a request head within
+//! [`DEFAULT_HEADER_READ_TIMEOUT`], a body within [`DEFAULT_BODY_READ_TIMEOUT`], a
+//! handler within [`DEFAULT_REQUEST_TIMEOUT`], and no connection silent for
+//! [`DEFAULT_IDLE_TIMEOUT`]. An accept that fails, for want of descriptors say, pauses
+//! the accept loop and never ends it.
 
 mod api;
 mod auth;
 mod error;
+mod limits;
+mod listener;
 mod probes;
 mod replay;
 mod webhooks;
@@ -26,6 +37,12 @@ use crate::handle::Controller;
 use crate::metrics::Metrics;
 use error::ApiError;
 use replay::ReplayCache;
+
+pub use limits::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, ServerLimits,
+};
+pub use listener::serve_with;
 
 /// The largest request body accepted; push payloads of big merges stay well below it.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -134,15 +151,10 @@ async fn not_found() -> ApiError {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
-/// flight finish.
+/// flight finish: [`serve_with`] under the default [`ServerLimits`].
 pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "serving HTTP");
-    }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, shutdown, ServerLimits::default()).await
 }
