@@ -1,6 +1,6 @@
 //! The controller's HTTP server: health and readiness probes, Prometheus metrics, the
-//! read-only status API, the rollout commands (behind a bearer token) and the push
-//! webhooks (GitHub, GitLab, a generic HMAC-signed one).
+//! status API, the rollout commands (behind a bearer token) and the push webhooks
+//! (GitHub, GitLab, a generic HMAC-signed one).
 //!
 //! Handlers only read state or enqueue work through [`Controller`]: a webhook answers as
 //! soon as its sync is queued, never after the reconcile. Every endpoint whose secret is
@@ -14,6 +14,9 @@
 //! handler within [`DEFAULT_REQUEST_TIMEOUT`], and no connection silent for
 //! [`DEFAULT_IDLE_TIMEOUT`]. An accept that fails, for want of descriptors say, pauses
 //! the accept loop and never ends it.
+//!
+//! The status API is open unless [`ReadAccess::Token`] puts it behind the commands'
+//! token; `/healthz`, `/readyz` and `/metrics` are always open.
 
 mod api;
 mod auth;
@@ -93,12 +96,35 @@ impl fmt::Debug for Secrets {
     }
 }
 
+/// Who may read the status API, `GET /api/v1/functions` and
+/// `GET /api/v1/functions/{name}`.
+///
+/// Open by default: the API is read-only and holds no credential (function names,
+/// commits, rollout steps, each function's last error), and probes, dashboards and
+/// `shepherd status --server` read it without a token. An operator who exposes the port
+/// to the internet, for the webhooks, should put it behind the token: names and errors
+/// (which may quote ARNs and the account id) tell an outsider about the deployment.
+/// `/healthz` and `/readyz` stay open either way, for the kubelet and load balancers,
+/// and so does `/metrics`, for Prometheus: it carries function names as labels, so
+/// keep the scrape off the internet at the network (a path rule at the proxy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadAccess {
+    /// Anyone may read.
+    #[default]
+    Open,
+    /// Only callers presenting the rollout commands' bearer token
+    /// ([`Secrets::api_token`]) may read; without a token configured, the status API
+    /// is off (404), as nothing could be presented.
+    Token,
+}
+
 /// What every handler shares; cheap to clone.
 pub struct ServerState<C> {
     controller: Arc<C>,
     metrics: Arc<Metrics>,
     secrets: Arc<Secrets>,
     replays: Arc<ReplayCache>,
+    read_access: ReadAccess,
 }
 
 impl<C: Controller> ServerState<C> {
@@ -109,6 +135,15 @@ impl<C: Controller> ServerState<C> {
             metrics,
             secrets: Arc::new(secrets.without_empty()),
             replays: Arc::new(ReplayCache::new(REPLAY_WINDOW)),
+            read_access: ReadAccess::default(),
+        }
+    }
+
+    /// The same state, with the status API readable as `access` says.
+    pub fn with_read_access(self, access: ReadAccess) -> Self {
+        Self {
+            read_access: access,
+            ..self
         }
     }
 }
@@ -121,6 +156,7 @@ impl<C> Clone for ServerState<C> {
             metrics: Arc::clone(&self.metrics),
             secrets: Arc::clone(&self.secrets),
             replays: Arc::clone(&self.replays),
+            read_access: self.read_access,
         }
     }
 }
