@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use shepherd_controller::handle::{CommandError, Controller, FunctionStatus, Trigger};
 use shepherd_controller::metrics::Metrics;
-use shepherd_controller::server::{MAX_BODY_BYTES, Secrets, ServerState, router, serve};
+use shepherd_controller::server::{
+    MAX_BODY_BYTES, ReadAccess, Secrets, ServerState, router, serve,
+};
 use shepherd_core::rollout::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
@@ -91,6 +93,24 @@ fn app_with(secrets: Secrets) -> (Arc<FakeController>, Router) {
 
 fn app() -> (Arc<FakeController>, Router) {
     app_with(all_secrets())
+}
+
+/// The server with every secret set, reads as `access`, and one function, `api`.
+fn app_reading(access: ReadAccess, secrets: Secrets) -> Router {
+    let controller = Arc::new(FakeController::default());
+    *controller.statuses.lock().unwrap() = vec![FunctionStatus {
+        name: "api".to_owned(),
+        ..FunctionStatus::default()
+    }];
+    let state = ServerState::new(controller, Arc::new(Metrics::new()), secrets);
+    router(state.with_read_access(access))
+}
+
+fn get_with(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {
@@ -206,6 +226,63 @@ async fn lists_and_gets_functions() {
     let response = send(&app, get("/api/v1/functions/nope")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body_json(response).await["error"].is_string());
+}
+
+#[tokio::test]
+async fn reads_behind_the_token_need_it() {
+    let app = app_reading(ReadAccess::Token, all_secrets());
+    for uri in ["/api/v1/functions", "/api/v1/functions/api"] {
+        let response = send(&app, get(uri)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(
+            body_json(response).await,
+            json!({ "error": "unauthorized" })
+        );
+        assert_eq!(
+            send(&app, get_with(uri, "api-tokeN")).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+        assert_eq!(
+            send(&app, get_with(uri, API_TOKEN)).await.status(),
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
+    // An unknown function is not told apart from a known one without the token.
+    assert_eq!(
+        send(&app, get("/api/v1/functions/nope")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Probes and the scrape stay open.
+    assert_eq!(send(&app, get("/healthz")).await.status(), StatusCode::OK);
+    assert_eq!(
+        send(&app, get("/readyz")).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(send(&app, get("/metrics")).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn open_reads_need_no_token() {
+    let app = app_reading(ReadAccess::Open, all_secrets());
+    for uri in ["/api/v1/functions", "/api/v1/functions/api"] {
+        assert_eq!(send(&app, get(uri)).await.status(), StatusCode::OK, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn reads_behind_a_token_never_set_are_off() {
+    let secrets = Secrets {
+        api_token: None,
+        ..all_secrets()
+    };
+    let app = app_reading(ReadAccess::Token, secrets);
+    for uri in ["/api/v1/functions", "/api/v1/functions/api"] {
+        let response = send(&app, get_with(uri, API_TOKEN)).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
 }
 
 #[tokio::test]

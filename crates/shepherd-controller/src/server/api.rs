@@ -1,5 +1,8 @@
-//! The status API (`GET /api/v1/functions[/{name}]`, open) and the rollout commands
-//! (`POST /api/v1/functions/{name}/{command}`, behind the bearer token).
+//! The status API (`GET /api/v1/functions[/{name}]`, open unless [`ReadAccess::Token`])
+//! and the rollout commands (`POST /api/v1/functions/{name}/{command}`, behind the
+//! bearer token).
+
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -11,29 +14,81 @@ use serde::Deserialize;
 use serde_json::json;
 use shepherd_core::rollout::Command;
 
-use super::ServerState;
 use super::auth::{bearer_token, tokens_match};
 use super::error::ApiError;
+use super::{ReadAccess, ServerState};
 use crate::handle::{CommandError, Controller, FunctionStatus};
 
 /// Every managed function, sorted by name.
 pub(super) async fn list<C: Controller>(
     State(state): State<ServerState<C>>,
-) -> Json<Vec<FunctionStatus>> {
-    Json(state.controller.functions())
+    headers: HeaderMap,
+) -> Result<Json<Vec<FunctionStatus>>, Refused> {
+    may_read(&state, &headers)?;
+    Ok(Json(state.controller.functions()))
 }
 
-/// One function, or 404.
+/// One function, or 404. With reads behind the token, the token is checked first, so
+/// a caller without it cannot probe which functions exist.
 pub(super) async fn get<C: Controller>(
     State(state): State<ServerState<C>>,
+    headers: HeaderMap,
     name: Result<Path<String>, PathRejection>,
-) -> Result<Json<FunctionStatus>, ApiError> {
-    let Path(name) = name.map_err(|_| ApiError::bad_request("invalid path"))?;
-    state
-        .controller
-        .function(&name)
-        .map(Json)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such function"))
+) -> Response {
+    if let Err(refused) = may_read(&state, &headers) {
+        return refused.into_response();
+    }
+    let Ok(Path(name)) = name else {
+        return ApiError::bad_request("invalid path").into_response();
+    };
+    match state.controller.function(&name) {
+        Some(status) => Json(status).into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, "no such function").into_response(),
+    }
+}
+
+/// Why a request that needs the bearer token is turned away.
+#[derive(Debug)]
+pub(super) enum Refused {
+    /// No token is configured: the endpoint is off, and looks like no endpoint (404).
+    Off,
+    /// The token is missing or wrong (401, naming the scheme).
+    Unauthorized,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Off => ApiError::not_found().into_response(),
+            // RFC 9110: a 401 names the scheme it wants.
+            Refused::Unauthorized => {
+                ([(WWW_AUTHENTICATE, "Bearer")], ApiError::unauthorized()).into_response()
+            }
+        }
+    }
+}
+
+fn may_read<C>(state: &ServerState<C>, headers: &HeaderMap) -> Result<(), Refused> {
+    match state.read_access {
+        ReadAccess::Open => Ok(()),
+        ReadAccess::Token => authorize(state, headers, "status read"),
+    }
+}
+
+/// The bearer-token check, in time independent of the token presented.
+fn authorize<C>(
+    state: &ServerState<C>,
+    headers: &HeaderMap,
+    what: &'static str,
+) -> Result<(), Refused> {
+    let expected = state.secrets.api_token.as_deref().ok_or(Refused::Off)?;
+    let authorized = bearer_token(headers.get(AUTHORIZATION))
+        .is_some_and(|presented| tokens_match(expected, presented));
+    if !authorized {
+        tracing::warn!(request = what, "rejected: missing or wrong bearer token");
+        return Err(Refused::Unauthorized);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,15 +106,8 @@ pub(super) async fn command<C: Controller>(
     path: Result<Path<(String, String)>, PathRejection>,
     params: Result<Query<CommandParams>, QueryRejection>,
 ) -> Response {
-    let Some(expected) = state.secrets.api_token.as_deref() else {
-        return ApiError::not_found().into_response();
-    };
-    let authorized = bearer_token(headers.get(AUTHORIZATION))
-        .is_some_and(|presented| tokens_match(expected, presented));
-    if !authorized {
-        tracing::warn!("rollout command rejected: missing or wrong bearer token");
-        // RFC 9110: a 401 names the scheme it wants.
-        return ([(WWW_AUTHENTICATE, "Bearer")], ApiError::unauthorized()).into_response();
+    if let Err(refused) = authorize(&state, &headers, "rollout command") {
+        return refused.into_response();
     }
     let Ok(Path((name, verb))) = path else {
         return ApiError::bad_request("invalid path").into_response();
@@ -70,12 +118,27 @@ pub(super) async fn command<C: Controller>(
     let Some(command) = parse_command(&verb, params.full) else {
         return ApiError::new(StatusCode::NOT_FOUND, "unknown command").into_response();
     };
-    match state.controller.command(&name, command).await {
-        Ok(message) => {
-            tracing::info!(function = ?name, %command, "rollout command done");
-            Json(json!({ "message": message })).into_response()
+    // A task of its own, so that the command ends where it would have ended: the
+    // request timeout, or a client hanging up, stops the wait for the answer, never the
+    // AWS calls half-way. The task logs the outcome, which may have no reader.
+    let controller = Arc::clone(&state.controller);
+    let running = tokio::spawn(async move {
+        let outcome = controller.command(&name, command).await;
+        match outcome {
+            Ok(message) => {
+                tracing::info!(function = ?name, %command, "rollout command done");
+                Ok(message)
+            }
+            Err(error) => Err(command_error(&name, command, error)),
         }
-        Err(error) => command_error(&name, command, error).into_response(),
+    });
+    match running.await {
+        Ok(Ok(message)) => Json(json!({ "message": message })).into_response(),
+        Ok(Err(error)) => error.into_response(),
+        Err(panicked) => {
+            tracing::error!(%command, error = %panicked, "rollout command panicked");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the command failed").into_response()
+        }
     }
 }
 

@@ -4,12 +4,14 @@
 //! runtime are logged, never sent, so a response does not leak internals.
 
 use std::borrow::Cow;
+use std::error::Error;
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tower_http::timeout::TimeoutError;
 
 /// An error response: a status and a message safe to show to any caller.
 #[derive(Debug)]
@@ -46,9 +48,16 @@ impl IntoResponse for ApiError {
 }
 
 // axum's own rejection is plain text with hyper's wording; keep its status (413 for a
-// body over the limit), answer in JSON.
+// body over the limit), answer in JSON. A body past its deadline comes as an unknown
+// body error (400) from axum; it is the client's slowness, so 408.
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
+        if caused_by_timeout(&rejection) {
+            return Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timed out reading the request body",
+            );
+        }
         let status = rejection.status();
         let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
             "request body too large"
@@ -57,4 +66,15 @@ impl From<BytesRejection> for ApiError {
         };
         Self::new(status, message)
     }
+}
+
+fn caused_by_timeout(error: &(dyn Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }

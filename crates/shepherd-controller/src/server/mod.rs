@@ -1,14 +1,28 @@
 //! The controller's HTTP server: health and readiness probes, Prometheus metrics, the
-//! read-only status API, the rollout commands (behind a bearer token) and the push
-//! webhooks (GitHub, GitLab, a generic HMAC-signed one).
+//! status API, the rollout commands (behind a bearer token) and the push webhooks
+//! (GitHub, GitLab, a generic HMAC-signed one).
 //!
 //! Handlers only read state or enqueue work through [`Controller`]: a webhook answers as
 //! soon as its sync is queued, never after the reconcile. Every endpoint whose secret is
 //! not configured answers 404, so a disabled feature looks like no feature at all.
+//!
+//! The listener is meant to be reachable from the internet, for the webhooks, so no
+//! client can hold the process's resources for long ([`ServerLimits`]): at most
+//! [`DEFAULT_MAX_CONNECTIONS`] connections at once (past it, new ones wait in the
+//! kernel's queue, costing the process no descriptor), a request head within
+//! [`DEFAULT_HEADER_READ_TIMEOUT`], a body within [`DEFAULT_BODY_READ_TIMEOUT`], a
+//! handler within [`DEFAULT_REQUEST_TIMEOUT`], and no connection silent for
+//! [`DEFAULT_IDLE_TIMEOUT`]. An accept that fails, for want of descriptors say, pauses
+//! the accept loop and never ends it.
+//!
+//! The status API is open unless [`ReadAccess::Token`] puts it behind the commands'
+//! token; `/healthz`, `/readyz` and `/metrics` are always open.
 
 mod api;
 mod auth;
 mod error;
+mod limits;
+mod listener;
 mod probes;
 mod replay;
 mod webhooks;
@@ -26,6 +40,12 @@ use crate::handle::Controller;
 use crate::metrics::Metrics;
 use error::ApiError;
 use replay::ReplayCache;
+
+pub use limits::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, ServerLimits,
+};
+pub use listener::serve_with;
 
 /// The largest request body accepted; push payloads of big merges stay well below it.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -76,12 +96,35 @@ impl fmt::Debug for Secrets {
     }
 }
 
+/// Who may read the status API, `GET /api/v1/functions` and
+/// `GET /api/v1/functions/{name}`.
+///
+/// Open by default: the API is read-only and holds no credential (function names,
+/// commits, rollout steps, each function's last error), and probes, dashboards and
+/// `shepherd status --server` read it without a token. An operator who exposes the port
+/// to the internet, for the webhooks, should put it behind the token: names and errors
+/// (which may quote ARNs and the account id) tell an outsider about the deployment.
+/// `/healthz` and `/readyz` stay open either way, for the kubelet and load balancers,
+/// and so does `/metrics`, for Prometheus: it carries function names as labels, so
+/// keep the scrape off the internet at the network (a path rule at the proxy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadAccess {
+    /// Anyone may read.
+    #[default]
+    Open,
+    /// Only callers presenting the rollout commands' bearer token
+    /// ([`Secrets::api_token`]) may read; without a token configured, the status API
+    /// is off (404), as nothing could be presented.
+    Token,
+}
+
 /// What every handler shares; cheap to clone.
 pub struct ServerState<C> {
     controller: Arc<C>,
     metrics: Arc<Metrics>,
     secrets: Arc<Secrets>,
     replays: Arc<ReplayCache>,
+    read_access: ReadAccess,
 }
 
 impl<C: Controller> ServerState<C> {
@@ -92,6 +135,15 @@ impl<C: Controller> ServerState<C> {
             metrics,
             secrets: Arc::new(secrets.without_empty()),
             replays: Arc::new(ReplayCache::new(REPLAY_WINDOW)),
+            read_access: ReadAccess::default(),
+        }
+    }
+
+    /// The same state, with the status API readable as `access` says.
+    pub fn with_read_access(self, access: ReadAccess) -> Self {
+        Self {
+            read_access: access,
+            ..self
         }
     }
 }
@@ -104,6 +156,7 @@ impl<C> Clone for ServerState<C> {
             metrics: Arc::clone(&self.metrics),
             secrets: Arc::clone(&self.secrets),
             replays: Arc::clone(&self.replays),
+            read_access: self.read_access,
         }
     }
 }
@@ -134,15 +187,10 @@ async fn not_found() -> ApiError {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
-/// flight finish.
+/// flight finish: [`serve_with`] under the default [`ServerLimits`].
 pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "serving HTTP");
-    }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, shutdown, ServerLimits::default()).await
 }
