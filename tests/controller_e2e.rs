@@ -245,3 +245,74 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
     assert_eq!(status["rollout"]["version"], "3", "{status}");
     controller.terminate();
 }
+
+/// The listener faces the internet: 2,000 idle connections, under `ulimit -n 1024`, must
+/// not silence the probes, the webhooks, the git fetches or the AWS calls of a rollback.
+#[test]
+fn idle_connections_never_starve_the_controller_of_descriptors() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let alarm_queue = emulator.setup(&["queue", "alarm-events"]);
+    let dir = tempfile::tempdir().unwrap();
+    let repository = spec_repository(dir.path());
+    let checkout = dir.path().join("checkout");
+    let source = format!("file://{}", repository.display());
+    let args = [
+        "--source",
+        &source,
+        "--path",
+        "specs",
+        "--checkout-dir",
+        checkout.to_str().unwrap(),
+        "--poll-interval",
+        "10m",
+        "--resync-interval",
+        "10m",
+        "--alarm-queue-url",
+        &alarm_queue,
+    ];
+    let env = [("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET)];
+    let controller = Running::spawn_limited(&emulator.endpoint, &args, &env, Some(1024));
+    controller.wait_for("ready", Duration::from_secs(90), |c| {
+        c.get("/readyz").0 == 200
+    });
+
+    // Half send nothing, half stop in the middle of a request head.
+    let mut idle = Vec::new();
+    for n in 0..2000 {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", controller.port)).unwrap();
+        if n % 2 == 1 {
+            use std::io::Write;
+            let _ = stream.write_all(b"POST /webhooks/github HTTP/1.1\r\nHo");
+        }
+        idle.push(stream);
+    }
+
+    let started = std::time::Instant::now();
+    assert_eq!(controller.get("/healthz").0, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // A signed webhook syncs the new commit (a git fetch), whose canary starts (AWS).
+    let commit = commit_code_change(&repository, "release 2");
+    assert_eq!(push(&controller, &commit, SECRET, "d-1"), 202);
+    controller.wait_for("the canary", Duration::from_secs(30), |c| {
+        let status = nightly(c);
+        phase(&status) == "Progressing" && status["lastAttemptedCommit"] == commit.as_str()
+    });
+    // Its alarm fires: the rollback's AWS calls go through.
+    emulator.setup(&["set-alarm", "nightly-report-errors", "ALARM"]);
+    emulator.setup(&[
+        "send-alarm-event",
+        &alarm_queue,
+        "nightly-report-errors",
+        "ALARM",
+    ]);
+    controller.wait_for("the rollback", Duration::from_secs(30), |c| {
+        phase(&nightly(c)) == "RolledBack"
+    });
+    drop(idle);
+    assert!(controller.terminate().success());
+}

@@ -17,12 +17,33 @@ impl Running {
     /// Starts `shepherd run ARGS --listen 127.0.0.1:PORT` against `endpoint`, with `env`
     /// added, without waiting for it to be ready.
     pub fn spawn(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn_limited(endpoint, args, env, None)
+    }
+
+    /// [`Running::spawn`], under a soft limit of `open_files` descriptors when given
+    /// (`ulimit -n`), as a container or a systemd unit may set it.
+    pub fn spawn_limited(
+        endpoint: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        open_files: Option<u32>,
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut command = Command::new(shepherd_bin());
+        let mut command = match open_files {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(shepherd_bin());
+                shell
+            }
+            None => Command::new(shepherd_bin()),
+        };
         command
             .arg("run")
             .args(args)

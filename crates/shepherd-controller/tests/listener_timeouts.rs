@@ -222,7 +222,7 @@ async fn a_slow_handler_is_answered_503_and_its_command_still_runs_to_the_end() 
 }
 
 #[tokio::test]
-async fn connections_beyond_the_bound_wait_for_a_free_slot() {
+async fn at_the_bound_the_longest_idle_connection_makes_room() {
     let server = Server::start(ServerLimits {
         max_connections: 4,
         ..long_limits()
@@ -235,28 +235,43 @@ async fn connections_beyond_the_bound_wait_for_a_free_slot() {
     // Let the server take the four before the fifth comes.
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    let address = server.address;
-    let fifth = tokio::spawn(async move {
-        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-        stream.write_all(HEALTHZ.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        (response, Instant::now())
-    });
-    tokio::time::sleep(SHORT).await;
-    assert!(
-        !fifth.is_finished(),
-        "a fifth connection was served while four held every slot"
-    );
-
-    let freed = Instant::now();
-    drop(held.pop());
-    let (response, answered) = tokio::time::timeout(PATIENCE, fifth)
-        .await
-        .expect("the fifth connection is served once a slot is free")
-        .unwrap();
+    // A fifth is served at once, well within the (long) header timeout.
+    let response = server.exchange(HEALTHZ, PATIENCE).await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
-    assert!(answered - freed < Duration::from_secs(1));
+    // The oldest idle one was closed for it.
+    let closed = closed_after(&mut held[0], Instant::now(), PATIENCE).await;
+    assert!(closed.is_some(), "the oldest idle connection is still open");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn when_every_connection_is_busy_the_next_waits_for_a_free_slot() {
+    let server = Server::start(ServerLimits {
+        max_connections: 4,
+        ..long_limits()
+    })
+    .await;
+    let slow = format!(
+        "POST /api/v1/functions/slow/promote HTTP/1.1\r\nHost: localhost\r\n\
+         Authorization: Bearer {API_TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    let mut busy = Vec::new();
+    for _ in 0..4 {
+        let mut stream = server.connect().await;
+        stream.write_all(slow.as_bytes()).await.unwrap();
+        busy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = Instant::now();
+    let response = server.exchange(HEALTHZ, PATIENCE).await;
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    // Served once a command ended and its connection closed, not before.
+    let waited = started.elapsed();
+    assert!(
+        waited >= SLOW_COMMAND - Duration::from_millis(200),
+        "served after {waited:?}, while four commands held every slot"
+    );
     server.stop().await;
 }
 

@@ -348,6 +348,15 @@ pub struct RunArgs {
     /// Address of the HTTP server (health, metrics, API, webhooks) [default: 0.0.0.0:8080].
     #[arg(long, value_name = "ADDRESS")]
     pub listen: Option<String>,
+    /// Put the status API (`GET /api/v1/functions...`) behind the API token too. Off by
+    /// default: it is read-only and holds no secrets; turn it on when the port faces the
+    /// internet.
+    #[arg(long, env = "SHEPHERD_PROTECT_STATUS")]
+    pub protect_status: bool,
+    /// HTTP connections served at once; at the bound, the one idle the longest makes room
+    /// [default: 512].
+    #[arg(long, value_name = "N", env = "SHEPHERD_HTTP_MAX_CONNECTIONS")]
+    pub http_max_connections: Option<usize>,
     /// SQS queue of deploy requests (`{"functions": [...], "commit": "..."}`).
     #[arg(long, value_name = "URL")]
     pub deploy_queue_url: Option<String>,

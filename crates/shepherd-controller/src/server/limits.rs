@@ -40,9 +40,11 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// it, as it is expected to refuse `max_connections` of 0 (which serves as 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
-    /// Connections served at once. Past it the listener stops accepting: new
-    /// connections wait in the kernel's accept queue, which holds no descriptor of the
-    /// process, and are taken in turn as connections end.
+    /// Connections served at once. At the bound, a new connection takes the place of
+    /// the one idle the longest (no request in flight: still sending its head, or
+    /// between keep-alive requests), which is closed; only when every connection is
+    /// busy does it wait, and the next ones in the kernel's accept queue (which holds no
+    /// descriptor of the process), until a connection ends.
     pub max_connections: usize,
     /// From the moment the server waits for a request, at accept and again after each
     /// response on a keep-alive connection, until the request head is in; the

@@ -7,10 +7,12 @@
 //! Only HTTP/1.1 is served: webhook senders, probes and Prometheus all speak it, and
 //! hyper's header timeout exists for it alone.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -21,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_io_timeout::TimeoutStream;
 use tower::{BoxError, ServiceBuilder};
 use tower_http::timeout::RequestBodyDeadlineLayer;
@@ -66,15 +68,8 @@ where
     let mut backoff = AcceptBackoff::default();
     let mut shutdown = pin!(shutdown);
 
+    let open = Arc::new(OpenConnections::default());
     loop {
-        // The slot before the connection: past the bound, new connections wait in the
-        // kernel's accept queue, which holds none of the process's descriptors.
-        let slot = tokio::select! {
-            () = &mut shutdown => break,
-            slot = Arc::clone(&slots).acquire_owned() => {
-                slot.expect("the semaphore is never closed")
-            }
-        };
         let accepted = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
@@ -94,13 +89,46 @@ where
                 continue;
             }
         };
-        let io = TokioIo::new(with_idle_timeout(stream, limits.idle_timeout));
-        let connection = graceful.watch(http.serve_connection(io, service.clone()));
-        tokio::spawn(async move {
-            // Timeouts and clients that vanish end connections all day long: not news.
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "HTTP connection ended with an error");
+        // A slot for each connection: the bound on descriptors the clients hold. When
+        // every slot is taken, the connection idle the longest (one that has not sent a
+        // whole request yet, or waits between keep-alive requests) is closed to make
+        // room, so that a flood of idle connections never keeps a probe, a webhook or a
+        // command waiting. Only when every connection is busy does this one wait, and
+        // the next ones in the kernel's accept queue (which holds none of the process's
+        // descriptors).
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                open.close_longest_idle();
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    slot = Arc::clone(&slots).acquire_owned() => {
+                        slot.expect("the semaphore is never closed")
+                    }
+                }
             }
+        };
+        let io = TokioIo::new(with_idle_timeout(stream, limits.idle_timeout));
+        let entry = open.add();
+        let service = Counted {
+            inner: service.clone(),
+            busy: Arc::clone(&entry.busy),
+        };
+        let connection = graceful.watch(http.serve_connection(io, service));
+        let open = Arc::clone(&open);
+        tokio::spawn(async move {
+            tokio::select! {
+                ended = connection => {
+                    // Timeouts and clients that vanish end connections all day long.
+                    if let Err(error) = ended {
+                        tracing::debug!(%error, "HTTP connection ended with an error");
+                    }
+                }
+                () = entry.close.notified() => {
+                    tracing::debug!("idle HTTP connection closed to make room");
+                }
+            }
+            open.remove(entry.id);
             drop(slot);
         });
     }
@@ -112,6 +140,96 @@ where
     );
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The open connections, oldest first, each with its count of requests in flight, so the
+/// accept loop can close the one idle the longest when every slot is taken.
+#[derive(Default)]
+struct OpenConnections {
+    state: Mutex<OpenState>,
+}
+
+#[derive(Default)]
+struct OpenState {
+    next_id: u64,
+    /// By id, so by the time they were accepted.
+    connections: BTreeMap<u64, Arc<Entry>>,
+}
+
+struct Entry {
+    id: u64,
+    /// Requests in flight on the connection: 0 when it is idle (or still sending a head).
+    busy: Arc<AtomicUsize>,
+    close: Notify,
+}
+
+impl OpenConnections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, OpenState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add(&self) -> Arc<Entry> {
+        let mut state = self.lock();
+        let id = state.next_id;
+        state.next_id += 1;
+        let entry = Arc::new(Entry {
+            id,
+            busy: Arc::new(AtomicUsize::new(0)),
+            close: Notify::new(),
+        });
+        state.connections.insert(id, Arc::clone(&entry));
+        entry
+    }
+
+    fn remove(&self, id: u64) {
+        self.lock().connections.remove(&id);
+    }
+
+    /// Closes the oldest connection with no request in flight; false when all are busy.
+    fn close_longest_idle(&self) -> bool {
+        let mut state = self.lock();
+        let idle = state
+            .connections
+            .values()
+            .find(|e| e.busy.load(Ordering::SeqCst) == 0)
+            .map(|e| e.id);
+        match idle.and_then(|id| state.connections.remove(&id)) {
+            Some(entry) => {
+                // A permit, so the close is not lost if the task is not waiting yet.
+                entry.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The router's service on one connection, counting its requests in flight.
+#[derive(Clone)]
+struct Counted<S> {
+    inner: S,
+    busy: Arc<AtomicUsize>,
+}
+
+impl<S, B> hyper::service::Service<hyper::Request<B>> for Counted<S>
+where
+    S: hyper::service::Service<hyper::Request<B>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn call(&self, request: hyper::Request<B>) -> Self::Future {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        let busy = Arc::clone(&self.busy);
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await;
+            busy.fetch_sub(1, Ordering::SeqCst);
+            response
+        })
+    }
 }
 
 /// The handler timeout (`503`) around the body deadline (the body's read fails, and the

@@ -37,11 +37,12 @@ impl Remote {
     /// `GET /api/v1/functions`.
     pub fn functions(&self) -> Result<Vec<FunctionStatus>, String> {
         let url = format!("{}/api/v1/functions", self.base);
-        let mut response = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| format!("{url}: {e}"))?;
+        let mut request = self.agent.get(&url);
+        // Reads may be behind the token too (`shepherd run --protect-status`).
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.call().map_err(|e| format!("{url}: {e}"))?;
         let status = response.status();
         let body = response
             .body_mut()

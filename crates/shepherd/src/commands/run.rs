@@ -10,7 +10,9 @@ use shepherd_aws::SqsQueue;
 use shepherd_controller::controller::{Core, Settings};
 use shepherd_controller::handle::Controller;
 use shepherd_controller::metrics::Metrics;
-use shepherd_controller::server::{Secrets, ServerState, router, serve};
+use shepherd_controller::server::{
+    DEFAULT_MAX_CONNECTIONS, ReadAccess, Secrets, ServerLimits, ServerState, router, serve_with,
+};
 use shepherd_controller::source::SourceConfig;
 use shepherd_controller::triggers::{consume, parse_alarm_event, parse_deploy_request};
 use shepherd_core::model::Owner;
@@ -34,6 +36,15 @@ struct FileConfig {
     #[serde(default)]
     queues: FileQueues,
     listen: Option<String>,
+    #[serde(default)]
+    http: FileHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileHttp {
+    protect_status: Option<bool>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +90,8 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
 struct Resolved {
     settings: Settings,
     listen: String,
+    read_access: ReadAccess,
+    limits: ServerLimits,
     deploy_queue: Option<String>,
     alarm_queue: Option<String>,
     lambda_rate: f64,
@@ -189,7 +202,24 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         },
         ..ReconcileOptions::default()
     };
+    let read_access = if args.protect_status || file.http.protect_status.unwrap_or(false) {
+        ReadAccess::Token
+    } else {
+        ReadAccess::Open
+    };
+    let max_connections = args
+        .http_max_connections
+        .or(file.http.max_connections)
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        return Err("http.maxConnections: at least 1".to_owned());
+    }
     Ok(Resolved {
+        read_access,
+        limits: ServerLimits {
+            max_connections,
+            ..ServerLimits::default()
+        },
         settings: Settings {
             source,
             lint_config: None,
@@ -279,12 +309,22 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let app = router(ServerState::new(
-            Arc::clone(&core),
-            Arc::clone(&metrics),
-            secrets(),
+        let secrets = secrets();
+        if resolved.read_access == ReadAccess::Token && secrets.api_token.is_none() {
+            tracing::warn!(
+                "--protect-status without SHEPHERD_API_TOKEN: the status API answers 404 to everyone"
+            );
+        }
+        let app = router(
+            ServerState::new(Arc::clone(&core), Arc::clone(&metrics), secrets)
+                .with_read_access(resolved.read_access),
+        );
+        let server = tokio::spawn(serve_with(
+            listener,
+            app,
+            cancel.clone().cancelled_owned(),
+            resolved.limits,
         ));
-        let server = tokio::spawn(serve(listener, app, cancel.clone().cancelled_owned()));
 
         let queues = [
             (resolved.deploy_queue, parse_deploy_request as fn(&str) -> _),
