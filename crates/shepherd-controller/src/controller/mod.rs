@@ -147,6 +147,14 @@ impl<C: Cloud> Core<C> {
     /// Runs until `cancel`: then stops taking work, lets every reconcile in flight finish
     /// its actions (no step is left half-applied), and returns.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let plan = &self.settings.reconcile.plan;
+        tracing::info!(
+            owner = %plan.owner,
+            root = %self.settings.source.root().display(),
+            prune = plan.prune,
+            adopt = plan.adopt,
+            "controller starting"
+        );
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(Arc::clone(&self).source_loop(cancel.clone()));
         tasks.spawn(Arc::clone(&self).resync_loop(cancel.clone()));
