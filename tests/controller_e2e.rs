@@ -200,8 +200,7 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
         "no rollout to promote"
     );
 
-    let (_, metrics) = controller.get("/metrics");
-    for series in [
+    let expected = [
         "shepherd_reconciles_total{result=\"applied\"",
         "shepherd_aws_calls_total{api=\"UpdateAlias\",outcome=\"ok\"}",
         "shepherd_rollbacks_total{function=\"nightly-report\"} 1",
@@ -209,7 +208,17 @@ fn the_controller_deploys_commits_follows_webhooks_and_alarms_and_survives_a_res
         "shepherd_canary_weight_percent{function=\"nightly-report\"} 0",
         "shepherd_queue_depth",
         "shepherd_reconcile_duration_seconds_bucket",
-    ] {
+    ];
+    // The AWS call counters are copied into Prometheus every 2 s: give them a few.
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = controller.get("/metrics").1;
+        if expected.iter().all(|series| metrics.contains(series)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for series in expected {
         assert!(metrics.contains(series), "missing {series} in:\n{metrics}");
     }
     assert!(

@@ -53,6 +53,21 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether an HTTP server answers on `port` (any status).
+fn answers_http(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
 /// A moto server of our own, stopped on drop.
 pub struct Emulator {
     child: Child,
@@ -61,30 +76,40 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// Starts one on a free port. Tests start emulators in parallel: a port found free
+    /// may be taken before the emulator binds it, so one that exits at start is started
+    /// again on another port, and it counts as up only once it answers HTTP.
     pub fn start() -> Self {
         let server = moto_server();
         let python = server.parent().unwrap().join("python");
-        let port = free_port();
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let emulator = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            python,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start within 30s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("moto_server starts");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                if answers_http(port) {
+                    return Self {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        python,
+                    };
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "moto_server did not start within 60s"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
-        emulator
+        panic!("moto_server exited at start five times");
     }
 
     /// Runs a command of `tests/support/emulator.py` (creating roles, queues, ...) and
