@@ -12,6 +12,7 @@ use shepherd_controller::source::SourceConfig;
 use shepherd_core::cloud::CloudError;
 use shepherd_core::fake::FakeCloud;
 use shepherd_core::model::Owner;
+use shepherd_core::rollout::Command;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::metered::Metered;
 use shepherd_engine::reconcile::ReconcileOptions;
@@ -211,5 +212,50 @@ async fn the_status_api_shows_aws_failures_without_awss_own_messages() {
         status.last_error.as_deref(),
         Some("GetFunction: refused by AWS (AccessDeniedException)")
     );
+    running.stop().await;
+}
+
+/// A function with a canary that waits for an operator after its first step.
+fn canary(release: &str) -> String {
+    spec(
+        "orders",
+        &format!("    s3:\n      bucket: artifacts\n      key: orders/{release}.zip\n"),
+    ) + "  alias:\n    name: live\n  rollout:\n    steps:\n      - setWeight: 20\n      - pause: {}\n"
+}
+
+fn phase(status: &FunctionStatus) -> Option<String> {
+    let record = status.rollout.as_ref()?.record.as_ref()?;
+    Some(record.phase.to_string())
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_an_operator_command_the_status_and_metrics_show_what_aws_now_says() {
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &canary("1.0.0"));
+    let running = Running::start(specs.path(), false).await;
+    write(specs.path(), "orders.yaml", &canary("2.0.0"));
+    for _ in 0..120 {
+        if phase(&running.status("orders")).as_deref() == Some("Paused") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert_eq!(phase(&running.status("orders")).as_deref(), Some("Paused"));
+    let metrics = running.core.metrics();
+    let weight = || metrics.canary_weight.with_label_values(&["orders"]).get();
+    let phases = |p: &str| metrics.rollouts.with_label_values(&[p]).get();
+    assert_eq!(weight(), 20.0);
+
+    // Each answer of the status API, and the metrics, follow the command at once.
+    running
+        .core
+        .command("orders", Command::Promote { full: true })
+        .await
+        .unwrap();
+    let status = running.status("orders");
+    assert_eq!(phase(&status).as_deref(), Some("Healthy"), "{status:#?}");
+    assert_eq!(status.rollout.as_ref().unwrap().additional, None);
+    assert_eq!(weight(), 0.0);
+    assert_eq!((phases("Healthy"), phases("Paused")), (1, 0));
     running.stop().await;
 }

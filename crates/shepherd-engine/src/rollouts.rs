@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
-use shepherd_core::model::{AlarmState, DesiredFunction};
+use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
 use shepherd_core::plan::{FunctionPlan, operator_action};
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
 
-use crate::clock::unix_now;
 use crate::execute::{FunctionReport, Outcome, execute};
 use crate::observe::{Refresh, observe};
 use crate::progress::{Progress, ProgressSink};
@@ -30,14 +29,26 @@ pub struct RolloutStatus {
     pub steps: usize,
     /// What the current step is, for people.
     pub step: Option<String>,
-    /// Seconds until the current pause ends, when one runs.
+    /// Seconds until the current pause ends, when one runs, at the time of the status.
     pub pause_left_secs: Option<u64>,
+    /// How long the current pause lasts, when one runs.
+    #[serde(default)]
+    pub pause_secs: Option<u64>,
     pub alarms: BTreeMap<String, AlarmState>,
     /// Why the function could not be read.
     pub error: Option<String>,
 }
 
 impl RolloutStatus {
+    /// Brings the time-dependent part (the pause left) to `now`: a status read long
+    /// after its observation still tells the truth about the pause.
+    pub fn at(&mut self, now: u64) {
+        if let (Some(pause), Some(record)) = (self.pause_secs, &self.record) {
+            let elapsed = now.saturating_sub(record.since);
+            self.pause_left_secs = Some(pause.saturating_sub(elapsed));
+        }
+    }
+
     pub fn phase(&self) -> Option<Phase> {
         self.record.as_ref().map(|r| r.phase)
     }
@@ -65,44 +76,55 @@ fn describe_step(steps: &[RolloutStep], index: usize) -> String {
 /// Reads the status of each function's rollout.
 pub async fn status<C: Cloud>(cloud: &C, desired: &[DesiredFunction]) -> Vec<RolloutStatus> {
     let observed = observe(cloud, desired, Refresh::Changed, 8).await;
-    let now = unix_now();
     desired
         .iter()
         .map(|d| {
-            let mut status = RolloutStatus {
-                function: d.name.clone(),
-                alias: d.alias.as_ref().map(|a| a.name.clone()),
-                version: None,
-                additional: None,
-                record: None,
-                steps: d.rollout_steps.len(),
-                step: None,
-                pause_left_secs: None,
-                alarms: BTreeMap::new(),
-                error: observed.errors.get(&d.name).map(ToString::to_string),
-            };
-            let function = observed.observation.functions.get(&d.name);
-            let alias = d.alias.as_ref().and_then(|a| function?.alias(&a.name));
-            if let Some(alias) = alias {
-                status.version = Some(alias.version.clone());
-                status.additional = alias.additional_version.clone();
-                status.record = RolloutRecord::parse(&alias.description);
-            }
-            if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
-                status.step = Some(describe_step(&d.rollout_steps, record.step));
-                if let Some(RolloutStep::Pause(pause)) = d.rollout_steps.get(record.step) {
-                    let elapsed = now.saturating_sub(record.since);
-                    status.pause_left_secs = Some(pause.as_secs().saturating_sub(elapsed));
-                }
-            }
-            for name in &d.gating_alarms {
-                if let Some(alarm) = observed.observation.alarms.get(name) {
-                    status.alarms.insert(name.clone(), alarm.state);
-                }
-            }
-            status
+            let error = observed.errors.get(&d.name).map(ToString::to_string);
+            rollout_status(d, &observed.observation, error)
         })
         .collect()
+}
+
+/// Where one function's rollout stands in an observation, at the observation's time:
+/// pure, so the status of a reconcile comes from the observation it planned with.
+pub fn rollout_status(
+    d: &DesiredFunction,
+    observation: &Observation,
+    error: Option<String>,
+) -> RolloutStatus {
+    let mut status = RolloutStatus {
+        function: d.name.clone(),
+        alias: d.alias.as_ref().map(|a| a.name.clone()),
+        version: None,
+        additional: None,
+        record: None,
+        steps: d.rollout_steps.len(),
+        step: None,
+        pause_left_secs: None,
+        pause_secs: None,
+        alarms: BTreeMap::new(),
+        error,
+    };
+    let function = observation.functions.get(&d.name);
+    let alias = d.alias.as_ref().and_then(|a| function?.alias(&a.name));
+    if let Some(alias) = alias {
+        status.version = Some(alias.version.clone());
+        status.additional = alias.additional_version.clone();
+        status.record = RolloutRecord::parse(&alias.description);
+    }
+    if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
+        status.step = Some(describe_step(&d.rollout_steps, record.step));
+        if let Some(RolloutStep::Pause(pause)) = d.rollout_steps.get(record.step) {
+            status.pause_secs = Some(pause.as_secs());
+            status.at(observation.at);
+        }
+    }
+    for name in &d.gating_alarms {
+        if let Some(alarm) = observation.alarms.get(name) {
+            status.alarms.insert(name.clone(), alarm.state);
+        }
+    }
+    status
 }
 
 /// Why an operator's command could not be carried out.

@@ -21,7 +21,8 @@ use shepherd_engine::observe::Refresh;
 use shepherd_engine::package::PackageCache;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired_cached};
-use shepherd_engine::rollouts::{OperateError, operate, status};
+use shepherd_core::plan::Action;
+use shepherd_engine::rollouts::{OperateError, RolloutStatus, operate, rollout_status, status};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -407,7 +408,20 @@ impl<C: Cloud> Core<C> {
         let planned = plan(&self.cloud, &desired, &options).await;
         let first = planned.plans.first();
         let requeue = first.and_then(|p| p.requeue_after);
-        let moving = first.is_some_and(|p| !p.actions.is_empty()) || requeue.is_some();
+        // The status comes from the observation the plan was made with; only when the
+        // plan moved the alias is it read again, after the move.
+        let moves_alias = first.is_some_and(|p| {
+            p.actions
+                .iter()
+                .any(|a| matches!(a, Action::UpdateAlias { .. } | Action::CreateAlias { .. }))
+        });
+        let observed_rollout = function.alias.as_ref().map(|_| {
+            rollout_status(
+                &function,
+                &planned.observation,
+                planned.errors.get(name).cloned(),
+            )
+        });
         let report = apply(&self.cloud, planned, &options, &Silent)
             .await
             .into_iter()
@@ -443,17 +457,12 @@ impl<C: Cloud> Core<C> {
             Some(error) => tracing::warn!(result, %error, "reconcile ended"),
             None => tracing::info!(result, "reconcile ended"),
         }
-        let needs_rollout_status = !function.rollout_steps.is_empty()
-            && (moving
-                || lock(&self.statuses)
-                    .get(name)
-                    .is_none_or(|s| s.rollout.is_none()));
-        let rollout = if needs_rollout_status {
+        let rollout = if moves_alias && result != "failed" {
             status(&self.cloud, std::slice::from_ref(&function))
                 .await
                 .pop()
         } else {
-            None
+            observed_rollout
         };
         self.record(name, commit, result, error, drift, rollout);
         if let Some(delay) = requeue {
@@ -472,7 +481,7 @@ impl<C: Cloud> Core<C> {
         result: &str,
         error: Option<String>,
         drift: bool,
-        rollout: Option<shepherd_engine::rollouts::RolloutStatus>,
+        rollout: Option<RolloutStatus>,
     ) {
         let mut statuses = lock(&self.statuses);
         let status = statuses
@@ -489,22 +498,43 @@ impl<C: Cloud> Core<C> {
         status.last_error = error;
         status.last_reconciled_at = Some(shepherd_engine::clock::unix_now());
         status.drift_corrections += u64::from(drift);
+        drop(statuses);
         if let Some(rollout) = rollout {
-            let was = status.rollout.as_ref().and_then(|r| r.phase());
-            if rollout.phase() == Some(Phase::RolledBack) && was != Some(Phase::RolledBack) {
-                self.metrics.rollbacks.with_label_values(&[name]).inc();
-            }
-            let weight = rollout
-                .additional
-                .as_ref()
-                .filter(|_| rollout.in_flight())
-                .map_or(0.0, |(_, w)| w * 100.0);
-            self.metrics
-                .canary_weight
-                .with_label_values(&[name])
-                .set(weight);
-            status.rollout = Some(rollout);
+            self.set_rollout(name, rollout);
         }
+        let mut first = lock(&self.first_round);
+        if let Some(pending) = first.as_mut() {
+            pending.remove(name);
+            if pending.is_empty() {
+                self.ready.store(true, Ordering::SeqCst);
+                *first = None;
+            }
+        }
+    }
+
+    /// Records where a function's rollout stands, and the metrics that follow from it.
+    fn set_rollout(&self, name: &str, rollout: RolloutStatus) {
+        let mut statuses = lock(&self.statuses);
+        let status = statuses
+            .entry(name.to_owned())
+            .or_insert_with(|| FunctionStatus {
+                name: name.to_owned(),
+                ..FunctionStatus::default()
+            });
+        let was = status.rollout.as_ref().and_then(|r| r.phase());
+        if rollout.phase() == Some(Phase::RolledBack) && was != Some(Phase::RolledBack) {
+            self.metrics.rollbacks.with_label_values(&[name]).inc();
+        }
+        let weight = rollout
+            .additional
+            .as_ref()
+            .filter(|_| rollout.in_flight())
+            .map_or(0.0, |(_, w)| w * 100.0);
+        self.metrics
+            .canary_weight
+            .with_label_values(&[name])
+            .set(weight);
+        status.rollout = Some(rollout);
         self.metrics.rollouts.reset();
         for status in statuses.values() {
             if let Some(phase) = status.rollout.as_ref().and_then(|r| r.phase()) {
@@ -512,15 +542,6 @@ impl<C: Cloud> Core<C> {
                     .rollouts
                     .with_label_values(&[&phase.to_string()])
                     .inc();
-            }
-        }
-        drop(statuses);
-        let mut first = lock(&self.first_round);
-        if let Some(pending) = first.as_mut() {
-            pending.remove(name);
-            if pending.is_empty() {
-                self.ready.store(true, Ordering::SeqCst);
-                *first = None;
             }
         }
     }
@@ -659,13 +680,18 @@ impl<C: Cloud> Controller for Core<C> {
 
     fn functions(&self) -> Vec<FunctionStatus> {
         let statuses = lock(&self.statuses);
+        let now = shepherd_engine::clock::unix_now();
         self.function_names()
             .into_iter()
             .map(|name| {
-                statuses.get(&name).cloned().unwrap_or(FunctionStatus {
+                let mut status = statuses.get(&name).cloned().unwrap_or(FunctionStatus {
                     name,
                     ..FunctionStatus::default()
-                })
+                });
+                if let Some(rollout) = status.rollout.as_mut() {
+                    rollout.at(now);
+                }
+                status
             })
             .collect()
     }
@@ -689,7 +715,14 @@ impl<C: Cloud> Controller for Core<C> {
                     CommandError::Failed(e.to_string())
                 }
             })?;
-        // Look again at once: the status shows the new state, and the rollout continues.
+        // The status and the metrics show the new state at once (one read of the alias
+        // the command just wrote), and the rollout continues from there.
+        if let Some(rollout) = status(&self.cloud, std::slice::from_ref(&function))
+            .await
+            .pop()
+        {
+            self.set_rollout(name, rollout);
+        }
         self.queue.add(name, Trigger::Resync);
         Ok(format!("{name}: {}", report.done.join("; ")))
     }

@@ -119,6 +119,7 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
         .filter(|f| names.is_empty() || names.contains(&f.name))
         .map(|f| {
             f.rollout.unwrap_or(RolloutStatus {
+                pause_secs: None,
                 function: f.name.clone(),
                 alias: None,
                 version: None,
