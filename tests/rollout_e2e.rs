@@ -163,3 +163,104 @@ fn a_canary_is_promoted_and_a_bad_release_is_rolled_back_by_its_alarm() {
         explain(&waited)
     );
 }
+
+/// examples/ with a canary on nightly-report that waits for an operator after 20%.
+fn manual_canary_repo() -> (tempfile::TempDir, PathBuf) {
+    let (dir, specs) = canary_repo();
+    let spec = specs.join("functions/nightly-report.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let (head, _) = text.split_once("  rollout:\n").unwrap();
+    let text =
+        format!("{head}  rollout:\n    steps:\n      - setWeight: 20\n      - pause: {{}}\n");
+    std::fs::write(&spec, text).unwrap();
+    (dir, specs)
+}
+
+#[test]
+fn emergency_commands_work_whatever_else_the_specs_hold() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let (dir, specs) = manual_canary_repo();
+    let endpoint = emulator.endpoint.clone();
+    let create = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(create.status.code(), Some(0), "{}", explain(&create));
+    change_code(&specs, "release 2");
+    let start = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(start.status.code(), Some(0), "{}", explain(&start));
+    assert_eq!(nightly_status(&endpoint, &specs)["additional"][1], 0.2);
+
+    // Someone commits a broken spec for another function, and orders-api's code folder
+    // breaks: neither concerns nightly-report's canary.
+    std::fs::write(specs.join("functions/broken.yaml"), "apiVersion: [\n").unwrap();
+    let run = |args: &[&str]| shepherd(&endpoint, args, &specs);
+    let status = run(&["status", "nightly-report"]);
+    assert!(status.status.success(), "{}", explain(&status));
+    assert!(
+        stdout(&status).contains("Progressing, step 2/2: pause until promoted"),
+        "{}",
+        explain(&status)
+    );
+    assert!(
+        stderr(&status).contains("1 error in the specs"),
+        "{}",
+        explain(&status)
+    );
+
+    let pause = run(&["pause", "nightly-report"]);
+    assert_eq!(pause.status.code(), Some(0), "{}", explain(&pause));
+    assert_eq!(stdout(&pause).trim(), "paused nightly-report at 20%");
+    // With no spec at all: abort needs only the alias and its record.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty_arg = empty.to_str().unwrap();
+    let promote = run(&["promote", "nightly-report", "--specs", empty_arg]);
+    assert_eq!(promote.status.code(), Some(1), "{}", explain(&promote));
+    assert!(stderr(&promote).contains("needs nightly-report's valid spec"));
+    let abort = run(&["abort", "nightly-report", "--specs", empty_arg]);
+    assert_eq!(abort.status.code(), Some(0), "{}", explain(&abort));
+    assert_eq!(
+        stdout(&abort).trim(),
+        "aborted nightly-report: all traffic is back on version 1"
+    );
+    let status = nightly_status(&endpoint, &specs);
+    assert_eq!(status["version"], "1", "{status}");
+    assert_eq!(status["additional"], serde_json::Value::Null, "{status}");
+    assert_eq!(status["record"]["phase"], "Aborted", "{status}");
+}
+
+#[test]
+fn a_plain_apply_that_rolls_a_canary_back_exits_1() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let (_dir, specs) = manual_canary_repo();
+    let endpoint = emulator.endpoint.clone();
+    let create = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(create.status.code(), Some(0), "{}", explain(&create));
+    change_code(&specs, "release 2");
+    let start = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(
+        start.status.code(),
+        Some(0),
+        "in flight: {}",
+        explain(&start)
+    );
+
+    emulator.setup(&["set-alarm", "nightly-report-errors", "ALARM"]);
+    let rollback = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(rollback.status.code(), Some(1), "{}", explain(&rollback));
+    let out = stdout(&rollback);
+    assert!(
+        out.contains("✗ nightly-report: rolled back: alarm nightly-report-errors fired"),
+        "{}",
+        explain(&rollback)
+    );
+    assert!(!out.contains("✓ nightly-report"), "{}", explain(&rollback));
+    assert_eq!(
+        nightly_status(&endpoint, &specs)["record"]["phase"],
+        "RolledBack"
+    );
+
+    // The spec still names the rolled-back release: apply keeps saying so.
+    let again = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(again.status.code(), Some(1), "{}", explain(&again));
+}

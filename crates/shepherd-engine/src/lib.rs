@@ -8,6 +8,7 @@ pub mod clock;
 pub mod execute;
 pub mod metered;
 pub mod observe;
+pub mod operator;
 pub mod package;
 pub mod progress;
 pub mod reconcile;

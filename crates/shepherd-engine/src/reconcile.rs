@@ -51,6 +51,19 @@ pub fn resolve_desired(functions: &[ValidFunction], only: &[String]) -> Desired 
     resolve_with(functions, only, |f| artifact(f, &PackageLimits::default()))
 }
 
+/// The desired state without packaging any code (the code is
+/// [`CodeArtifact::Unavailable`]): for what only reads or commands rollouts, which must
+/// work even when a code folder is broken.
+pub fn resolve_unpackaged(functions: &[ValidFunction]) -> Vec<DesiredFunction> {
+    functions
+        .iter()
+        .map(|f| {
+            let reason = "not packaged: this command deploys no code".to_owned();
+            resolve(f, CodeArtifact::Unavailable { reason })
+        })
+        .collect()
+}
+
 /// [`resolve_desired`] for every function, with packages kept in `cache` while their
 /// files do not change (the controller's source polls). Blocking: reads files.
 pub fn resolve_desired_cached(functions: &[ValidFunction], cache: &PackageCache) -> Desired {

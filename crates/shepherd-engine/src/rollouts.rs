@@ -1,5 +1,5 @@
-//! Rollouts from the outside: their status, the operator's commands, and reconciling
-//! until every rollout has settled (`apply --wait`).
+//! Rollouts from the outside: their status, and reconciling until every rollout has
+//! settled (`apply --wait`). The operator's commands are in [`crate::operator`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,11 +7,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
 use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
-use shepherd_core::plan::{FunctionPlan, operator_action};
-use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_core::rollout::{Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
 
-use crate::execute::{FunctionReport, Outcome, execute};
+use crate::execute::{FunctionReport, Outcome};
 use crate::observe::{Refresh, observe};
 use crate::progress::{Progress, ProgressSink};
 use crate::reconcile::{Desired, ReconcileOptions, apply, plan, plan_spec_set};
@@ -125,66 +124,6 @@ pub fn rollout_status(
         }
     }
     status
-}
-
-/// Why an operator's command could not be carried out.
-#[derive(Debug, thiserror::Error)]
-pub enum OperateError {
-    #[error("{0} has no alias in its spec, so it has no rollout")]
-    NoAlias(String),
-    #[error("{0}: {1}")]
-    Cloud(String, shepherd_core::cloud::CloudError),
-    #[error("{0}")]
-    Refused(String),
-    #[error("{0}")]
-    Failed(String),
-}
-
-/// Carries out an operator's command on one function's rollout, with one alias update.
-pub async fn operate<C: Cloud>(
-    cloud: &C,
-    desired: &DesiredFunction,
-    command: Command,
-) -> Result<FunctionReport, OperateError> {
-    let alias = desired
-        .alias
-        .as_ref()
-        .ok_or_else(|| OperateError::NoAlias(desired.name.clone()))?;
-    let aliases = cloud
-        .list_aliases(&desired.name)
-        .await
-        .map_err(|e| OperateError::Cloud(desired.name.clone(), e))?;
-    let current = aliases
-        .iter()
-        .find(|a| a.name == alias.name)
-        .ok_or_else(|| {
-            OperateError::Refused(format!(
-                "{}: alias {} does not exist yet",
-                desired.name, alias.name
-            ))
-        })?;
-    let action = operator_action(desired, current, command).map_err(OperateError::Refused)?;
-    let plan = FunctionPlan {
-        name: desired.name.clone(),
-        actions: vec![action],
-        drift: false,
-        refused: None,
-        requeue_after: None,
-        waiting_for_operator: false,
-        note: None,
-    };
-    let report = execute(
-        cloud,
-        vec![plan],
-        &Default::default(),
-        &crate::progress::Silent,
-    )
-    .await
-    .remove(0);
-    match &report.outcome {
-        Outcome::Failed { error, .. } => Err(OperateError::Failed(error.clone())),
-        _ => Ok(report),
-    }
 }
 
 /// The shortest wait between two passes: a rollout that asks to be looked at again at

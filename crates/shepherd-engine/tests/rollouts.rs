@@ -8,9 +8,10 @@ use shepherd_core::fake::FakeCloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_engine::operator::{RolloutTarget, operate};
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
-use shepherd_engine::rollouts::{apply_until_settled, operate, status};
+use shepherd_engine::rollouts::{apply_until_settled, status};
 
 const SPEC: &str = r#"
 apiVersion: shepherd.dev/v1alpha1
@@ -215,7 +216,7 @@ async fn promote_pause_resume_and_abort() {
       - pause: {duration: 10m}";
     let (cloud, repo) = deployed(steps).await;
     let desired = repo.desired();
-    let function = &desired.functions[0];
+    let function = &RolloutTarget::from(&desired.functions[0]);
     pass(&cloud, &desired).await;
     pass(&cloud, &desired).await;
     assert_eq!(
@@ -236,7 +237,10 @@ async fn promote_pause_resume_and_abort() {
         .unwrap();
     let alias = cloud.alias("api", "live").unwrap();
     assert_eq!(alias.additional_version, Some(("2".to_owned(), 0.5)));
-    operate(&cloud, function, Command::Pause).await.unwrap();
+    assert_eq!(
+        operate(&cloud, function, Command::Pause).await.unwrap(),
+        "paused api at 50%"
+    );
     tokio::time::sleep(Duration::from_secs(3600)).await;
     pass(&cloud, &desired).await;
     assert_eq!(
@@ -496,4 +500,45 @@ async fn a_canary_with_too_little_traffic_waits_then_holds_for_an_operator() {
             .0,
         "2"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn emergency_commands_need_no_spec() {
+    let steps = "    steps:
+      - setWeight: 10
+      - pause: {}
+      - setWeight: 50
+      - pause: {}";
+    let (cloud, repo) = deployed(steps).await;
+    let desired = repo.desired();
+    pass(&cloud, &desired).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Paused);
+
+    // Known by name only: the rollout is found on the alias that holds its record.
+    let nameless = RolloutTarget::named("api");
+    let refused = operate(&cloud, &nameless, Command::Promote { full: false })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.starts_with("promote needs the rollout's steps"),
+        "{refused}"
+    );
+    assert_eq!(
+        operate(&cloud, &nameless, Command::Abort).await.unwrap(),
+        "aborted api: all traffic is back on version 1"
+    );
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.additional_version),
+        ("1", None)
+    );
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Aborted);
+
+    let missing = operate(&cloud, &RolloutTarget::named("nope"), Command::Abort)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("nope"), "{missing}");
 }

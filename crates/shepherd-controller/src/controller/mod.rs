@@ -13,16 +13,17 @@ use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::DesiredFunction;
+use shepherd_core::plan::Action;
 use shepherd_core::rollout::{Command, Phase};
 use shepherd_core::validate::Report;
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::observe::Refresh;
+use shepherd_engine::operator::{OperateError, RolloutTarget, operate};
 use shepherd_engine::package::PackageCache;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired_cached};
-use shepherd_core::plan::Action;
-use shepherd_engine::rollouts::{OperateError, RolloutStatus, operate, rollout_status, status};
+use shepherd_engine::rollouts::{RolloutStatus, rollout_status, status};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -705,10 +706,10 @@ impl<C: Cloud> Controller for Core<C> {
             .get(name)
             .cloned()
             .ok_or_else(|| CommandError::NotFound(format!("no function named {name}")))?;
-        let report = operate(&self.cloud, &function, command)
+        let done = operate(&self.cloud, &RolloutTarget::from(&function), command)
             .await
             .map_err(|e| match e {
-                OperateError::NoAlias(_) | OperateError::Refused(_) => {
+                OperateError::NotFound(_) | OperateError::Refused(_) => {
                     CommandError::Conflict(e.to_string())
                 }
                 OperateError::Cloud(..) | OperateError::Failed(_) => {
@@ -724,6 +725,6 @@ impl<C: Cloud> Controller for Core<C> {
             self.set_rollout(name, rollout);
         }
         self.queue.add(name, Trigger::Resync);
-        Ok(format!("{name}: {}", report.done.join("; ")))
+        Ok(done)
     }
 }

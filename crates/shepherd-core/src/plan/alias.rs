@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::action::{Action, Change, RecordTemplate, VersionRef};
 use crate::model::{DesiredFunction, Observation, ObservedAlias, ObservedFunction};
 use crate::rollout::{Decision, Gates, Phase, RolloutRecord, Transition, decide, enter};
+use crate::spec::RolloutStep;
 
 /// The alias part of a plan.
 #[derive(Debug, Default)]
@@ -19,6 +20,9 @@ pub struct AliasPlan {
     pub waiting_for_operator: bool,
     /// Why the alias is left as it is, for people (a rolled-back release).
     pub note: Option<String>,
+    /// The spec's release did not make it: rolled back (by this plan or before) or
+    /// aborted, with the reason. The spec's desired state is not reached.
+    pub release_failed: Option<String>,
 }
 
 /// Plans the alias of `desired`, whose new release is `target`.
@@ -52,7 +56,6 @@ pub fn plan_alias(
     }
     let planner = Rollout {
         desired,
-        alias: &alias.name,
         current,
         gates: gates(desired, observation, poll),
         now: observation.at,
@@ -64,6 +67,7 @@ pub fn plan_alias(
         Some(record) if record.phase.in_flight() => planner.supersede(&record, target),
         Some(record) if record.phase.failed() && record.release == desired.release_digest => {
             AliasPlan {
+                release_failed: Some(failure(&record)),
                 serving: vec![VersionRef::Existing(current.version.clone())],
                 note: Some(format!(
                     "release {} was {} ({}); it is not rolled out again until the spec changes or `shepherd retry {}`",
@@ -82,6 +86,19 @@ pub fn plan_alias(
         _ if points_at(current, target) => all_at_once(&alias.name, current, target),
         _ => planner.start(&current.version, target),
     }
+}
+
+/// `rolled back: REASON` or `aborted: REASON`, from a failed rollout's record.
+fn failure(record: &RolloutRecord) -> String {
+    let what = if record.phase == Phase::RolledBack {
+        "rolled back"
+    } else {
+        "aborted"
+    };
+    format!(
+        "{what}: {}",
+        record.reason.as_deref().unwrap_or("no reason recorded")
+    )
 }
 
 fn points_at(alias: &ObservedAlias, target: &VersionRef) -> bool {
@@ -122,9 +139,68 @@ fn all_at_once(name: &str, current: &ObservedAlias, target: &VersionRef) -> Alia
     plan
 }
 
+/// One `UpdateAlias` that sets routing and record together: a rollout's whole state in
+/// one write. `release` is the release the record names: the one rolling out, which a
+/// superseded, rolled-back or held rollout keeps even when the spec now names another.
+fn alias_write(
+    current: &ObservedAlias,
+    transition: &Transition,
+    stable: &VersionRef,
+    canary: &VersionRef,
+    release: &str,
+    kept: Option<&RolloutRecord>,
+) -> Action {
+    let (version, additional) = match transition.canary_weight {
+        Some(weight) => (stable.clone(), Some((canary.clone(), weight / 100.0))),
+        // Promotion: the canary takes all traffic. Rollback or abort: the stable does.
+        None if transition.phase == Phase::Healthy => (canary.clone(), None),
+        None => (stable.clone(), None),
+    };
+    let routing = match &additional {
+        Some((extra, weight)) => format!(
+            "{version} {:.4}%, {extra} {:.4}%",
+            (1.0 - weight) * 100.0,
+            weight * 100.0
+        ),
+        None => format!("{version} 100%"),
+    };
+    Action::UpdateAlias {
+        name: current.name.clone(),
+        version,
+        additional,
+        description: String::new(),
+        record: Some(RecordTemplate {
+            phase: transition.phase,
+            step: transition.step,
+            release: release.to_owned(),
+            reason: transition.reason.clone(),
+            stable: stable.clone(),
+            canary: canary.clone(),
+            started: kept.map(|r| r.started),
+            since: None,
+        }),
+        changes: vec![Change {
+            field: "rollout".to_owned(),
+            from: describe_routing(current),
+            to: format!("{} step {}: {routing}", transition.phase, transition.step),
+        }],
+    }
+}
+
+fn describe_routing(alias: &ObservedAlias) -> String {
+    match &alias.additional_version {
+        Some((extra, weight)) => format!(
+            "{} {:.4}%, {extra} {:.4}%",
+            alias.version,
+            (1.0 - weight) * 100.0,
+            weight * 100.0
+        ),
+        None => format!("{} 100%", alias.version),
+    }
+}
+
 struct Rollout<'a> {
     desired: &'a DesiredFunction,
-    alias: &'a str,
     current: &'a ObservedAlias,
     gates: Gates<'a>,
     now: u64,
@@ -142,53 +218,7 @@ impl Rollout<'_> {
         release: &str,
         kept: Option<&RolloutRecord>,
     ) -> Action {
-        let (version, additional) = match transition.canary_weight {
-            Some(weight) => (stable.clone(), Some((canary.clone(), weight / 100.0))),
-            // Promotion: the canary takes all traffic. Rollback or abort: the stable does.
-            None if transition.phase == Phase::Healthy => (canary.clone(), None),
-            None => (stable.clone(), None),
-        };
-        let routing = match &additional {
-            Some((extra, weight)) => format!(
-                "{version} {:.4}%, {extra} {:.4}%",
-                (1.0 - weight) * 100.0,
-                weight * 100.0
-            ),
-            None => format!("{version} 100%"),
-        };
-        Action::UpdateAlias {
-            name: self.alias.to_owned(),
-            version,
-            additional,
-            description: String::new(),
-            record: Some(RecordTemplate {
-                phase: transition.phase,
-                step: transition.step,
-                release: release.to_owned(),
-                reason: transition.reason.clone(),
-                stable: stable.clone(),
-                canary: canary.clone(),
-                started: kept.map(|r| r.started),
-                since: None,
-            }),
-            changes: vec![Change {
-                field: "rollout".to_owned(),
-                from: self.describe_current(),
-                to: format!("{} step {}: {routing}", transition.phase, transition.step),
-            }],
-        }
-    }
-
-    fn describe_current(&self) -> String {
-        match &self.current.additional_version {
-            Some((extra, weight)) => format!(
-                "{} {:.4}%, {extra} {:.4}%",
-                self.current.version,
-                (1.0 - weight) * 100.0,
-                weight * 100.0
-            ),
-            None => format!("{} 100%", self.current.version),
-        }
+        alias_write(self.current, transition, stable, canary, release, kept)
     }
 
     /// Starts a rollout from the alias's version to `target`.
@@ -207,6 +237,7 @@ impl Rollout<'_> {
             requeue_after: Some(Duration::ZERO),
             waiting_for_operator: false,
             note: None,
+            release_failed: None,
         }
     }
 
@@ -289,6 +320,7 @@ impl Rollout<'_> {
                     requeue_after: (transition.phase == Phase::Progressing)
                         .then_some(Duration::ZERO),
                     note: None,
+                    release_failed: None,
                 }
             }
             Decision::RollBack { reason } => self.roll_back(record, reason),
@@ -298,6 +330,7 @@ impl Rollout<'_> {
     fn roll_back(&self, record: &RolloutRecord, reason: String) -> AliasPlan {
         let stable = VersionRef::Existing(record.stable.clone());
         let canary = VersionRef::Existing(record.canary.clone());
+        let release_failed = Some(format!("rolled back: {reason}"));
         let back = Transition {
             phase: Phase::RolledBack,
             step: record.step,
@@ -310,6 +343,7 @@ impl Rollout<'_> {
             requeue_after: None,
             waiting_for_operator: false,
             note: None,
+            release_failed,
         }
     }
 
@@ -351,7 +385,6 @@ pub fn plan_guard(
     };
     let planner = Rollout {
         desired,
-        alias: &alias.name,
         current,
         gates: gates(desired, observation, poll),
         now: observation.at,
@@ -375,34 +408,23 @@ fn gates<'a>(
     }
 }
 
-/// The alias update an operator's command makes, or why it does not apply.
+/// The alias update an operator's command makes on `current` (the alias holding the
+/// rollout record), or why it does not apply. `steps` come from the function's spec when
+/// it is at hand; the commands that do not need them work without (see
+/// [`Command::needs_steps`](crate::rollout::Command::needs_steps)).
 pub fn operator_action(
-    desired: &DesiredFunction,
+    function: &str,
     current: &ObservedAlias,
+    steps: Option<&[RolloutStep]>,
     command: crate::rollout::Command,
 ) -> Result<Action, String> {
-    let record = RolloutRecord::parse(&current.description).ok_or_else(|| {
-        format!(
-            "{} has no rollout (its alias holds no rollout record)",
-            desired.name
-        )
-    })?;
-    let transition = crate::rollout::operate(command, &record, &desired.rollout_steps)?;
-    let planner = Rollout {
-        desired,
-        alias: &current.name,
-        current,
-        gates: Gates {
-            steps: &desired.rollout_steps,
-            gating: &[],
-            alarms: &std::collections::BTreeMap::new(),
-            auto_rollback: desired.auto_rollback,
-            poll: Duration::ZERO,
-            analysis: None,
-            metrics: None,
-        },
-        now: 0,
-    };
+    let record = RolloutRecord::parse(&current.description)
+        .ok_or_else(|| format!("{function} has no rollout (its alias holds no rollout record)"))?;
+    let live_weight = current
+        .additional_version
+        .as_ref()
+        .map_or(0.0, |(_, w)| w * 100.0);
+    let transition = crate::rollout::operate(command, &record, steps, live_weight)?;
     let stable = VersionRef::Existing(record.stable.clone());
     let canary = VersionRef::Existing(record.canary.clone());
     let release = if command == crate::rollout::Command::Retry {
@@ -412,5 +434,12 @@ pub fn operator_action(
     } else {
         &record.release
     };
-    Ok(planner.write(&transition, &stable, &canary, release, Some(&record)))
+    Ok(alias_write(
+        current,
+        &transition,
+        &stable,
+        &canary,
+        release,
+        Some(&record),
+    ))
 }

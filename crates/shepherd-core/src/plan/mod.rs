@@ -66,6 +66,9 @@ pub struct FunctionPlan {
     pub waiting_for_operator: bool,
     /// Something a person should know about the function (a rolled-back release).
     pub note: Option<String>,
+    /// The spec's release was rolled back (by this plan or before) or aborted, with the
+    /// reason: applying this plan does not reach the spec's desired state.
+    pub release_failed: Option<String>,
 }
 
 impl FunctionPlan {
@@ -79,6 +82,7 @@ impl FunctionPlan {
             requeue_after: None,
             waiting_for_operator: false,
             note: None,
+            release_failed: None,
         }
     }
 
@@ -168,6 +172,7 @@ pub fn plan_function(
         let guard = alias::plan_guard(desired, observed, observation, options.alarm_poll);
         plan.actions = guard.actions;
         plan.requeue_after = guard.requeue_after;
+        plan.release_failed = guard.release_failed;
         return plan;
     }
     let update = plan_update(desired, observed, observation, options);
@@ -175,6 +180,7 @@ pub fn plan_function(
     plan.requeue_after = update.requeue_after;
     plan.waiting_for_operator = update.waiting_for_operator;
     plan.note = update.note;
+    plan.release_failed = update.release_failed;
     // A rollout moving on is not drift; anything else planned while the recorded digest
     // matches the spec is.
     let corrects = plan.actions.iter().any(|a| {
@@ -330,6 +336,7 @@ struct Update {
     requeue_after: Option<Duration>,
     waiting_for_operator: bool,
     note: Option<String>,
+    release_failed: Option<String>,
 }
 
 fn plan_update(
@@ -389,8 +396,12 @@ fn plan_update(
     actions.extend(warm);
     actions.extend(alias.actions);
     actions.extend(release);
-    let (requeue_after, waiting_for_operator, note) =
-        (alias.requeue_after, alias.waiting_for_operator, alias.note);
+    let (requeue_after, waiting_for_operator, note, release_failed) = (
+        alias.requeue_after,
+        alias.waiting_for_operator,
+        alias.note,
+        alias.release_failed,
+    );
 
     match (observed.reserved_concurrency, desired.reserved_concurrency) {
         (current, Some(count)) if current != Some(count) => {
@@ -461,6 +472,7 @@ fn plan_update(
         requeue_after,
         waiting_for_operator,
         note,
+        release_failed,
     }
 }
 

@@ -35,16 +35,44 @@ impl fmt::Display for Command {
     }
 }
 
-/// The transition a command makes, or why it does not apply.
+impl Command {
+    /// Whether the command needs the rollout's steps (from the spec) to know what to do.
+    /// The others need only the alias and its record: an emergency `abort` works with no
+    /// spec at all.
+    pub fn needs_steps(self) -> bool {
+        matches!(self, Command::Promote { full: false } | Command::Resume)
+    }
+}
+
+/// The transition a command makes, or why it does not apply. `steps` are the rollout's
+/// steps when the spec is at hand; `live_weight` is the percent the canary has now, which
+/// a pause keeps.
 pub fn operate(
     command: Command,
     record: &RolloutRecord,
-    steps: &[RolloutStep],
+    steps: Option<&[RolloutStep]>,
+    live_weight: f64,
 ) -> Result<Transition, String> {
     let in_flight = record.phase.in_flight();
-    let weight = Some(weight_before(steps, record.step));
+    let weight = Some(steps.map_or(live_weight, |s| weight_before(s, record.step)));
+    if in_flight && command.needs_steps() && steps.is_none() {
+        return Err(format!(
+            "{command} needs the rollout's steps, from the function's valid spec (`promote --full`, `abort` and `pause` do not)"
+        ));
+    }
     match command {
-        Command::Promote { full } if in_flight => Ok(promote(record, steps, full)),
+        Command::Promote { full: true } if in_flight => Ok(match steps {
+            Some(steps) => promote(record, steps, true),
+            None => Transition {
+                phase: Phase::Healthy,
+                step: record.step,
+                canary_weight: None,
+                reason: None,
+            },
+        }),
+        Command::Promote { full: false } if in_flight => {
+            Ok(promote(record, steps.unwrap_or_default(), false))
+        }
         Command::Abort if in_flight => Ok(Transition {
             phase: Phase::Aborted,
             step: record.step,
@@ -57,17 +85,19 @@ pub fn operate(
             canary_weight: weight,
             reason: Some("paused by an operator".to_owned()),
         }),
-        Command::Resume if record.phase == Phase::Paused => match steps.get(record.step) {
-            Some(RolloutStep::PauseUntilPromoted) => {
-                Err("the rollout waits for `shepherd promote`, not for resume".to_owned())
+        Command::Resume if record.phase == Phase::Paused => {
+            match steps.unwrap_or_default().get(record.step) {
+                Some(RolloutStep::PauseUntilPromoted) => {
+                    Err("the rollout waits for `shepherd promote`, not for resume".to_owned())
+                }
+                _ => Ok(Transition {
+                    phase: Phase::Progressing,
+                    step: record.step,
+                    canary_weight: weight,
+                    reason: None,
+                }),
             }
-            _ => Ok(Transition {
-                phase: Phase::Progressing,
-                step: record.step,
-                canary_weight: weight,
-                reason: None,
-            }),
-        },
+        }
         Command::Retry if record.phase.failed() => Ok(Transition {
             phase: record.phase,
             step: record.step,

@@ -1,9 +1,10 @@
 //! `shepherd apply`: make AWS match the specs, showing progress during long work.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use shepherd_core::rollout::Phase;
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::progress::{Progress, ProgressSink, Silent};
 use shepherd_engine::reconcile::{apply, plan_spec_set};
@@ -56,7 +57,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
                 &style,
                 &mut std::io::stdout().lock(),
             );
-            return (None, cloud.stats().clone(), Vec::new());
+            return (None, cloud.stats().clone(), BTreeMap::new());
         }
         let console = Console {
             seen_waits: Mutex::new(BTreeSet::new()),
@@ -67,17 +68,29 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         };
         if !args.wait {
             let planned = plan_spec_set(&cloud, &desired, &options).await;
+            // A rollback this run makes, or a rolled-back release the spec still names:
+            // the spec's desired state is not reached, and apply says so.
+            let rolled_back: BTreeMap<String, String> = planned
+                .plans
+                .iter()
+                .filter_map(|p| Some((p.name.clone(), p.release_failed.clone()?)))
+                .collect();
             let reports = apply(&cloud, planned, &options, progress).await;
-            return (Some(reports), cloud.stats().clone(), Vec::new());
+            return (Some(reports), cloud.stats().clone(), rolled_back);
         }
         let reports = apply_until_settled(&cloud, &desired, &options, progress).await;
-        let rolled_back: Vec<String> = status(&cloud, &desired.functions)
+        let rolled_back: BTreeMap<String, String> = status(&cloud, &desired.functions)
             .await
             .into_iter()
             .filter(|s| s.phase().is_some_and(|p| p.failed()) && s.error.is_none())
             .map(|s| {
-                let reason = s.record.and_then(|r| r.reason).unwrap_or_default();
-                format!("{}: rolled back: {reason}", s.function)
+                let record = s.record.as_ref();
+                let what = match record.map(|r| r.phase) {
+                    Some(Phase::Aborted) => "aborted",
+                    _ => "rolled back",
+                };
+                let reason = record.and_then(|r| r.reason.clone()).unwrap_or_default();
+                (s.function, format!("{what}: {reason}"))
             })
             .collect();
         (Some(reports), cloud.stats().clone(), rolled_back)
@@ -90,16 +103,14 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         Format::Text => {
             let _ = apply_text(
                 &reports,
+                &rolled_back,
                 &stats,
                 seconds,
                 &style,
                 &mut std::io::stdout().lock(),
             );
         }
-        Format::Json => println!("{}", apply_json(&reports, &stats, seconds)),
-    }
-    for line in &rolled_back {
-        println!("{line}");
+        Format::Json => println!("{}", apply_json(&reports, &rolled_back, &stats, seconds)),
     }
     let failed = !rolled_back.is_empty()
         || reports

@@ -165,15 +165,22 @@ pub fn plan_json(plans: &[FunctionPlan], errors: &BTreeMap<String, String>) -> S
     serde_json::to_string_pretty(&report).unwrap_or_default()
 }
 
-/// The apply summary: one line per function, then the AWS calls made.
+/// The apply summary: one line per function, then the AWS calls made. A function whose
+/// release was rolled back or aborted (`release_failures`) is a failure, whatever was
+/// applied to it.
 pub fn apply_text(
     reports: &[FunctionReport],
+    release_failures: &BTreeMap<String, String>,
     stats: &CallStats,
     seconds: f64,
     style: &Style,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     for report in reports {
+        if let Some(failure) = release_failures.get(&report.name) {
+            writeln!(out, "{} {}: {failure}", style.red("✗"), report.name)?;
+            continue;
+        }
         match &report.outcome {
             Outcome::Unchanged => writeln!(out, "{} {}: unchanged", style.dim("="), report.name)?,
             Outcome::Applied => {
@@ -201,13 +208,14 @@ pub fn apply_text(
             writeln!(out, "    {} skipped: {skipped}", style.yellow("!"))?;
         }
     }
-    let failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Refused { .. }))
-        .count();
+    let is_failed = |r: &FunctionReport| {
+        release_failures.contains_key(&r.name)
+            || matches!(r.outcome, Outcome::Failed { .. } | Outcome::Refused { .. })
+    };
+    let failed = reports.iter().filter(|r| is_failed(r)).count();
     let applied = reports
         .iter()
-        .filter(|r| r.outcome == Outcome::Applied)
+        .filter(|r| r.outcome == Outcome::Applied && !is_failed(r))
         .count();
     writeln!(
         out,
@@ -220,17 +228,26 @@ pub fn apply_text(
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct JsonApply<'a> {
     functions: &'a [FunctionReport],
+    /// Functions whose release was rolled back or aborted, with why.
+    release_failures: &'a BTreeMap<String, String>,
     reads: u64,
     writes: u64,
     throttled: u64,
     seconds: f64,
 }
 
-pub fn apply_json(reports: &[FunctionReport], stats: &CallStats, seconds: f64) -> String {
+pub fn apply_json(
+    reports: &[FunctionReport],
+    release_failures: &BTreeMap<String, String>,
+    stats: &CallStats,
+    seconds: f64,
+) -> String {
     serde_json::to_string_pretty(&JsonApply {
         functions: reports,
+        release_failures,
         reads: stats.reads(),
         writes: stats.writes(),
         throttled: stats.throttles(),

@@ -4,32 +4,50 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use shepherd_core::model::DesiredFunction;
 use shepherd_core::rollout::{Command, Phase};
-use shepherd_engine::reconcile::Desired;
-use shepherd_engine::rollouts::{RolloutStatus, operate, status};
+use shepherd_engine::operator::{RolloutTarget, operate, record_status};
+use shepherd_engine::reconcile::resolve_unpackaged;
+use shepherd_engine::rollouts::{RolloutStatus, status};
 
 use super::remote::Remote;
+use super::session::{connect, runtime};
+use super::validate::load_lint_config;
+use crate::cli::{Format, RolloutArgs, SpecsArg, StatusArgs};
 
-use super::session::{connect, load_desired, runtime};
-use crate::cli::{Format, RolloutArgs, SpecArgs, SpecsArg, StatusArgs};
+/// The valid specs under `--specs`, unpackaged: rollout commands and status deploy no
+/// code, and an invalid spec elsewhere in the repository must never keep an operator from
+/// acting on a canary. What was left out is said once, on standard error.
+fn valid_functions(specs: &SpecsArg) -> Vec<DesiredFunction> {
+    let config = load_lint_config(specs.config.as_deref(), &specs.specs).unwrap_or_default();
+    let report = shepherd_core::check_specs(&specs.specs, &config);
+    if !report.is_valid() {
+        eprintln!(
+            "warning: {} in the specs under {} ignored here (`shepherd validate` lists them)",
+            plural(report.errors(), "error"),
+            specs
+                .specs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    resolve_unpackaged(&report.functions)
+}
 
-fn load(specs: &SpecsArg, only: Vec<String>) -> Option<Desired> {
-    load_desired(&SpecArgs {
-        paths: specs.specs.clone(),
-        config: specs.config.clone(),
-        only,
-        adopt: false,
-        prune: false,
-        owner: None,
-        root: None,
-        keep_versions: 0,
-        refresh: crate::cli::RefreshArg::Changed,
-        alarm_poll: Duration::from_secs(10),
-    })
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Runs an operator's command on one function: through the controller with `--server`,
-/// else directly against AWS.
+/// else directly against AWS. The function's spec gives its alias and steps when it is
+/// valid; without it, the commands that need no steps act on the alias's rollout record
+/// alone.
 pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
     if let Some(url) = &args.server.url {
         let remote = Remote::new(url, args.server.token.clone());
@@ -44,22 +62,33 @@ pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
             }
         };
     }
-    let Some(desired) = load(&args.specs, vec![args.name.clone()]) else {
-        return ExitCode::FAILURE;
-    };
-    let Some(function) = desired.functions.iter().find(|f| f.name == args.name) else {
-        eprintln!("error: no function named {} in the specs", args.name);
-        return ExitCode::FAILURE;
+    let target = match valid_functions(&args.specs)
+        .iter()
+        .find(|f| f.name == args.name)
+    {
+        Some(function) => RolloutTarget::from(function),
+        None if command.needs_steps() => {
+            eprintln!(
+                "error: {command} needs {}'s valid spec, for its steps, and none was found under --specs; `promote --full`, `abort` and `pause` work without one",
+                args.name
+            );
+            return ExitCode::FAILURE;
+        }
+        None => {
+            eprintln!(
+                "note: no valid spec of {} under --specs: acting on its alias's rollout record alone",
+                args.name
+            );
+            RolloutTarget::named(&args.name)
+        }
     };
     let result = runtime().block_on(async {
         let cloud = connect(&args.aws).await;
-        operate(&cloud, function, command).await
+        operate(&cloud, &target, command).await
     });
     match result {
-        Ok(report) => {
-            for done in report.done {
-                println!("{}: {done}", args.name);
-            }
+        Ok(done) => {
+            println!("{done}");
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -143,13 +172,26 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
             async move { result }
         }));
     }
-    let Some(desired) = load(&args.specs, args.names.clone()) else {
-        return ExitCode::FAILURE;
-    };
+    let functions = valid_functions(&args.specs);
+    let chosen: Vec<DesiredFunction> = functions
+        .iter()
+        .filter(|f| args.names.is_empty() || args.names.contains(&f.name))
+        .cloned()
+        .collect();
+    // Named functions without a valid spec: their alias's record alone.
+    let unknown: Vec<&String> = args
+        .names
+        .iter()
+        .filter(|n| !chosen.iter().any(|f| &f.name == *n))
+        .collect();
     runtime().block_on(async {
         let cloud = connect(&args.aws).await;
         watch(args, || async {
-            Ok(status(&cloud, &desired.functions).await)
+            let mut statuses = status(&cloud, &chosen).await;
+            for name in &unknown {
+                statuses.push(record_status(&cloud, name).await);
+            }
+            Ok(statuses)
         })
         .await
     })

@@ -1,0 +1,214 @@
+//! The operator's commands (promote, abort, pause, resume, retry): one alias update each,
+//! from the alias's rollout record and, when a command needs them, the rollout's steps.
+//! An emergency `abort` needs no spec at all, so a broken spec repository never keeps a
+//! canary on its traffic.
+
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{DesiredFunction, ObservedAlias};
+use shepherd_core::plan::{Action, FunctionPlan, VersionRef, operator_action};
+use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_core::spec::RolloutStep;
+
+use crate::execute::{Outcome, execute};
+use crate::rollouts::RolloutStatus;
+
+/// What a command acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutTarget {
+    pub function: String,
+    /// The alias of the spec; `None`: the alias that holds a rollout record.
+    pub alias: Option<String>,
+    /// The rollout's steps from the spec, when it is at hand.
+    pub steps: Option<Vec<RolloutStep>>,
+}
+
+impl RolloutTarget {
+    /// A function known only by name: its rollout is found on its aliases.
+    pub fn named(function: &str) -> Self {
+        Self {
+            function: function.to_owned(),
+            alias: None,
+            steps: None,
+        }
+    }
+}
+
+impl From<&DesiredFunction> for RolloutTarget {
+    fn from(desired: &DesiredFunction) -> Self {
+        Self {
+            function: desired.name.clone(),
+            alias: desired.alias.as_ref().map(|a| a.name.clone()),
+            steps: Some(desired.rollout_steps.clone()),
+        }
+    }
+}
+
+/// Why an operator's command could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum OperateError {
+    /// The function does not exist, or none of its aliases holds a rollout.
+    #[error("{0}")]
+    NotFound(String),
+    /// AWS failed.
+    #[error("{0}: {1}")]
+    Cloud(String, CloudError),
+    /// The command does not apply to the rollout as it stands.
+    #[error("{0}")]
+    Refused(String),
+    /// The alias update failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Carries out an operator's command with one alias update; the answer says what was
+/// done, as a person would (`paused orders-api at 20%`).
+pub async fn operate<C: Cloud>(
+    cloud: &C,
+    target: &RolloutTarget,
+    command: Command,
+) -> Result<String, OperateError> {
+    let name = &target.function;
+    let aliases = cloud.list_aliases(name).await.map_err(|e| match e {
+        CloudError::NotFound { .. } => OperateError::NotFound(format!("{name}: no such function")),
+        e => OperateError::Cloud(name.clone(), e),
+    })?;
+    let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
+    let action = operator_action(name, current, target.steps.as_deref(), command)
+        .map_err(OperateError::Refused)?;
+    let done = describe(name, command, &action);
+    let mut plan = FunctionPlan::empty(name);
+    plan.actions.push(action);
+    let report = execute(
+        cloud,
+        vec![plan],
+        &Default::default(),
+        &crate::progress::Silent,
+    )
+    .await
+    .remove(0);
+    match report.outcome {
+        Outcome::Failed { error, .. } => Err(OperateError::Failed(error)),
+        _ => Ok(done),
+    }
+}
+
+/// The status of a function's rollout from its aliases alone, for a function whose spec
+/// is not at hand: the routing and the record, without the steps.
+pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus {
+    let mut status = RolloutStatus {
+        function: function.to_owned(),
+        alias: None,
+        version: None,
+        additional: None,
+        record: None,
+        steps: 0,
+        step: None,
+        pause_left_secs: None,
+        pause_secs: None,
+        alarms: Default::default(),
+        error: None,
+    };
+    let found = match cloud.list_aliases(function).await {
+        Ok(aliases) => rollout_alias(function, None, &aliases).cloned(),
+        Err(CloudError::NotFound { .. }) => Err(OperateError::NotFound(format!(
+            "{function}: no such function"
+        ))),
+        Err(error) => Err(OperateError::Cloud(function.to_owned(), error)),
+    };
+    match found {
+        Ok(alias) => {
+            status.record = RolloutRecord::parse(&alias.description);
+            status.alias = Some(alias.name);
+            status.version = Some(alias.version);
+            status.additional = alias.additional_version;
+        }
+        Err(error) => status.error = Some(error.to_string()),
+    }
+    status
+}
+
+/// The alias a command acts on: the spec's, else the one holding a rollout record
+/// (one in flight first).
+fn rollout_alias<'a>(
+    function: &str,
+    alias: Option<&str>,
+    aliases: &'a [ObservedAlias],
+) -> Result<&'a ObservedAlias, OperateError> {
+    if let Some(alias) = alias {
+        return aliases.iter().find(|a| a.name == alias).ok_or_else(|| {
+            OperateError::Refused(format!("{function}: alias {alias} does not exist yet"))
+        });
+    }
+    let with_record: Vec<(&ObservedAlias, RolloutRecord)> = aliases
+        .iter()
+        .filter_map(|a| Some((a, RolloutRecord::parse(&a.description)?)))
+        .collect();
+    let in_flight: Vec<_> = with_record
+        .iter()
+        .filter(|(_, r)| r.phase.in_flight())
+        .collect();
+    match (in_flight.as_slice(), with_record.as_slice()) {
+        ([(alias, _)], _) | ([], [(alias, _)]) => Ok(alias),
+        ([], []) => Err(OperateError::NotFound(format!(
+            "{function} has no rollout (none of its aliases holds a rollout record)"
+        ))),
+        _ => Err(OperateError::Refused(format!(
+            "{function}: several aliases hold a rollout record; give the function's spec (--specs) so its alias is known"
+        ))),
+    }
+}
+
+/// What the command did, in words: the phase it left and the canary's traffic.
+fn describe(function: &str, command: Command, action: &Action) -> String {
+    let Action::UpdateAlias {
+        version,
+        additional,
+        record: Some(record),
+        ..
+    } = action
+    else {
+        return format!("{command} {function}: done");
+    };
+    let version = match version {
+        VersionRef::Existing(v) => v.as_str(),
+        VersionRef::Published => "the new version",
+    };
+    let weight = additional.as_ref().map_or(0.0, |(_, w)| w * 100.0);
+    match (command, record.phase) {
+        (Command::Retry, _) => format!(
+            "{function}: the rolled-back release will be rolled out again on the next apply or reconcile"
+        ),
+        (_, Phase::Healthy) => format!("promoted {function}: version {version} takes all traffic"),
+        (_, Phase::Aborted) => {
+            format!("aborted {function}: all traffic is back on version {version}")
+        }
+        (_, Phase::Paused) => format!("paused {function} at {}%", percent(weight)),
+        (Command::Resume, _) => format!("resumed {function} at {}%", percent(weight)),
+        (_, _) => format!("promoted {function} to {}%", percent(weight)),
+    }
+}
+
+/// A percent as people write it: `20`, `2.5`, never `20.0000`.
+pub fn percent(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    let text = format!("{rounded:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percents_print_without_trailing_zeros() {
+        for (value, text) in [
+            (20.0, "20"),
+            (2.5, "2.5"),
+            (0.1, "0.1"),
+            (33.333, "33.33"),
+            (100.0, "100"),
+        ] {
+            assert_eq!(percent(value), text);
+        }
+    }
+}
