@@ -224,6 +224,141 @@ fn cases() -> Vec<Case> {
             },
             &[],
         ),
+        // secret-in-environment: an AWS secret access key has no prefix, only its shape.
+        case(
+            SECRET,
+            "AWS secret access key under any name",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "S3_CREDS: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                )
+            },
+            &[
+                "19:15: spec.environment.S3_CREDS: the value looks like an AWS secret access key; never put secrets in the spec: use spec.secrets [secret-in-environment]",
+            ],
+        ),
+        case(
+            SECRET,
+            "AWS secret access key inside a longer value, under a name of a reference",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "BOTO_CONFIG_PATH: \"aws_secret_access_key=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY region=eu-west-1\"",
+                )
+            },
+            &[
+                "spec.environment.BOTO_CONFIG_PATH: the value looks like an AWS secret access key; never put secrets in the spec: use spec.secrets [secret-in-environment]",
+            ],
+        ),
+        case(
+            SECRET,
+            "silent: 40 characters that are not a secret access key",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    // A git SHA in either case, a 40-letter word, an identifier, a path,
+                    // base64 of a 30-character phrase, repetition.
+                    "GIT_SHA: 11f6ad8ec52a2984abaafd7c3b516503785c2072\nBUILD: 11F6AD8EC52A2984ABAAFD7C3B516503785C2072\nWORD: thequickbrownfoxjumpsoverthelazydogagain\nHANDLER_CLASS: OrderProcessingHandlerFunctionV2Release1\nPREFIX: parameter/orders/prod/DbPassword2Service\nMOTTO: VGhlIHF1aWNrIGJyb3duIGZveCBqdW1wcyBvdmVy\nFILL: Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1Ab1A",
+                )
+            },
+            &[],
+        ),
+        case(
+            SECRET,
+            "silent: ARNs, ids, digests, short base64, regions and buckets",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "QUEUE: arn:aws:sqs:us-east-1:123456789012:order-events\nKEY: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\nREQUEST: e41acadd-dbb1-4a54-b8db-f3541cd5fec1\nSHA256: 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\nSHA256_B64: LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE=\nGREETING: aGVsbG8gd29ybGQ=\nTARGET_REGION: eu-west-1\nBUCKET: example-invoices\nARTIFACT: s3://orders-artifacts/orders/orders-1.0.0.zip",
+                )
+            },
+            &[],
+        ),
+        // secret-in-environment: passwords inside URLs, masked in the message.
+        case(
+            SECRET,
+            "password in a database URL",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "DATABASE_URL: postgres://admin:hunter2@db/prod",
+                )
+            },
+            &[
+                "19:19: spec.environment.DATABASE_URL: the value holds a password in the URL postgres://admin:****@db/prod; never put secrets in the spec: use spec.secrets [secret-in-environment]",
+            ],
+        ),
+        case(
+            SECRET,
+            "password without a user, and a query left out of the message",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "CACHE: \"redis://:s3cr3t@cache.internal:6379/0?password=s3cr3t\"",
+                )
+            },
+            &[
+                "spec.environment.CACHE: the value holds a password in the URL redis://:****@cache.internal:6379/0; never put secrets in the spec: use spec.secrets [secret-in-environment]",
+            ],
+        ),
+        case(
+            SECRET,
+            "silent: URLs without a password, or with a placeholder for one",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "API: https://api.example.com/v1/orders?page=2\nDB: postgres://admin@db/prod\nWITH_PORT: https://example.com:8443/a@b\nFROM_ENV: \"postgres://admin:${DB_PASSWORD}@db/prod\"\nTEMPLATED: \"postgres://admin:{{db_password}}@db/prod\"\nMASKED: \"postgres://admin:****@db/prod\"",
+                )
+            },
+            &[],
+        ),
+        // The runtime's credential variables are refused by validation, so no lint sees
+        // them: the validation error says that the value leaked.
+        case(
+            SECRET,
+            "a literal AWS_SECRET_ACCESS_KEY is reported as a leaked credential",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                )
+            },
+            &[
+                "19:28: spec.environment.AWS_SECRET_ACCESS_KEY: is reserved by the Lambda runtime and cannot be set; its value is a credential committed in plain text: revoke it and use the function's execution role",
+            ],
+        ),
+        case(
+            SECRET,
+            "a session token and a key-shaped access key id too",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE\nAWS_SESSION_TOKEN: IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
+                )
+            },
+            &[
+                "spec.environment.AWS_ACCESS_KEY_ID: is reserved by the Lambda runtime and cannot be set; its value is a credential committed in plain text: revoke it and use the function's execution role",
+                "spec.environment.AWS_SESSION_TOKEN: is reserved by the Lambda runtime and cannot be set; its value is a credential committed in plain text: revoke it and use the function's execution role",
+            ],
+        ),
+        case(
+            SECRET,
+            "reserved only: an empty key, a placeholder key id, a reference",
+            |s| {
+                s.set(
+                    "spec.environment",
+                    "AWS_ACCESS_KEY_ID: x\nAWS_REGION: AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY: \"\"",
+                )
+                .set("spec.secrets", "AWS_SESSION_TOKEN: {ssmParameter: /t}")
+            },
+            &[
+                "spec.environment.AWS_ACCESS_KEY_ID: is reserved by the Lambda runtime and cannot be set",
+                "spec.environment.AWS_REGION: is reserved by the Lambda runtime and cannot be set",
+                "spec.environment.AWS_SECRET_ACCESS_KEY: is reserved by the Lambda runtime and cannot be set",
+                "spec.secrets.AWS_SESSION_TOKEN: is reserved by the Lambda runtime and cannot be set",
+            ],
+        ),
         // async-without-failure-destination
         case(
             ASYNC,
@@ -588,6 +723,45 @@ fn run(cases: &[Case]) {
 #[test]
 fn lints_fire_and_stay_silent() {
     run(&cases());
+}
+
+/// No message quotes the secret it reports: diagnostics end up in CI logs and review
+/// comments.
+#[test]
+fn secret_messages_do_not_quote_the_secret() {
+    const KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let leaks = [
+        ("DB_PASSWORD: hunter2".to_owned(), "hunter2"),
+        (
+            "DATABASE_URL: postgres://admin:hunter2@db/prod".to_owned(),
+            "hunter2",
+        ),
+        (format!("S3_CREDS: {KEY}"), KEY),
+        (format!("AWS_SECRET_ACCESS_KEY: {KEY}"), KEY),
+        (
+            "AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE".to_owned(),
+            "AKIAIOSFODNN7EXAMPLE",
+        ),
+        (
+            "AWS_SESSION_TOKEN: IQoJb3JpZ2luX2Vj".to_owned(),
+            "IQoJb3JpZ2luX2Vj",
+        ),
+        (
+            "GH: ghp_0123456789abcdefghijABCDEFGHIJ012345".to_owned(),
+            "ghp_",
+        ),
+    ];
+    for (variable, secret) in &leaks {
+        let report = check_text(&Spec::base().set("spec.environment", variable).text());
+        assert!(
+            !report.diagnostics.is_empty(),
+            "{variable}: nothing reported"
+        );
+        for diagnostic in &report.diagnostics {
+            let shown = diagnostic.to_string();
+            assert!(!shown.contains(secret), "{variable}: {shown}");
+        }
+    }
 }
 
 /// Every lint of the catalogue has a case above where it fires and one where it does not.

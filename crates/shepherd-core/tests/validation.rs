@@ -920,10 +920,10 @@ fn environment_cases() -> Vec<Case> {
             ],
         ),
         case(
-            "reserved credentials variable",
+            "reserved credentials variable, whose literal value is a leaked secret",
             |s| s.set("spec.environment", "AWS_SECRET_ACCESS_KEY: x"),
             &[
-                "spec.environment.AWS_SECRET_ACCESS_KEY: is reserved by the Lambda runtime and cannot be set",
+                "spec.environment.AWS_SECRET_ACCESS_KEY: is reserved by the Lambda runtime and cannot be set; its value is a credential committed in plain text: revoke it and use the function's execution role",
             ],
         ),
         case(
@@ -2349,9 +2349,12 @@ fn every_schema_field_has_a_failing_case() {
     );
 }
 
-/// Every variable the Lambda runtime reserves is refused, in `environment` and `secrets`.
+/// Every variable the Lambda runtime reserves is refused, in `environment` and `secrets`. A
+/// literal secret key or session token is also named as a leaked credential; an `x` is not
+/// shaped like an access key id.
 #[test]
 fn every_reserved_variable_is_refused() {
+    const LEAKED: &[&str] = &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
     const RESERVED: &[&str] = &[
         "AWS_DEFAULT_REGION",
         "AWS_REGION",
@@ -2378,9 +2381,14 @@ fn every_reserved_variable_is_refused() {
             let report = check_text(&text);
             let shown: Vec<_> = report.diagnostics.iter().map(render).collect();
             assert_eq!(shown.len(), 1, "{section}.{name}: {shown:#?}");
+            let leaked = if section == "environment" && LEAKED.contains(name) {
+                "; its value is a credential committed in plain text: revoke it and use the function's execution role"
+            } else {
+                ""
+            };
             assert!(
                 shown[0].ends_with(&format!(
-                    "spec.{section}.{name}: is reserved by the Lambda runtime and cannot be set"
+                    "spec.{section}.{name}: is reserved by the Lambda runtime and cannot be set{leaked}"
                 )),
                 "{section}.{name}: {}",
                 shown[0]

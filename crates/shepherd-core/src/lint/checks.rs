@@ -1,8 +1,5 @@
-//! The checks behind each lint: plain functions from a valid spec to findings.
-
-use std::sync::OnceLock;
-
-use regex::{Regex, RegexSet};
+//! The checks behind each lint: plain functions from a valid spec to findings. The secret
+//! lint, which validation also consults, has its own module, `secrets`.
 
 use crate::diagnostic::FieldPath;
 use crate::spec::{FunctionSpec, LogFormat, TracingMode};
@@ -19,83 +16,6 @@ fn finding(path: &[&str], message: impl Into<String>) -> Finding {
         path: FieldPath::keys(path),
         message: message.into(),
     }
-}
-
-/// Values that are secrets whatever the variable is called.
-fn secret_value_patterns() -> &'static [(Regex, &'static str)] {
-    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            (r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", "an AWS access key id"),
-            (r"-----BEGIN [A-Z ]*PRIVATE KEY", "a private key"),
-            (r"\bgh[pousr]_[A-Za-z0-9]{36,}", "a GitHub token"),
-            (r"\bgithub_pat_[A-Za-z0-9_]{22,}", "a GitHub token"),
-            (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
-            (r"\b[sr]k_live_[A-Za-z0-9]{16,}", "a Stripe secret key"),
-            (r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key"),
-            (
-                r"^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
-                "a JSON Web Token",
-            ),
-        ]
-        .into_iter()
-        .map(|(pattern, what)| (Regex::new(pattern).expect("valid secret pattern"), what))
-        .collect()
-    })
-}
-
-/// Variable names that announce a secret, unless they name a reference to one.
-fn secret_name_patterns() -> &'static (RegexSet, Regex) {
-    static PATTERNS: OnceLock<(RegexSet, Regex)> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        let names = RegexSet::new([
-            r"(?i)PASSWORD|PASSWD|PASSPHRASE",
-            r"(?i)SECRET",
-            r"(?i)TOKEN",
-            r"(?i)API_?KEY",
-            r"(?i)PRIVATE_?KEY",
-            r"(?i)CREDENTIALS?",
-        ])
-        .expect("valid name patterns");
-        let references = Regex::new(
-            r"(?i)_(ARN|NAME|PATH|PARAM|PARAMETER|ID|URL|URI|ENDPOINT|TTL|FILE|HEADER|ENABLED|LENGTH|EXPIRY|TIMEOUT|REGION)$",
-        )
-        .expect("valid reference pattern");
-        (names, references)
-    })
-}
-
-fn looks_like_reference(value: &str) -> bool {
-    value.starts_with("arn:aws") || value.starts_with('/') || value.starts_with("{{resolve:")
-}
-
-pub fn secret_in_environment(spec: &FunctionSpec) -> Vec<Finding> {
-    let (names, references) = secret_name_patterns();
-    let mut findings = Vec::new();
-    for (name, value) in &spec.environment {
-        let path = ["spec", "environment", name.as_str()];
-        if let Some((_, what)) = secret_value_patterns()
-            .iter()
-            .find(|(re, _)| re.is_match(value))
-        {
-            findings.push(finding(
-                &path,
-                format!(
-                    "the value looks like {what}; never put secrets in the spec: use spec.secrets"
-                ),
-            ));
-        } else if names.is_match(name)
-            && !references.is_match(name)
-            && !value.trim().is_empty()
-            && !looks_like_reference(value)
-        {
-            findings.push(finding(
-                &path,
-                format!("{name} holds a literal value; pass secrets by reference in spec.secrets"),
-            ));
-        }
-    }
-    findings
 }
 
 pub fn async_without_failure_destination(spec: &FunctionSpec) -> Vec<Finding> {

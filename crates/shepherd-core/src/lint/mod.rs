@@ -4,6 +4,7 @@
 
 mod checks;
 mod config;
+pub(crate) mod secrets;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::spec::{FunctionSpec, IGNORE_LINTS_ANNOTATION};
@@ -27,7 +28,7 @@ pub static LINTS: &[Lint] = &[
         id: "secret-in-environment",
         default_level: Level::Error,
         reason: "Secrets in environment variables leak through the console, logs and the spec repository; pass them by reference.",
-        check: checks::secret_in_environment,
+        check: secrets::secret_in_environment,
     },
     Lint {
         id: "async-without-failure-destination",

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::diagnostic::FieldPath;
+use crate::lint::secrets;
 use crate::source::confine;
 use crate::spec::{
     AlarmWindow, CodeSource, FunctionDocument, FunctionSpec, HumanDuration, LogFormat,
@@ -34,6 +35,15 @@ const RESERVED_ENV_VARS: &[&str] = &[
     "AWS_LAMBDA_RUNTIME_API",
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
+];
+
+/// The reserved variables through which the runtime hands a function its execution role's
+/// credentials.
+const CREDENTIAL_ENV_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 ];
 
 /// A rule violation: the field and what is wrong with it.
@@ -216,7 +226,12 @@ fn environment(r: &mut Rules) {
                 "variable names start with a letter and hold only letters, digits and underscores",
             );
         } else if RESERVED_ENV_VARS.contains(&name.as_str()) {
-            r.error_at(path, "is reserved by the Lambda runtime and cannot be set");
+            let message = if section == "environment" && leaks_credential(name, value) {
+                "is reserved by the Lambda runtime and cannot be set; its value is a credential committed in plain text: revoke it and use the function's execution role"
+            } else {
+                "is reserved by the Lambda runtime and cannot be set"
+            };
+            r.error_at(path, message);
         }
     }
     for (name, secret) in &spec.secrets {
@@ -237,6 +252,15 @@ fn environment(r: &mut Rules) {
             format!("variables take {size} bytes, more than Lambda's limit of 4 KB ({ENVIRONMENT_LIMIT_BYTES} bytes, secrets included)"),
         );
     }
+}
+
+/// Whether a credential variable holds what the secret lint would call a secret (any
+/// literal secret key or session token; an access key id only if it is shaped like one).
+/// The error makes the document invalid, so no lint runs on it: said here, or a committed
+/// key would be reported only as a variable in the wrong place, and fixed by deleting the
+/// line while the key stays valid in the repository's history.
+fn leaks_credential(name: &str, value: &str) -> bool {
+    CREDENTIAL_ENV_VARS.contains(&name) && secrets::secret_message(name, value).is_some()
 }
 
 fn regex_env_name(name: &str) -> bool {
