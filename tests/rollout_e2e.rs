@@ -81,11 +81,11 @@ fn a_canary_is_promoted_and_a_bad_release_is_rolled_back_by_its_alarm() {
     assert_eq!(canary.status.code(), Some(0), "{}", explain(&canary));
     let progress = stderr(&canary);
     assert!(
-        progress.contains("version 1 80.0000%, the new version 20.0000%"),
+        progress.contains("version 1 80%, the new version 20%"),
         "{progress}"
     );
     assert!(
-        progress.contains("version 1 50.0000%, version 2 50.0000%"),
+        progress.contains("version 1 50%, version 2 50%"),
         "{progress}"
     );
     assert!(
@@ -204,6 +204,15 @@ fn emergency_commands_work_whatever_else_the_specs_hold() {
         stderr(&status).contains("1 error in the specs"),
         "{}",
         explain(&status)
+    );
+
+    // Nothing moves a rollout waiting for promotion: --timeout gives up, with its own code.
+    let waited = run(&["status", "nightly-report", "--wait", "--timeout", "2s"]);
+    assert_eq!(waited.status.code(), Some(2), "{}", explain(&waited));
+    assert!(
+        stderr(&waited).contains("timed out after 2s: still in flight: nightly-report"),
+        "{}",
+        explain(&waited)
     );
 
     let pause = run(&["pause", "nightly-report"]);

@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod diagnostic;
+pub mod display;
 pub mod fake;
 pub mod lint;
 pub mod model;

@@ -73,6 +73,7 @@ impl Outcome {
 
 /// What happened to one function.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FunctionReport {
     pub name: String,
     pub outcome: Outcome,

@@ -4,6 +4,7 @@
 //! canary on its traffic.
 
 use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::display::percent;
 use shepherd_core::model::{DesiredFunction, ObservedAlias};
 use shepherd_core::plan::{Action, FunctionPlan, VersionRef, operator_action};
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
@@ -105,6 +106,7 @@ pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus
         step: None,
         pause_left_secs: None,
         pause_secs: None,
+        pause_ended_secs_ago: None,
         alarms: Default::default(),
         error: None,
     };
@@ -185,30 +187,5 @@ fn describe(function: &str, command: Command, action: &Action) -> String {
         (_, Phase::Paused) => format!("paused {function} at {}%", percent(weight)),
         (Command::Resume, _) => format!("resumed {function} at {}%", percent(weight)),
         (_, _) => format!("promoted {function} to {}%", percent(weight)),
-    }
-}
-
-/// A percent as people write it: `20`, `2.5`, never `20.0000`.
-pub fn percent(value: f64) -> String {
-    let rounded = (value * 100.0).round() / 100.0;
-    let text = format!("{rounded:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percents_print_without_trailing_zeros() {
-        for (value, text) in [
-            (20.0, "20"),
-            (2.5, "2.5"),
-            (0.1, "0.1"),
-            (33.333, "33.33"),
-            (100.0, "100"),
-        ] {
-            assert_eq!(percent(value), text);
-        }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::display::count;
 use shepherd_core::model::{CodeArtifact, DesiredFunction, Observation, Owner, resolve};
 use shepherd_core::plan::{FunctionPlan, PlanOptions, plan_all};
 use shepherd_core::validate::ValidFunction;
@@ -207,14 +208,6 @@ pub async fn add_prune<C: Cloud>(
         Err(reason) => {
             planned.errors.insert(PRUNE.to_owned(), reason);
         }
-    }
-}
-
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
+use shepherd_core::display::{duration, percent};
 use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
 use shepherd_core::rollout::{Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
@@ -33,6 +34,10 @@ pub struct RolloutStatus {
     /// How long the current pause lasts, when one runs.
     #[serde(default)]
     pub pause_secs: Option<u64>,
+    /// How long ago the current pause ended, when it has and the rollout has not moved on
+    /// (nothing is advancing it: no controller, no `apply --wait`).
+    #[serde(default)]
+    pub pause_ended_secs_ago: Option<u64>,
     pub alarms: BTreeMap<String, AlarmState>,
     /// Why the function could not be read.
     pub error: Option<String>,
@@ -45,6 +50,10 @@ impl RolloutStatus {
         if let (Some(pause), Some(record)) = (self.pause_secs, &self.record) {
             let elapsed = now.saturating_sub(record.since);
             self.pause_left_secs = Some(pause.saturating_sub(elapsed));
+            // A little slack: a rollout in a controller moves on within a pass.
+            self.pause_ended_secs_ago = elapsed
+                .checked_sub(pause)
+                .filter(|late| *late > PAUSE_SLACK_SECS);
         }
     }
 
@@ -57,13 +66,23 @@ impl RolloutStatus {
     }
 }
 
+/// How late past a pause's end a rollout may be before its status says nothing moves
+/// it: a controller or `apply --wait` takes the step within a pass or two.
+const PAUSE_SLACK_SECS: u64 = 30;
+
+/// `step 2/4: pause 5m`: steps counted from 1, as `plan` counts them.
 fn describe_step(steps: &[RolloutStep], index: usize) -> String {
     match steps.get(index) {
         Some(RolloutStep::SetWeight(w)) => {
-            format!("step {}/{}: set weight {w}%", index + 1, steps.len())
+            format!(
+                "step {}/{}: set weight {}%",
+                index + 1,
+                steps.len(),
+                percent(*w)
+            )
         }
         Some(RolloutStep::Pause(d)) => {
-            format!("step {}/{}: pause {}s", index + 1, steps.len(), d.as_secs())
+            format!("step {}/{}: pause {}", index + 1, steps.len(), duration(*d))
         }
         Some(RolloutStep::PauseUntilPromoted) => {
             format!("step {}/{}: pause until promoted", index + 1, steps.len())
@@ -101,6 +120,7 @@ pub fn rollout_status(
         step: None,
         pause_left_secs: None,
         pause_secs: None,
+        pause_ended_secs_ago: None,
         alarms: BTreeMap::new(),
         error,
     };
@@ -195,5 +215,52 @@ fn merge(merged: &mut BTreeMap<String, FunctionReport>, report: FunctionReport) 
                 previous.outcome = report.outcome;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paused_at(since: u64) -> RolloutStatus {
+        let record = RolloutRecord::parse(&format!(
+            "shepherd/v1 phase=Progressing stable=1 canary=2 release=r step=1 since={since} started={since}"
+        ))
+        .expect("a record");
+        RolloutStatus {
+            function: "orders".into(),
+            alias: Some("live".into()),
+            version: Some("1".into()),
+            additional: Some(("2".into(), 0.2)),
+            record: Some(record),
+            steps: 2,
+            step: None,
+            pause_left_secs: None,
+            pause_secs: Some(300),
+            pause_ended_secs_ago: None,
+            alarms: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_pause_left_is_told_at_the_time_of_reading_and_a_pause_long_over_is_said() {
+        let mut status = paused_at(1000);
+        status.at(1100);
+        assert_eq!(
+            (status.pause_left_secs, status.pause_ended_secs_ago),
+            (Some(200), None)
+        );
+        status.at(1310);
+        assert_eq!(
+            (status.pause_left_secs, status.pause_ended_secs_ago),
+            (Some(0), None),
+            "within the slack a controller takes the step"
+        );
+        status.at(1900);
+        assert_eq!(
+            (status.pause_left_secs, status.pause_ended_secs_ago),
+            (Some(0), Some(600))
+        );
     }
 }

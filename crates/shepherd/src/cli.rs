@@ -293,9 +293,12 @@ pub struct StatusArgs {
     #[arg(long, conflicts_with = "wait")]
     pub watch: bool,
     /// Wait until no rollout is in flight; exit 0 if all are healthy, 1 if one rolled
-    /// back or was aborted.
+    /// back or was aborted (or could not be read), 2 if `--timeout` ran out first.
     #[arg(long)]
     pub wait: bool,
+    /// With --wait: give up after this long (exit 2), as `kubectl wait --timeout` does.
+    #[arg(long, value_name = "DURATION", requires = "wait", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

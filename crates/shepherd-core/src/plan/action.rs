@@ -248,9 +248,9 @@ impl fmt::Display for Action {
                 ..
             } => write!(
                 f,
-                "route alias {name}: {version} {:.4}%, {extra} {:.4}%",
-                (1.0 - weight) * 100.0,
-                weight * 100.0
+                "route alias {name}: {version} {}%, {extra} {}%",
+                crate::display::percent((1.0 - weight) * 100.0),
+                crate::display::percent(weight * 100.0)
             ),
             Action::PutReservedConcurrency { count } => {
                 write!(f, "set reserved concurrency to {count}")

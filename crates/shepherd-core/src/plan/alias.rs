@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::action::{Action, Change, RecordTemplate, VersionRef};
+use crate::display::percent;
 use crate::model::{DesiredFunction, Observation, ObservedAlias, ObservedFunction};
 use crate::rollout::{Decision, Gates, Phase, RolloutRecord, Transition, decide, enter};
 use crate::spec::RolloutStep;
@@ -118,7 +119,7 @@ fn all_at_once(name: &str, current: &ObservedAlias, target: &VersionRef) -> Alia
     if let Some((extra, weight)) = &current.additional_version {
         changes.push(Change {
             field: "routing".to_owned(),
-            from: format!("{extra} at {:.4}%", weight * 100.0),
+            from: format!("{extra} at {}%", percent(weight * 100.0)),
             to: "(none)".to_owned(),
         });
     }
@@ -158,11 +159,16 @@ fn alias_write(
     };
     let routing = match &additional {
         Some((extra, weight)) => format!(
-            "{version} {:.4}%, {extra} {:.4}%",
-            (1.0 - weight) * 100.0,
-            weight * 100.0
+            "{version} {}%, {extra} {}%",
+            percent((1.0 - weight) * 100.0),
+            percent(weight * 100.0)
         ),
         None => format!("{version} 100%"),
+    };
+    // Steps counted from 1, as `status` counts them.
+    let to = match transition.phase {
+        Phase::Healthy => format!("{}: {routing}", transition.phase),
+        phase => format!("{phase} at step {}: {routing}", transition.step + 1),
     };
     Action::UpdateAlias {
         name: current.name.clone(),
@@ -182,7 +188,7 @@ fn alias_write(
         changes: vec![Change {
             field: "rollout".to_owned(),
             from: describe_routing(current),
-            to: format!("{} step {}: {routing}", transition.phase, transition.step),
+            to,
         }],
     }
 }
@@ -190,10 +196,10 @@ fn alias_write(
 fn describe_routing(alias: &ObservedAlias) -> String {
     match &alias.additional_version {
         Some((extra, weight)) => format!(
-            "{} {:.4}%, {extra} {:.4}%",
+            "{} {}%, {extra} {}%",
             alias.version,
-            (1.0 - weight) * 100.0,
-            weight * 100.0
+            percent((1.0 - weight) * 100.0),
+            percent(weight * 100.0)
         ),
         None => format!("{} 100%", alias.version),
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
+use shepherd_core::display::count;
 use shepherd_core::plan::{Action, Change, FunctionPlan};
 use shepherd_engine::execute::{FunctionReport, Outcome};
 use shepherd_engine::stats::CallStats;
@@ -123,11 +124,13 @@ struct JsonAction<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct JsonPlan<'a> {
     name: &'a str,
     drift: bool,
     note: Option<&'a str>,
     refused: Option<&'a str>,
+    release_failed: Option<&'a str>,
     actions: Vec<JsonAction<'a>>,
 }
 
@@ -146,6 +149,7 @@ pub fn plan_json(plans: &[FunctionPlan], errors: &BTreeMap<String, String>) -> S
             drift: p.drift,
             note: p.note.as_deref(),
             refused: p.refused.as_deref(),
+            release_failed: p.release_failed.as_deref(),
             actions: p
                 .actions
                 .iter()
@@ -191,10 +195,10 @@ pub fn apply_text(
                 };
                 writeln!(
                     out,
-                    "{} {}: {} changes applied{drift}",
+                    "{} {}: {} applied{drift}",
                     style.green("✓"),
                     report.name,
-                    report.done.len()
+                    count(report.done.len(), "change")
                 )?;
             }
             Outcome::Refused { reason } => {

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use shepherd_core::display::{count, percent, seconds};
 use shepherd_core::model::DesiredFunction;
 use shepherd_core::rollout::{Command, Phase};
 use shepherd_engine::operator::{RolloutTarget, operate, record_status};
@@ -24,7 +25,7 @@ fn valid_functions(specs: &SpecsArg) -> Vec<DesiredFunction> {
     if !report.is_valid() {
         eprintln!(
             "warning: {} in the specs under {} ignored here (`shepherd validate` lists them)",
-            plural(report.errors(), "error"),
+            count(report.errors(), "error"),
             specs
                 .specs
                 .iter()
@@ -34,14 +35,6 @@ fn valid_functions(specs: &SpecsArg) -> Vec<DesiredFunction> {
         );
     }
     resolve_unpackaged(&report.functions)
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// Runs an operator's command on one function: through the controller with `--server`,
@@ -110,9 +103,9 @@ fn line(status: &RolloutStatus) -> String {
     };
     let routing = match &status.additional {
         Some((extra, weight)) => format!(
-            "{version} {:.2}%, {extra} {:.2}%",
-            (1.0 - weight) * 100.0,
-            weight * 100.0
+            "{version} {}%, {extra} {}%",
+            percent((1.0 - weight) * 100.0),
+            percent(weight * 100.0)
         ),
         None => format!("{version} 100%"),
     };
@@ -122,8 +115,13 @@ fn line(status: &RolloutStatus) -> String {
         if let Some(step) = &status.step {
             text.push_str(&format!(", {step}"));
         }
-        if let Some(left) = status.pause_left_secs {
-            text.push_str(&format!(", {left}s left"));
+        match (status.pause_left_secs, status.pause_ended_secs_ago) {
+            (_, Some(ago)) => text.push_str(&format!(
+                ", the pause ended {} ago: the next step waits for the controller or `shepherd apply --wait`",
+                seconds(ago)
+            )),
+            (Some(left), None) => text.push_str(&format!(", {} left", seconds(left))),
+            (None, None) => {}
         }
         if let Some(reason) = &record.reason {
             text.push_str(&format!(" ({reason})"));
@@ -149,6 +147,7 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
         .map(|f| {
             f.rollout.unwrap_or(RolloutStatus {
                 pause_secs: None,
+                pause_ended_secs_ago: None,
                 function: f.name.clone(),
                 alias: None,
                 version: None,
@@ -197,6 +196,10 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
     })
 }
 
+/// `status --wait --timeout`: the time ran out with a rollout still in flight (distinct
+/// from 1, a rollback).
+const STILL_IN_FLIGHT: u8 = 2;
+
 /// Prints the statuses once, or again and again with --watch, or until no rollout is in
 /// flight with --wait (exit 1 if one rolled back or could not be read).
 async fn watch<F, Fut>(args: &StatusArgs, read: F) -> ExitCode
@@ -204,6 +207,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Vec<RolloutStatus>, String>>,
 {
+    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     loop {
         let statuses = match read().await {
             Ok(statuses) => statuses,
@@ -234,7 +238,29 @@ where
                 ExitCode::SUCCESS
             };
         }
-        tokio::time::sleep(Duration::from_secs(if args.watch { 2 } else { 5 })).await;
+        if let (Some(deadline), Some(timeout)) = (deadline, args.timeout)
+            && tokio::time::Instant::now() >= deadline
+        {
+            let waiting: Vec<&str> = statuses
+                .iter()
+                .filter(|s| s.in_flight())
+                .map(|s| s.function.as_str())
+                .collect();
+            eprintln!(
+                "timed out after {}: still in flight: {}",
+                shepherd_core::display::duration(timeout),
+                waiting.join(", ")
+            );
+            return ExitCode::from(STILL_IN_FLIGHT);
+        }
+        let pause = Duration::from_secs(if args.watch { 2 } else { 5 });
+        let pause = match deadline {
+            Some(deadline) => {
+                pause.min(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            }
+            None => pause,
+        };
+        tokio::time::sleep(pause).await;
         if args.watch {
             println!();
         }

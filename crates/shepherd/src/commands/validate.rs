@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use shepherd_core::diagnostic::Diagnostic;
+use shepherd_core::display::count;
 use shepherd_core::lint::{CONFIG_FILE_NAME, LintConfig};
 use shepherd_core::validate::Report;
 
@@ -66,29 +67,21 @@ fn print_text(report: &Report) {
     if !print_diagnostics(&report.diagnostics, &mut out) {
         return;
     }
-    let functions = plural(report.documents, "function");
-    let files = plural(report.files, "file");
+    let functions = count(report.documents, "function");
+    let files = count(report.files, "file");
     if report.is_valid() {
         let warnings = match report.warnings() {
             0 => String::new(),
-            n => format!(" with {}", plural(n, "warning")),
+            n => format!(" with {}", count(n, "warning")),
         };
         let _ = writeln!(out, "valid: {functions} in {files}{warnings}");
     } else {
         let _ = writeln!(
             out,
             "invalid: {}, {} in {functions} in {files}",
-            plural(report.errors(), "error"),
-            plural(report.warnings(), "warning"),
+            count(report.errors(), "error"),
+            count(report.warnings(), "warning"),
         );
-    }
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 
