@@ -332,6 +332,16 @@ async fn perform<C: Cloud>(
                 Some((extra, weight)) => Some((version(extra, context)?, *weight)),
                 None => None,
             };
+            if let Some((canary, _)) = &extra
+                && *canary == v
+            {
+                // Publishing found (or an endpoint reused) the stable version's number: a
+                // canary of the stable version itself would test nothing, and Lambda
+                // refuses such routing anyway.
+                return Err(ExecuteError::Failed(format!(
+                    "not starting a canary: the new version {canary} is the stable version itself (the published code and configuration may equal what serves, or the endpoint reused a version number)"
+                )));
+            }
             let extra = extra.as_ref().map(|(e, w)| (e.as_str(), *w));
             let description = match record {
                 Some(template) => rollout_record(template, context)?.to_description(),

@@ -608,3 +608,33 @@ async fn applying_forty_new_functions_stays_within_the_write_budget() {
     assert!(elapsed < minimum * 1.5, "{writes} writes in {elapsed:.2}s");
     assert_eq!(world.outcomes("throttled"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_of_the_stable_version_itself_is_refused() {
+    use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
+    let world = World::new();
+    world.commit("orders", "");
+    world.apply_cleanly().await;
+    let before = world.aws.alias("orders", "live").unwrap();
+    let mut plan = FunctionPlan::empty("orders");
+    plan.actions.push(Action::UpdateAlias {
+        name: "live".into(),
+        version: VersionRef::Existing(before.version.clone()),
+        additional: Some((VersionRef::Existing(before.version.clone()), 0.2)),
+        description: String::new(),
+        record: None,
+        changes: Vec::new(),
+    });
+    let reports = shepherd_engine::execute::execute(
+        &world.shepherd,
+        vec![plan],
+        &ExecuteOptions::default(),
+        &Silent,
+    )
+    .await;
+    assert!(
+        failure(&reports[0]).contains("the new version 1 is the stable version itself"),
+        "{reports:#?}"
+    );
+    assert_eq!(world.aws.alias("orders", "live").unwrap(), before);
+}

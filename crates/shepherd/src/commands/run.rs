@@ -97,6 +97,15 @@ struct Resolved {
     lambda_rate: f64,
 }
 
+/// A checkout folder of this controller's own under the temp folder: named after what it
+/// checks out and where it listens (two controllers on one host listen on different
+/// addresses), so that two controllers never share a checkout, and a restarted one finds
+/// its own again.
+fn default_checkout(source: &str, branch: &str, listen: &str) -> PathBuf {
+    let digest = shepherd_core::model::short_digest(&(source, branch, listen));
+    std::env::temp_dir().join(format!("shepherd-checkout-{digest}"))
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
@@ -120,11 +129,16 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         .clone()
         .or(file.source.path)
         .unwrap_or_else(|| PathBuf::from("."));
+    let listen = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "0.0.0.0:8080".to_owned());
     let checkout = args
         .checkout_dir
         .clone()
         .or(file.source.checkout_dir)
-        .unwrap_or_else(|| std::env::temp_dir().join("shepherd-checkout"));
+        .unwrap_or_else(|| default_checkout(&source, &branch, &listen));
     let is_git = ["https://", "http://", "ssh://", "git@", "file://"]
         .iter()
         .any(|p| source.starts_with(p))
@@ -229,11 +243,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
             workers: concurrency.max(1),
             reconcile,
         },
-        listen: args
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| "0.0.0.0:8080".to_owned()),
+        listen,
         deploy_queue: non_empty(
             args.deploy_queue_url
                 .clone()
@@ -383,6 +393,19 @@ mod tests {
         assert!(config.source.url.is_some());
         assert_eq!(config.source.branch.as_deref(), Some("main"));
         assert!(config.reconcile.resync_interval.is_some());
+    }
+
+    #[test]
+    fn two_controllers_on_one_host_get_checkouts_of_their_own() {
+        let a = default_checkout("https://github.com/acme/specs.git", "main", "0.0.0.0:8080");
+        let b = default_checkout("https://github.com/acme/specs.git", "main", "0.0.0.0:8081");
+        let c = default_checkout("https://github.com/acme/other.git", "main", "0.0.0.0:8080");
+        assert!(a != b && a != c && b != c, "{a:?} {b:?} {c:?}");
+        assert_eq!(
+            a,
+            default_checkout("https://github.com/acme/specs.git", "main", "0.0.0.0:8080"),
+            "a restarted controller finds its checkout again"
+        );
     }
 
     #[test]
