@@ -62,11 +62,33 @@ where
                 message: details(),
             };
         }
-        // No answer at all: connection refused or reset, DNS, the attempt timeout.
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+        // No answer at all: connection refused or reset, DNS, the attempt timeout. The
+        // innermost cause says it best (`Connection refused (os error 111)`); the whole
+        // chain is a dump nobody reads.
+        SdkError::TimeoutError(_) => {
             return CloudError::Transport {
                 api,
-                message: details(),
+                message: "the request timed out".to_owned(),
+            };
+        }
+        SdkError::DispatchFailure(failure) => {
+            let cause = root_cause(err);
+            let connector = failure.as_connector_error();
+            let unreachable = connector.is_some_and(|c| c.is_io())
+                && (cause.contains("refused")
+                    || cause.contains("failed to lookup")
+                    || cause.contains("dns error")
+                    || cause.contains("Name or service not known"));
+            return if unreachable {
+                CloudError::Unreachable {
+                    api,
+                    message: cause,
+                }
+            } else {
+                CloudError::Transport {
+                    api,
+                    message: cause,
+                }
             };
         }
         _ => {}
@@ -94,6 +116,20 @@ where
         return CloudError::Transport { api, message };
     }
     classified
+}
+
+/// The innermost error of a chain, in lower case: what actually went wrong.
+fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut cause = err;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let text = cause.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }
 
 /// Classifies an error response from its parts. Separate from [`classify`] so that the

@@ -58,6 +58,10 @@ pub struct FunctionStatus {
     /// `unchanged`, `applied`, `failed`, `refused`, or `invalid` (the spec did not validate).
     pub last_result: Option<String>,
     pub last_error: Option<String>,
+    /// When the last commit tried was invalid: its errors, each `FILE:LINE:COLUMN: ...`
+    /// with the file named inside the repository (at most 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<String>,
     /// Unix seconds of the last reconcile.
     pub last_reconciled_at: Option<u64>,
     pub drift_corrections: u64,

@@ -259,3 +259,36 @@ async fn after_an_operator_command_the_status_and_metrics_show_what_aws_now_says
     assert_eq!((phases("Healthy"), phases("Paused")), (1, 0));
     running.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_commit_is_reported_with_files_named_inside_the_repository() {
+    let specs = tempfile::tempdir().unwrap();
+    write(
+        specs.path(),
+        "teams/orders.yaml",
+        &spec("orders", &s3("orders")),
+    );
+    let running = Running::start(specs.path(), false).await;
+    let broken = spec("orders", &s3("orders")).replace("runtime: python3.12", "runtime: python9");
+    write(specs.path(), "teams/orders.yaml", &broken);
+    // The next source poll (every 30s), before the next resync (every 60s).
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    let status = running.status("orders");
+    assert_eq!(
+        status.last_result.as_deref(),
+        Some("invalid"),
+        "{status:#?}"
+    );
+    assert_eq!(status.diagnostics.len(), 1, "{status:#?}");
+    assert!(
+        status.diagnostics[0].starts_with("teams/orders.yaml:"),
+        "{:?}",
+        status.diagnostics
+    );
+    assert!(
+        status.diagnostics[0].contains("spec.runtime"),
+        "{:?}",
+        status.diagnostics
+    );
+    running.stop().await;
+}

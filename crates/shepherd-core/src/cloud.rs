@@ -28,9 +28,13 @@ pub enum CloudError {
         status: u16,
         message: String,
     },
-    /// The call did not get an answer (connection refused, reset, timed out).
+    /// The call did not get an answer (connection reset, timed out).
     #[error("{api}: no answer from AWS: {message}")]
     Transport { api: &'static str, message: String },
+    /// Nothing answers at the endpoint at all (connection refused, no such host): a
+    /// wrong endpoint or no network. Tried again only briefly.
+    #[error("{api}: cannot reach AWS: {message}")]
+    Unreachable { api: &'static str, message: String },
     /// The function is being updated (`ResourceConflictException`): wait until it settles.
     #[error("{api}: the function is busy with another update: {message}")]
     Conflict { api: &'static str, message: String },
@@ -57,7 +61,10 @@ impl CloudError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            CloudError::Throttled { .. } | CloudError::Server { .. } | CloudError::Transport { .. }
+            CloudError::Throttled { .. }
+                | CloudError::Server { .. }
+                | CloudError::Transport { .. }
+                | CloudError::Unreachable { .. }
         )
     }
 
@@ -67,6 +74,7 @@ impl CloudError {
             CloudError::Throttled { .. } => "throttled",
             CloudError::Server { .. } => "server_error",
             CloudError::Transport { .. } => "transport",
+            CloudError::Unreachable { .. } => "unreachable",
             CloudError::Conflict { .. } => "conflict",
             CloudError::NotFound { .. } => "not_found",
             CloudError::PreconditionFailed { .. } => "precondition_failed",
@@ -85,6 +93,7 @@ impl CloudError {
                 format!("{api}: AWS service error (HTTP {status})")
             }
             CloudError::Transport { .. } => format!("{api}: no answer from AWS"),
+            CloudError::Unreachable { .. } => format!("{api}: cannot reach AWS"),
             CloudError::Conflict { .. } => {
                 format!("{api}: the function is busy with another update")
             }
@@ -100,6 +109,7 @@ impl CloudError {
             CloudError::Throttled { api, .. }
             | CloudError::Server { api, .. }
             | CloudError::Transport { api, .. }
+            | CloudError::Unreachable { api, .. }
             | CloudError::Conflict { api, .. }
             | CloudError::NotFound { api, .. }
             | CloudError::PreconditionFailed { api, .. }

@@ -25,10 +25,18 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Attempts at an endpoint where nothing answers, before giving up.
+pub const UNREACHABLE_ATTEMPTS: u32 = 3;
+
 impl RetryPolicy {
     /// The delay before attempt `attempt + 1` after `error`, or `None` to give up.
     pub fn delay(&self, attempt: u32, error: &CloudError) -> Option<Duration> {
         if !error.is_retryable() || attempt + 1 >= self.max_attempts {
+            return None;
+        }
+        // Nothing listens there: a few quick tries cover a blip; more only delay the
+        // message that the endpoint is wrong or the network is down.
+        if matches!(error, CloudError::Unreachable { .. }) && attempt + 1 >= UNREACHABLE_ATTEMPTS {
             return None;
         }
         let ceiling = self

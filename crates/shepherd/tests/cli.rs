@@ -476,3 +476,65 @@ fn usage_errors_exit_2() {
         assert!(stdout(&output).is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    for args in [
+        &["schema"][..],
+        &["validate", "examples/broken", "--format", "json"],
+        &["lints"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shepherd"))
+            .args(args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 1];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe is closed here: what is left to print meets a closed pipe.
+        let output = child.wait_with_output().unwrap();
+        let errors = String::from_utf8_lossy(&output.stderr);
+        assert!(!errors.contains("panicked"), "{args:?}: {errors}");
+        assert!(
+            output.status.success()
+                || output.status.code() == Some(141)
+                || output.status.code() == Some(1),
+            "{args:?}: {:?}",
+            output.status
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_at_once_in_one_line() {
+    let started = std::time::Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_shepherd"))
+        .args([
+            "plan",
+            "examples/specs",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ])
+        .current_dir(root())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        errors.trim(),
+        "error: cannot reach AWS at http://127.0.0.1:1: connection refused (os error 111)"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -35,6 +35,9 @@ use crate::source::SourceConfig;
 
 mod prune;
 
+/// The diagnostics of an invalid commit the status API carries (the log has them all).
+const MAX_DIAGNOSTICS: usize = 20;
+
 /// How often a rollout without metric analysis is reconciled while it holds (its pauses
 /// end on their own schedule; the alarm watch covers its alarms in between).
 const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
@@ -223,23 +226,36 @@ impl<C: Cloud> Core<C> {
             }
         };
         if !report.is_valid() {
-            for diagnostic in report
+            // Named inside the repository, as its authors know them, never by the
+            // checkout's path on this host.
+            let root = self.settings.source.root();
+            let root = std::fs::canonicalize(&root).unwrap_or(root);
+            let diagnostics: Vec<String> = report
                 .diagnostics
                 .iter()
                 .filter(|d| d.severity == shepherd_core::diagnostic::Severity::Error)
-            {
+                .map(|d| {
+                    let mut d = d.clone();
+                    if let Ok(inside) = d.file.strip_prefix(&root) {
+                        d.file = inside.to_owned();
+                    }
+                    d.to_string()
+                })
+                .collect();
+            for diagnostic in &diagnostics {
                 tracing::error!(commit = commit.as_deref().unwrap_or("-"), %diagnostic, "invalid spec");
             }
             let message = format!(
-                "the specs at {} are invalid ({} errors); the previous desired state stays in force",
+                "the specs at {} are invalid ({}); the previous desired state stays in force",
                 commit.as_deref().unwrap_or("the source"),
-                report.errors()
+                shepherd_core::display::count(report.errors(), "error")
             );
             let mut statuses = lock(&self.statuses);
             for status in statuses.values_mut() {
                 status.last_attempted_commit.clone_from(&commit);
                 status.last_result = Some("invalid".to_owned());
                 status.last_error = Some(message.clone());
+                status.diagnostics = diagnostics.iter().take(MAX_DIAGNOSTICS).cloned().collect();
             }
             return;
         }
@@ -275,7 +291,13 @@ impl<C: Cloud> Core<C> {
         }
         {
             let names: HashSet<String> = self.function_names().into_iter().collect();
-            lock(&self.statuses).retain(|name, _| names.contains(name));
+            let mut statuses = lock(&self.statuses);
+            statuses.retain(|name, _| names.contains(name));
+            // A valid commit: the errors of an earlier invalid one no longer apply.
+            for status in statuses.values_mut() {
+                status.diagnostics.clear();
+            }
+            drop(statuses);
             let mut first = lock(&self.first_round);
             if first.is_none() && !self.ready.load(Ordering::SeqCst) {
                 if names.is_empty() {

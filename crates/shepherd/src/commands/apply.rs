@@ -11,8 +11,9 @@ use shepherd_engine::reconcile::{apply, plan_spec_set};
 use shepherd_engine::rollouts::{apply_until_settled, status};
 
 use super::render::{Style, apply_json, apply_text, plan_text};
-use super::session::{connect, load_desired, reconcile_options, runtime};
+use super::session::{connect, load_desired, reconcile_options, runtime, unreachable};
 use crate::cli::{ApplyArgs, Format};
+use crate::output::outln;
 
 /// Prints progress to standard error: each step once, each wait once.
 struct Console {
@@ -68,6 +69,10 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         };
         if !args.wait {
             let planned = plan_spec_set(&cloud, &desired, &options).await;
+            if let Some(line) = unreachable(&planned, &args.aws) {
+                eprintln!("error: {line}");
+                std::process::exit(1);
+            }
             // A rollback this run makes, or a rolled-back release the spec still names:
             // the spec's desired state is not reached, and apply says so.
             let rolled_back: BTreeMap<String, String> = planned
@@ -110,7 +115,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
                 &mut std::io::stdout().lock(),
             );
         }
-        Format::Json => println!("{}", apply_json(&reports, &rolled_back, &stats, seconds)),
+        Format::Json => outln!("{}", apply_json(&reports, &rolled_back, &stats, seconds)),
     }
     let failed = !rolled_back.is_empty()
         || reports

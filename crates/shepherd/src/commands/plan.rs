@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use shepherd_engine::reconcile::plan_spec_set;
 
 use super::render::{Style, plan_json, plan_text};
-use super::session::{connect, load_desired, reconcile_options, runtime};
+use super::session::{connect, load_desired, reconcile_options, runtime, unreachable};
 use crate::cli::{Format, PlanArgs};
+use crate::output::outln;
 
 /// Exit code when changes are pending (0: none, 1: errors).
 const CHANGES_PENDING: u8 = 2;
@@ -26,6 +27,10 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         let cloud = connect(&args.aws).await;
         plan_spec_set(&cloud, &desired, &options).await
     });
+    if let Some(line) = unreachable(&planned, &args.aws) {
+        eprintln!("error: {line}");
+        return ExitCode::FAILURE;
+    }
     match args.format {
         Format::Text => {
             let _ = plan_text(
@@ -35,7 +40,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
                 &mut std::io::stdout().lock(),
             );
         }
-        Format::Json => println!("{}", plan_json(&planned.plans, &planned.errors)),
+        Format::Json => outln!("{}", plan_json(&planned.plans, &planned.errors)),
     }
     let refused = planned.plans.iter().any(|p| p.refused.is_some());
     if !planned.errors.is_empty() || refused {

@@ -15,6 +15,7 @@ use super::remote::Remote;
 use super::session::{connect, runtime};
 use super::validate::load_lint_config;
 use crate::cli::{Format, RolloutArgs, SpecsArg, StatusArgs};
+use crate::output::outln;
 
 /// The valid specs under `--specs`, unpackaged: rollout commands and status deploy no
 /// code, and an invalid spec elsewhere in the repository must never keep an operator from
@@ -46,7 +47,7 @@ pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
         let remote = Remote::new(url, args.server.token.clone());
         return match remote.command(&args.name, command) {
             Ok(message) => {
-                println!("{message}");
+                outln!("{message}");
                 ExitCode::SUCCESS
             }
             Err(error) => {
@@ -81,7 +82,7 @@ pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
     });
     match result {
         Ok(done) => {
-            println!("{done}");
+            outln!("{done}");
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -219,10 +220,10 @@ where
         match args.format {
             Format::Text => {
                 for s in &statuses {
-                    println!("{}", line(s));
+                    outln!("{}", line(s));
                 }
             }
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{}",
                 serde_json::to_string_pretty(&statuses).unwrap_or_default()
             ),
@@ -262,7 +263,7 @@ where
         };
         tokio::time::sleep(pause).await;
         if args.watch {
-            println!();
+            outln!();
         }
     }
 }

@@ -130,10 +130,10 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         .or(file.source.path)
         .unwrap_or_else(|| PathBuf::from("."));
     let listen = args
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| "0.0.0.0:8080".to_owned());
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| "0.0.0.0:8080".to_owned());
     let checkout = args
         .checkout_dir
         .clone()

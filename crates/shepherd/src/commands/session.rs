@@ -1,5 +1,6 @@
 //! What `plan` and `apply` share: validate the specs, resolve them, reach AWS.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::observe::Refresh;
-use shepherd_engine::reconcile::{Desired, ReconcileOptions, resolve_desired};
+use shepherd_engine::reconcile::{Desired, Planned, ReconcileOptions, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
 
 use super::validate::{load_lint_config, print_diagnostics};
@@ -82,6 +83,30 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> Result<ReconcileOpti
         },
         only: spec.only.clone(),
     })
+}
+
+/// When every function failed because nothing answers at the endpoint, the one line that
+/// says so (`cannot reach AWS at http://127.0.0.1:1: connection refused`), instead of the
+/// same error once per function.
+pub fn unreachable(planned: &Planned, aws: &AwsArgs) -> Option<String> {
+    const MARK: &str = "cannot reach AWS: ";
+    let causes: BTreeSet<&str> = planned
+        .errors
+        .values()
+        .map(|e| e.split_once(MARK).map(|(_, cause)| cause))
+        .collect::<Option<_>>()?;
+    let [cause] = causes.into_iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    if !planned.plans.is_empty() {
+        return None;
+    }
+    let endpoint = match (&aws.endpoint_url, &aws.region) {
+        (Some(url), _) => url.clone(),
+        (None, Some(region)) => format!("the endpoint of {region}"),
+        (None, None) => "the default endpoint".to_owned(),
+    };
+    Some(format!("cannot reach AWS at {endpoint}: {cause}"))
 }
 
 /// The AWS clients, wrapped in the shared budget and retry policy.
