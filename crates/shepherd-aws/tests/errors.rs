@@ -259,7 +259,7 @@ async fn validation_errors_are_rejected_with_their_code() {
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_a_transport_error() {
+async fn a_refused_connection_is_an_unreachable_endpoint() {
     // Nothing listens on port 1: the connection is refused at once.
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -273,15 +273,12 @@ async fn a_refused_connection_is_a_transport_error() {
         .build();
     let cloud = AwsCloud::new(Lambda::from_conf(config), CloudWatch::from_conf(cloudwatch));
     let err = cloud.get_function("orders").await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CloudError::Transport {
-                api: "GetFunction",
-                ..
-            }
-        ),
-        "{err:?}"
+    assert_eq!(
+        err,
+        CloudError::Unreachable {
+            api: "GetFunction",
+            message: "connection refused (os error 111)".to_owned(),
+        }
     );
     assert!(err.is_retryable());
 }
