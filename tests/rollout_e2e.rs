@@ -273,3 +273,56 @@ fn a_plain_apply_that_rolls_a_canary_back_exits_1() {
     let again = shepherd(&endpoint, &["apply", "."], &specs);
     assert_eq!(again.status.code(), Some(1), "{}", explain(&again));
 }
+
+#[test]
+fn a_canary_whose_own_error_rate_is_too_high_is_rolled_back_on_the_emulator() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let (_dir, specs) = canary_repo();
+    let spec = specs.join("functions/nightly-report.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let (head, _) = text.split_once("  rollout:\n").unwrap();
+    std::fs::write(
+        &spec,
+        format!(
+            "{head}  rollout:\n    steps:\n      - setWeight: 20\n      - pause: {{duration: 30s}}\n    analysis:\n      maxErrorRate: 5\n      minInvocations: 10\n"
+        ),
+    )
+    .unwrap();
+    let endpoint = emulator.endpoint.clone();
+    let create = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(create.status.code(), Some(0), "{}", explain(&create));
+    change_code(&specs, "release 2");
+    let start = shepherd(&endpoint, &["apply", "."], &specs);
+    assert_eq!(start.status.code(), Some(0), "{}", explain(&start));
+    let status = nightly_status(&endpoint, &specs);
+    assert_eq!(status["additional"][0], "2", "{status}");
+
+    // The new version fails half its invocations (the alarm stays OK).
+    emulator.setup(&[
+        "put-version-metrics",
+        "nightly-report",
+        "live",
+        "2",
+        "100",
+        "50",
+    ]);
+    let judged = shepherd(
+        &endpoint,
+        &["apply", ".", "--wait", "--alarm-poll", "5s"],
+        &specs,
+    );
+    assert_eq!(judged.status.code(), Some(1), "{}", explain(&judged));
+    assert!(
+        stdout(&judged)
+            .contains("rolled back: the new version's error rate is 50.00% over 100 invocations"),
+        "{}",
+        explain(&judged)
+    );
+    let status = nightly_status(&endpoint, &specs);
+    assert_eq!(
+        (status["version"].as_str(), &status["additional"]),
+        (Some("1"), &serde_json::Value::Null),
+        "{status}"
+    );
+}

@@ -143,6 +143,23 @@ def functions(endpoint):
         print(f"{function['FunctionName']} {function['MemorySize']} {owner}")
 
 
+def put_version_metrics(endpoint, function, alias, version, invocations, errors):
+    """Puts Invocations and Errors datapoints on one version behind an alias, as Lambda
+    reports them (dimensions FunctionName, Resource, ExecutedVersion)."""
+    dimensions = [
+        {"Name": "FunctionName", "Value": function},
+        {"Name": "Resource", "Value": f"{function}:{alias}"},
+        {"Name": "ExecutedVersion", "Value": version},
+    ]
+    client(endpoint, "cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {"MetricName": "Invocations", "Dimensions": dimensions, "Value": float(invocations), "Unit": "Count"},
+            {"MetricName": "Errors", "Dimensions": dimensions, "Value": float(errors), "Unit": "Count"},
+        ],
+    )
+
+
 def setup_examples(endpoint):
     """Everything examples/specs refers to."""
     for name in ["orders-api", "invoice-worker", "nightly-report"]:
@@ -166,6 +183,8 @@ def main(argv):
         summary(endpoint)
     elif command == "functions":
         functions(endpoint)
+    elif command == "put-version-metrics":
+        put_version_metrics(endpoint, *args)
     elif command == "role":
         role(endpoint, *args)
     elif command == "send-alarm-event":

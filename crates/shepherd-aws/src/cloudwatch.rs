@@ -93,15 +93,15 @@ pub(crate) async fn delete_alarms(client: &Client, names: &[String]) -> CloudRes
 }
 
 /// `GetMetricData` for one version behind an alias (`ExecutedVersion` dimension) over
-/// `[start, end)`: invocation and error sums and the p99 duration, each as one datapoint
+/// `[start, end)`: invocation and error sums and (with `p99`) the p99 duration, each as one datapoint
 /// covering the whole window (a percentile cannot be combined from smaller periods).
 pub(crate) async fn version_metrics(
     client: &Client,
     function: &str,
     alias: &str,
     version: &str,
-    start: u64,
-    end: u64,
+    (start, end): (u64, u64),
+    p99: bool,
 ) -> CloudResult<VersionMetrics> {
     const API: &str = "GetMetricData";
     // A period is a multiple of 60 seconds and covers the window.
@@ -133,16 +133,16 @@ pub(crate) async fn version_metrics(
     };
     let seconds =
         |t: u64| aws_smithy_types::DateTime::from_secs(i64::try_from(t).unwrap_or(i64::MAX));
-    let out = client
+    let mut request = client
         .get_metric_data()
         .start_time(seconds(start))
         .end_time(seconds(start + period))
         .metric_data_queries(query("invocations", "Invocations", "Sum"))
-        .metric_data_queries(query("errors", "Errors", "Sum"))
-        .metric_data_queries(query("p99", "Duration", "p99"))
-        .send()
-        .await
-        .map_err(from_sdk(API))?;
+        .metric_data_queries(query("errors", "Errors", "Sum"));
+    if p99 {
+        request = request.metric_data_queries(query("p99", "Duration", "p99"));
+    }
+    let out = request.send().await.map_err(from_sdk(API))?;
     let value = |id: &str| {
         out.metric_data_results()
             .iter()

@@ -312,10 +312,10 @@ impl Cloud for AwsCloud {
         name: &str,
         alias: &str,
         version: &str,
-        start: u64,
-        end: u64,
+        window: (u64, u64),
+        p99: bool,
     ) -> CloudResult<shepherd_core::model::VersionMetrics> {
-        cloudwatch::version_metrics(&self.cloudwatch, name, alias, version, start, end).await
+        cloudwatch::version_metrics(&self.cloudwatch, name, alias, version, window, p99).await
     }
 
     /// `DescribeAlarms`, metric and composite alarms (no call for no names).

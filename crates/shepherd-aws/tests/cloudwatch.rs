@@ -172,3 +172,35 @@ async fn delete_alarms_goes_in_batches_of_100() {
     cloudwatch_cloud(&[&rule]).delete_alarms(&[]).await.unwrap();
     assert_eq!(rule.num_calls(), 2);
 }
+
+#[tokio::test]
+async fn version_metrics_ask_for_the_p99_only_when_the_analysis_needs_it() {
+    use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+    let queries = |p99: bool| {
+        let rule = mock!(CloudWatch::get_metric_data)
+            .match_requests(move |req| {
+                let ids: Vec<&str> = req
+                    .metric_data_queries()
+                    .iter()
+                    .filter_map(|q| q.id())
+                    .collect();
+                let wanted: &[&str] = if p99 {
+                    &["invocations", "errors", "p99"]
+                } else {
+                    &["invocations", "errors"]
+                };
+                ids == wanted
+            })
+            .then_output(|| GetMetricDataOutput::builder().build());
+        rule
+    };
+    for p99 in [false, true] {
+        let rule = queries(p99);
+        let metrics = cloudwatch_cloud(&[&rule])
+            .get_version_metrics("orders", "live", "2", (1000, 1300), p99)
+            .await
+            .unwrap();
+        assert_eq!(metrics.invocations, 0.0);
+        assert_eq!(rule.num_calls(), 1, "p99 {p99}");
+    }
+}

@@ -287,14 +287,16 @@ pub trait Cloud: Send + Sync + 'static {
     fn delete_function(&self, name: &str) -> impl Future<Output = CloudResult<()>> + Send;
 
     /// The metrics of one version behind an alias over `[start, end)` (Unix seconds):
-    /// `GetMetricData` with the `ExecutedVersion` dimension.
+    /// `GetMetricData` with the `ExecutedVersion` dimension. The p99 duration is asked for
+    /// only with `p99` (an analysis that checks it): a percentile query costs more, and
+    /// some endpoints cannot answer it.
     fn get_version_metrics(
         &self,
         name: &str,
         alias: &str,
         version: &str,
-        start: u64,
-        end: u64,
+        window: (u64, u64),
+        p99: bool,
     ) -> impl Future<Output = CloudResult<VersionMetrics>> + Send;
 
     /// `DescribeAlarms` for at most 100 names; alarms that do not exist are left out.

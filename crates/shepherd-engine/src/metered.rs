@@ -292,12 +292,12 @@ impl<C: Cloud> Cloud for Metered<C> {
         name: &str,
         alias: &str,
         version: &str,
-        start: u64,
-        end: u64,
+        window: (u64, u64),
+        p99: bool,
     ) -> CloudResult<VersionMetrics> {
         self.call("GetMetricData", || {
             self.inner
-                .get_version_metrics(name, alias, version, start, end)
+                .get_version_metrics(name, alias, version, window, p99)
         })
         .await
     }

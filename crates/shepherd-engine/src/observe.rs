@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
-use shepherd_core::model::{DesiredFunction, Observation, ObservedFunction, Readable, tags};
+use shepherd_core::model::{
+    CanaryMetrics, DesiredFunction, Observation, ObservedFunction, Readable, tags,
+};
 use shepherd_core::plan::{invokes, managed_alarm_names};
 use shepherd_core::rollout::RolloutRecord;
 
@@ -104,19 +106,21 @@ async fn read_canary_metrics<C: Cloud>(
         let Some(record) = function.and_then(|f| rollout_in_flight(d, f)) else {
             continue;
         };
-        match cloud
-            .get_version_metrics(&d.name, &alias.name, &record.canary, record.since, now)
+        let p99 = d.analysis.as_ref().is_some_and(|a| a.max_p99_ms.is_some());
+        let window = (record.since, now);
+        let read = match cloud
+            .get_version_metrics(&d.name, &alias.name, &record.canary, window, p99)
             .await
         {
-            Ok(metrics) => {
-                observed.observation.metrics.insert(d.name.clone(), metrics);
-            }
-            // Without metrics the analysis is inconclusive, which holds the rollout:
-            // never a reason to call the canary healthy.
+            Ok(metrics) => CanaryMetrics::Read(metrics),
+            // A verdict of its own: retried at the next look, and never a reason to call
+            // the canary healthy.
             Err(error) => {
-                tracing::warn!(function = %d.name, %error, "cannot read the canary's metrics")
+                tracing::warn!(function = %d.name, %error, "cannot read the canary's metrics");
+                CanaryMetrics::Unavailable(error.summary())
             }
-        }
+        };
+        observed.observation.metrics.insert(d.name.clone(), read);
     }
 }
 

@@ -133,7 +133,11 @@ pub fn rollout_status(
     }
     if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
         status.step = Some(describe_step(&d.rollout_steps, record.step));
-        if let Some(RolloutStep::Pause(pause)) = d.rollout_steps.get(record.step) {
+        // A paused rollout's clock stands still: no countdown (resume starts the pause
+        // over).
+        if let (Some(RolloutStep::Pause(pause)), Phase::Progressing) =
+            (d.rollout_steps.get(record.step), record.phase)
+        {
             status.pause_secs = Some(pause.as_secs());
             status.at(observation.at);
         }

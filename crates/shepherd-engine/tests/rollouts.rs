@@ -542,3 +542,29 @@ async fn emergency_commands_need_no_spec() {
         .to_string();
     assert!(missing.contains("nope"), "{missing}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn metrics_that_cannot_be_read_never_promote_even_when_inconclusive_would() {
+    let analysed = format!("{ANALYSED}\n      onInconclusive: Promote");
+    let (cloud, repo) = deployed(&analysed).await;
+    // Plenty of healthy traffic that cannot be read: CloudWatch fails every time.
+    cloud.set_version_metrics("api", "2", metrics(500.0, 0.0, 100.0));
+    let unavailable = shepherd_core::cloud::CloudError::Rejected {
+        api: "GetMetricData",
+        code: "AccessDenied".into(),
+        message: "not authorized".into(),
+    };
+    cloud.fail_next("GetMetricData", unavailable, 10_000);
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    let r = record(&cloud).unwrap();
+    assert_eq!(r.phase, Phase::Paused, "{r:?}");
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("metrics unavailable: GetMetricData: refused by AWS (AccessDenied)"),
+        "{r:?}"
+    );
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(alias.version, "1", "the canary was not promoted");
+}

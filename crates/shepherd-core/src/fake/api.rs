@@ -227,8 +227,8 @@ impl Cloud for FakeCloud {
         name: &str,
         _alias: &str,
         version: &str,
-        _start: u64,
-        _end: u64,
+        _window: (u64, u64),
+        p99: bool,
     ) -> CloudResult<crate::model::VersionMetrics> {
         self.call("GetMetricData", |w| {
             let empty = crate::model::VersionMetrics {
@@ -236,10 +236,16 @@ impl Cloud for FakeCloud {
                 errors: 0.0,
                 p99_ms: None,
             };
-            Ok(w.metrics
+            let mut found = w
+                .metrics
                 .get(&(name.to_owned(), version.to_owned()))
                 .copied()
-                .unwrap_or(empty))
+                .unwrap_or(empty);
+            // As CloudWatch: a query not made has no answer.
+            if !p99 {
+                found.p99_ms = None;
+            }
+            Ok(found)
         })
     }
 

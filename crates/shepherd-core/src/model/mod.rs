@@ -15,8 +15,8 @@ pub use desired::{
 };
 pub use digest::short_digest;
 pub use observed::{
-    FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction, ObservedVersion,
-    ProvisionedConcurrency, ProvisionedStatus, Readable,
+    CanaryMetrics, FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction,
+    ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
 

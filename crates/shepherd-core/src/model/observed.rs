@@ -7,6 +7,14 @@ use serde::Serialize;
 use super::{AsyncConfig, FunctionConfig, ObservedAlarm, ObservedMapping};
 use crate::spec::{Architecture, RecursiveLoop};
 
+/// The canary's metrics as read, or why they could not be: a failed read is a verdict of
+/// its own ("metrics unavailable"), never the same as a canary without traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum CanaryMetrics {
+    Read(super::VersionMetrics),
+    Unavailable(String),
+}
+
 /// A value that needs its own read call, which shepherd makes only when it matters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Readable<T> {
@@ -137,5 +145,5 @@ pub struct Observation {
     /// When the observation was made (Unix seconds): the planner's "now".
     pub at: u64,
     /// The canary's own metrics since its step began, for rollouts with analysis.
-    pub metrics: BTreeMap<String, super::VersionMetrics>,
+    pub metrics: BTreeMap<String, CanaryMetrics>,
 }

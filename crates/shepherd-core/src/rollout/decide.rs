@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::record::{Phase, RolloutRecord};
-use crate::model::{AlarmState, AnalysisConfig, ObservedAlarm, VersionMetrics};
+use crate::model::{AlarmState, AnalysisConfig, CanaryMetrics, ObservedAlarm, VersionMetrics};
 use crate::spec::{OnInconclusive, RolloutStep};
 
 /// The alias routing and record a transition writes, in one `UpdateAlias`.
@@ -104,7 +104,7 @@ pub struct Gates<'a> {
     pub poll: Duration,
     /// The metric analysis, and the canary's metrics since the step began.
     pub analysis: Option<&'a AnalysisConfig>,
-    pub metrics: Option<&'a VersionMetrics>,
+    pub metrics: Option<&'a CanaryMetrics>,
 }
 
 /// Why the canary's own metrics fail it, when there are enough of them to judge.
@@ -128,8 +128,8 @@ fn metric_breach(analysis: &AnalysisConfig, metrics: &VersionMetrics) -> Option<
 }
 
 /// Whether the metrics are enough for a verdict.
-fn conclusive(analysis: &AnalysisConfig, metrics: Option<&VersionMetrics>) -> bool {
-    metrics.is_some_and(|m| m.invocations >= f64::from(analysis.min_invocations))
+fn conclusive(analysis: &AnalysisConfig, metrics: Option<&CanaryMetrics>) -> bool {
+    matches!(metrics, Some(CanaryMetrics::Read(m)) if m.invocations >= f64::from(analysis.min_invocations))
 }
 
 /// Decides the next move of a rollout in flight at time `now` (Unix seconds).
@@ -137,7 +137,7 @@ pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
     let alarm = fired_alarm(gates.gating, gates.alarms, record.started)
         .map(|a| format!("alarm {} fired: {}", a.definition.name, a.state_reason));
     let breach = match (gates.analysis, gates.metrics) {
-        (Some(analysis), Some(metrics)) => metric_breach(analysis, metrics),
+        (Some(analysis), Some(CanaryMetrics::Read(metrics))) => metric_breach(analysis, metrics),
         _ => None,
     };
     if let Some(reason) = alarm.or(breach) {
@@ -195,7 +195,22 @@ fn inconclusive(
             requeue_after: (deadline - elapsed).min(gates.poll),
         };
     }
-    let seen = gates.metrics.map_or(0.0, |m| m.invocations);
+    // Metrics that cannot be read say nothing about the canary: it waits for a person,
+    // whatever `onInconclusive` says (that rule is for too little traffic).
+    if let Some(CanaryMetrics::Unavailable(why)) = gates.metrics {
+        return Decision::Advance(Transition {
+            phase: Phase::Paused,
+            step: record.step,
+            canary_weight: Some(weight_before(gates.steps, record.step)),
+            reason: Some(format!(
+                "metrics unavailable: {why}; the analysis cannot judge the new version"
+            )),
+        });
+    }
+    let seen = match gates.metrics {
+        Some(CanaryMetrics::Read(m)) => m.invocations,
+        _ => 0.0,
+    };
     let reason = format!(
         "inconclusive: the new version had {seen} invocations, fewer than the {} needed",
         analysis.min_invocations
