@@ -177,7 +177,7 @@ async fn delete_alarms_goes_in_batches_of_100() {
 async fn version_metrics_ask_for_the_p99_only_when_the_analysis_needs_it() {
     use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
     let queries = |p99: bool| {
-        let rule = mock!(CloudWatch::get_metric_data)
+        mock!(CloudWatch::get_metric_data)
             .match_requests(move |req| {
                 let ids: Vec<&str> = req
                     .metric_data_queries()
@@ -191,8 +191,7 @@ async fn version_metrics_ask_for_the_p99_only_when_the_analysis_needs_it() {
                 };
                 ids == wanted
             })
-            .then_output(|| GetMetricDataOutput::builder().build());
-        rule
+            .then_output(|| GetMetricDataOutput::builder().build())
     };
     for p99 in [false, true] {
         let rule = queries(p99);
