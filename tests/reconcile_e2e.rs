@@ -193,3 +193,44 @@ async fn survives_throttling_and_server_errors_with_the_same_end_state() {
     let plan = run(&proxy, &["plan", specs_arg], &specs).await;
     assert_eq!(code(&plan), 0, "{}", explain(&plan));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_the_endpoint_does_not_keep_are_reported_once_not_republished() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let specs_arg = specs.to_str().unwrap();
+    let first = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&first), 0, "{}", explain(&first));
+
+    // The emulator does not reflect updates of these two settings.
+    let spec = specs.join("functions/nightly-report.yaml");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("tracing: Active", "tracing: PassThrough")
+        .replace("ephemeralStorage: 2048", "ephemeralStorage: 4096");
+    std::fs::write(&spec, text).unwrap();
+    let change = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&change), 0, "{}", explain(&change));
+
+    for _ in 0..2 {
+        proxy.clear();
+        let again = run(&proxy, &["apply", specs_arg], &specs).await;
+        assert_eq!(code(&again), 0, "{}", explain(&again));
+        assert!(
+            proxy.writes().is_empty(),
+            "republished: {:?}\n{}",
+            proxy.writes(),
+            explain(&again)
+        );
+    }
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 0, "{}", explain(&plan));
+    assert!(
+        stdout(&plan)
+            .contains("nightly-report: not converging: AWS did not keep what shepherd wrote"),
+        "{}",
+        explain(&plan)
+    );
+}

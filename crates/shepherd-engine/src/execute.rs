@@ -8,7 +8,8 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::model::{
-    FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, ownership, tags,
+    FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, kept_digest, ownership,
+    tags,
 };
 use shepherd_core::plan::{
     Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
@@ -132,6 +133,9 @@ struct Context {
     arn: Option<String>,
     published: Option<String>,
     code_sha256: Option<String>,
+    /// What AWS kept of the configuration after this run's last write, as recorded in
+    /// `shepherd.dev/config-kept`.
+    kept: Option<String>,
 }
 
 async fn execute_function<C: Cloud>(
@@ -159,6 +163,7 @@ async fn execute_function<C: Cloud>(
         arn: None,
         published: None,
         code_sha256: None,
+        kept: None,
     };
     for action in &plan.actions {
         progress.report(Progress::Action {
@@ -421,6 +426,9 @@ async fn perform<C: Cloud>(
             if let (Some(digest), Some(published)) = (release, &context.published) {
                 set.insert(tags::RELEASE.to_owned(), format!("{published}:{digest}"));
             }
+            if let Some(kept) = &context.kept {
+                set.insert(tags::CONFIG_KEPT.to_owned(), kept.clone());
+            }
             if let Some(sha) = &context.code_sha256
                 && let Some(code) = set.get_mut(tags::CODE)
             {
@@ -550,6 +558,7 @@ async fn wait_settled<C: Cloud>(
             )));
         }
         if function.is_settled() {
+            context.kept = Some(kept_digest(&function.config, function.architecture));
             return Ok(());
         }
         if started.elapsed() >= options.settle_timeout {

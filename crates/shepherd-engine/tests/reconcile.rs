@@ -638,3 +638,52 @@ async fn a_canary_of_the_stable_version_itself_is_refused() {
     );
     assert_eq!(world.aws.alias("orders", "live").unwrap(), before);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_setting_aws_does_not_keep_is_reported_not_republished_on_every_pass() {
+    use shepherd_core::spec::TracingMode;
+    let world = World::new();
+    // The endpoint ignores the tracing mode it is sent (as the emulator does).
+    world
+        .aws
+        .set_keeps(|config| config.tracing = TracingMode::PassThrough);
+    world.commit("orders", "  tracing: Active\n");
+    world.apply().await;
+    let versions = world.aws.versions("orders").len();
+
+    for _ in 0..3 {
+        world.aws.reset_calls();
+        let planned = world.plan().await;
+        let plan = &planned.plans[0];
+        assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+        let note = plan.note.as_deref().unwrap_or_default();
+        assert!(
+            note.starts_with(
+                "not converging: AWS did not keep what shepherd wrote: tracing is PassThrough"
+            ),
+            "{note}"
+        );
+        world.apply_planned(planned).await;
+        assert_eq!(world.aws.write_calls(), Vec::<&str>::new());
+    }
+    assert_eq!(
+        world.aws.versions("orders").len(),
+        versions,
+        "no new version"
+    );
+
+    // A change behind shepherd's back is still drift, and corrected.
+    world
+        .aws
+        .with_function_mut("orders", |f| f.config.memory = 256);
+    let planned = world.plan().await;
+    assert!(planned.plans[0].drift, "{:#?}", planned.plans[0]);
+    assert!(
+        planned.plans[0]
+            .actions
+            .iter()
+            .any(|a| a.kind() == "update_configuration"),
+        "{:#?}",
+        planned.plans[0].actions
+    );
+}

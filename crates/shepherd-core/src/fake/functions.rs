@@ -65,9 +65,13 @@ impl World {
         check_config(config)?;
         check_package(config, code)?;
         check_tags(tags)?;
+        let mut config = config.clone();
+        if let Some(keep) = self.knobs.keeps {
+            keep(&mut config);
+        }
         let function = FakeFunction {
             name: name.to_owned(),
-            config: config.clone(),
+            config,
             architecture,
             code: code.clone(),
             code_sha256: code_sha256(code),
@@ -97,6 +101,9 @@ impl World {
         let before = record.function.clone();
         // Lambda reports the new configuration while the update is in progress.
         record.function.config = config.clone();
+        if let Some(keep) = self.knobs.keeps {
+            keep(&mut record.function.config);
+        }
         let failure = self.knobs.fail_next_update.take();
         record.begin_update(before, self.knobs.settle_reads, failure);
         Ok(())

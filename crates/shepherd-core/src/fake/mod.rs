@@ -117,6 +117,13 @@ impl FakeCloud {
         self.lock().world.knobs.fail_next_update = Some(reason.into());
     }
 
+    /// Makes the endpoint keep something else than it is sent, as AWS does when it
+    /// normalises a value and the emulator does for fields it ignores: `keep` rewrites
+    /// every configuration written, before it is stored.
+    pub fn set_keeps(&self, keep: fn(&mut crate::model::FunctionConfig)) {
+        self.lock().world.knobs.keeps = Some(keep);
+    }
+
     /// The next `PutProvisionedConcurrencyConfig` ends FAILED with `reason`.
     pub fn fail_next_provisioned(&self, reason: impl Into<String>) {
         self.lock().world.knobs.fail_next_provisioned = Some(reason.into());

@@ -358,6 +358,9 @@ pub(super) struct Knobs {
     pub fail_next_update: Option<String>,
     /// The next provisioned concurrency put ends FAILED with this reason.
     pub fail_next_provisioned: Option<String>,
+    /// What the endpoint does not keep of a configuration it is sent (it normalises a
+    /// value, or ignores a field): applied to every configuration written.
+    pub keeps: Option<fn(&mut crate::model::FunctionConfig)>,
 }
 
 impl Default for Knobs {
@@ -367,6 +370,7 @@ impl Default for Knobs {
             provisioned_reads: 1,
             fail_next_update: None,
             fail_next_provisioned: None,
+            keeps: None,
         }
     }
 }

@@ -38,6 +38,15 @@ pub mod tags {
     pub const RELEASE: &str = "shepherd.dev/release";
     /// The code source last deployed (digest of the S3 location, image URI or zip hash).
     pub const CODE: &str = "shepherd.dev/code";
+    /// Digest of the configuration and architecture AWS reported right after shepherd's
+    /// last write ([`super::kept_digest`]): a setting AWS did not keep is then told apart
+    /// from one changed behind shepherd's back.
+    pub const CONFIG_KEPT: &str = "shepherd.dev/config-kept";
+}
+
+/// The digest recorded in [`tags::CONFIG_KEPT`].
+pub fn kept_digest(config: &FunctionConfig, architecture: crate::spec::Architecture) -> String {
+    short_digest(&(config, architecture))
 }
 
 /// How the function is packaged, with the settings that only apply to one kind.

@@ -16,7 +16,7 @@ pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
     CodeArtifact, DesiredFunction, ManagedFunction, Observation, ObservedFunction, ObservedMapping,
-    Owner, Ownership, ProvisionedTarget, Readable, ownership, tags,
+    Owner, Ownership, ProvisionedTarget, Readable, kept_digest, ownership, tags,
 };
 
 /// Choices that are the operator's, not the spec's.
@@ -347,7 +347,18 @@ fn plan_update(
 ) -> Update {
     let mut actions = Vec::new();
 
-    let changes = config_changes(&observed.config, &desired.config);
+    let mut changes = config_changes(&observed.config, &desired.config);
+    // AWS shows what it showed right after shepherd wrote this very spec: whatever still
+    // differs is a setting AWS does not keep (it normalises the value, or the endpoint
+    // ignores the field), not drift. Writing it again would publish a version, and start
+    // a canary, on every pass; it is reported instead, until the spec changes.
+    let kept_as_written = observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str())
+        && observed.tag(tags::CONFIG_KEPT)
+            == Some(kept_digest(&observed.config, observed.architecture).as_str());
+    let mut not_kept: Vec<Change> = Vec::new();
+    if kept_as_written {
+        not_kept.append(&mut changes);
+    }
     let config_update = !changes.is_empty();
     if config_update {
         actions.push(Action::UpdateConfiguration {
@@ -358,7 +369,10 @@ fn plan_update(
 
     // A digest of the code source: computed once, for the comparison and the tag.
     let identity = desired.code.identity();
-    let code_changes = code_changes(desired, &identity, observed);
+    let mut code_changes = code_changes(desired, &identity, observed);
+    if kept_as_written {
+        not_kept.extend(code_changes.extract_if(.., |c| c.field == "architecture"));
+    }
     let code_update = !code_changes.is_empty();
     if code_update {
         actions.push(Action::UpdateCode {
@@ -399,7 +413,7 @@ fn plan_update(
     let (requeue_after, waiting_for_operator, note, release_failed) = (
         alias.requeue_after,
         alias.waiting_for_operator,
-        alias.note,
+        not_converging(&not_kept).or(alias.note),
         alias.release_failed,
     );
 
@@ -453,6 +467,7 @@ fn plan_update(
             !desired.tags.contains_key(*k)
                 && !is_own(k)
                 && *k != tags::RELEASE
+                && *k != tags::CONFIG_KEPT
                 && !k.starts_with("aws:")
         })
         .cloned()
@@ -474,6 +489,21 @@ fn plan_update(
         note,
         release_failed,
     }
+}
+
+/// The note of settings AWS did not keep after shepherd wrote them.
+fn not_converging(not_kept: &[Change]) -> Option<String> {
+    if not_kept.is_empty() {
+        return None;
+    }
+    let fields: Vec<String> = not_kept
+        .iter()
+        .map(|c| format!("{} is {} (the spec says {})", c.field, c.from, c.to))
+        .collect();
+    Some(format!(
+        "not converging: AWS did not keep what shepherd wrote: {}; not written again, and no version published for it, until the spec changes",
+        fields.join(", ")
+    ))
 }
 
 fn code_changes(
