@@ -188,6 +188,25 @@ fn emergency_commands_work_whatever_else_the_specs_hold() {
     let start = shepherd(&endpoint, &["apply", "."], &specs);
     assert_eq!(start.status.code(), Some(0), "{}", explain(&start));
     assert_eq!(nightly_status(&endpoint, &specs)["additional"][1], 0.2);
+    // `apply --wait` stops at the manual gate and says how to go on.
+    let gate = shepherd(&endpoint, &["apply", ".", "--wait"], &specs);
+    assert_eq!(gate.status.code(), Some(0), "{}", explain(&gate));
+    assert!(
+        stderr(&gate).contains(
+            "nightly-report: promotion pending: `shepherd promote nightly-report` takes the next step"
+        ),
+        "{}",
+        explain(&gate)
+    );
+    let status = shepherd(&endpoint, &["status", "nightly-report"], &specs);
+    assert!(stdout(&status).contains("Paused"), "{}", explain(&status));
+    let resume = shepherd(&endpoint, &["resume", "nightly-report"], &specs);
+    assert_eq!(resume.status.code(), Some(1), "{}", explain(&resume));
+    assert!(
+        stderr(&resume).contains("waits for `shepherd promote`"),
+        "{}",
+        explain(&resume)
+    );
 
     // Someone commits a broken spec for another function, and orders-api's code folder
     // breaks: neither concerns nightly-report's canary.
@@ -196,7 +215,7 @@ fn emergency_commands_work_whatever_else_the_specs_hold() {
     let status = run(&["status", "nightly-report"]);
     assert!(status.status.success(), "{}", explain(&status));
     assert!(
-        stdout(&status).contains("Progressing, step 2/2: pause until promoted"),
+        stdout(&status).contains("Paused, step 2/2: pause until promoted"),
         "{}",
         explain(&status)
     );
@@ -216,8 +235,12 @@ fn emergency_commands_work_whatever_else_the_specs_hold() {
     );
 
     let pause = run(&["pause", "nightly-report"]);
-    assert_eq!(pause.status.code(), Some(0), "{}", explain(&pause));
-    assert_eq!(stdout(&pause).trim(), "paused nightly-report at 20%");
+    assert_eq!(
+        pause.status.code(),
+        Some(1),
+        "already paused: {}",
+        explain(&pause)
+    );
     // With no spec at all: abort needs only the alias and its record.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();

@@ -1,7 +1,11 @@
 //! Progress events for long work, so that `shepherd apply` can say which function, which
 //! step, and what it waits for.
 
+use std::time::Duration;
+
 use shepherd_core::plan::Action;
+
+use crate::rollouts::RolloutStatus;
 
 /// Something worth telling the person watching.
 #[derive(Debug)]
@@ -17,6 +21,15 @@ pub enum Progress<'a> {
     Failed {
         function: &'a str,
         error: &'a str,
+    },
+    /// A rollout moves on by itself: where it stands, and when it is looked at again.
+    Rollout {
+        status: &'a RolloutStatus,
+        next_look: Duration,
+    },
+    /// A rollout waits for an operator (`shepherd promote`).
+    Gate {
+        function: &'a str,
     },
 }
 

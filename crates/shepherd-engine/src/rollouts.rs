@@ -181,25 +181,37 @@ pub async fn apply_until_settled<C: Cloud>(
             .filter(moving)
             .filter_map(|p| p.requeue_after)
             .min();
-        let waiting: Vec<String> = planned
+        let waiting: Vec<DesiredFunction> = planned
             .plans
             .iter()
             .filter(moving)
+            .filter_map(|p| desired.functions.iter().find(|d| d.name == p.name))
+            .cloned()
+            .collect();
+        let gated: Vec<String> = planned
+            .plans
+            .iter()
+            .filter(|p| p.waiting_for_operator)
             .map(|p| p.name.clone())
             .collect();
         for report in apply(cloud, planned, options, progress).await {
             merge(&mut merged, report);
         }
+        for function in &gated {
+            progress.report(Progress::Gate { function });
+        }
         let Some(requeue) = requeue else {
             break;
         };
-        for name in &waiting {
-            progress.report(Progress::Waiting {
-                function: name,
-                what: "the rollout (pauses and alarm checks)",
+        let next_look = requeue.max(MIN_PASS_INTERVAL);
+        // Where each moving rollout stands now, after this pass's writes.
+        for status in status(cloud, &waiting).await {
+            progress.report(Progress::Rollout {
+                status: &status,
+                next_look,
             });
         }
-        tokio::time::sleep(requeue.max(MIN_PASS_INTERVAL)).await;
+        tokio::time::sleep(next_look).await;
     }
     merged.into_values().collect()
 }

@@ -1,39 +1,19 @@
 //! `shepherd apply`: make AWS match the specs, showing progress during long work.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use shepherd_core::rollout::Phase;
 use shepherd_engine::execute::Outcome;
-use shepherd_engine::progress::{Progress, ProgressSink, Silent};
+use shepherd_engine::progress::{ProgressSink, Silent};
 use shepherd_engine::reconcile::{apply, plan_spec_set};
 use shepherd_engine::rollouts::{apply_until_settled, status};
 
+use super::console::Console;
 use super::render::{Style, apply_json, apply_text, plan_text};
 use super::session::{connect, load_desired, reconcile_options, runtime, unreachable};
 use crate::cli::{ApplyArgs, Format};
 use crate::output::outln;
-
-/// Prints progress to standard error: each step once, each wait once.
-struct Console {
-    seen_waits: Mutex<BTreeSet<(String, String)>>,
-}
-
-impl ProgressSink for Console {
-    fn report(&self, event: Progress<'_>) {
-        match event {
-            Progress::Action { function, action } => eprintln!("  {function}: {action}"),
-            Progress::Waiting { function, what } => {
-                let mut seen = self.seen_waits.lock().unwrap_or_else(|e| e.into_inner());
-                if seen.insert((function.to_owned(), what.to_owned())) {
-                    eprintln!("  {function}: waiting for {what}");
-                }
-            }
-            Progress::Failed { function, error } => eprintln!("  {function}: failed: {error}"),
-        }
-    }
-}
 
 pub fn run(args: &ApplyArgs) -> ExitCode {
     let Some(desired) = load_desired(&args.spec) else {
@@ -60,9 +40,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             );
             return (None, cloud.stats().clone(), BTreeMap::new());
         }
-        let console = Console {
-            seen_waits: Mutex::new(BTreeSet::new()),
-        };
+        let console = Console::new();
         let progress: &dyn ProgressSink = match args.format {
             Format::Text => &console,
             Format::Json => &Silent,

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod apply;
+mod console;
 mod lints;
 mod plan;
 mod remote;

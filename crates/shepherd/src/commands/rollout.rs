@@ -92,7 +92,7 @@ pub fn run_command(args: &RolloutArgs, command: Command) -> ExitCode {
     }
 }
 
-fn line(status: &RolloutStatus) -> String {
+pub(super) fn line(status: &RolloutStatus) -> String {
     if let Some(error) = &status.error {
         return format!("{}: cannot read: {error}", status.function);
     }
