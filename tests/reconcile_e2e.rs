@@ -234,3 +234,72 @@ async fn settings_the_endpoint_does_not_keep_are_reported_once_not_republished()
         explain(&plan)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_sources_are_checked_against_their_queues_and_filters_are_applied() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let specs_arg = specs.to_str().unwrap();
+
+    // The queue hides a record for less time than the function may run: Lambda would
+    // refuse the mapping, and plan says so before anything is written.
+    emulator.setup(&["set-queue", "order-events", "10"]);
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 1, "{}", explain(&plan));
+    assert!(
+        stdout(&plan).contains("invoice-worker: eventSources.sqs[0]: the function's timeout (30s) is above the visibility timeout of queue order-events (10s)"),
+        "{}",
+        explain(&plan)
+    );
+    // Above the timeout but below 6 times it, and no redrive policy: warnings only.
+    emulator.setup(&["set-queue", "order-events", "60"]);
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert_eq!(code(&plan), 2, "{}", explain(&plan));
+    let text = stdout(&plan);
+    assert!(
+        text.contains("is below 6 times the function's timeout (3m"),
+        "{text}"
+    );
+    emulator.setup(&[
+        "set-queue",
+        "order-events",
+        "180",
+        "arn:aws:sqs:us-east-1:123456789012:nightly-report-failures",
+    ]);
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert!(
+        stdout(&plan).contains("but queue order-events's redrive policy sends failed records to arn:aws:sqs:us-east-1:123456789012:nightly-report-failures"),
+        "{}",
+        explain(&plan)
+    );
+    emulator.setup(&[
+        "set-queue",
+        "order-events",
+        "180",
+        "arn:aws:sqs:us-east-1:123456789012:order-events-dlq",
+    ]);
+
+    // Filters are applied, and a second apply finds them as written.
+    let spec = specs.join("functions/invoice-worker.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "        deadLetterQueue:",
+        "        filterCriteria:\n          - {body: {type: [order-created]}}\n        deadLetterQueue:",
+    );
+    std::fs::write(&spec, text).unwrap();
+    let apply = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    assert_eq!(
+        emulator.setup(&["mappings"]),
+        r#"order-events {"body":{"type":["order-created"]}}"#
+    );
+    // Read back in full, the filter compares equal to the spec's (the emulator's known
+    // difference, the mapping's function ARN, may still show).
+    let full = run(&proxy, &["plan", specs_arg, "--refresh", "full"], &specs).await;
+    assert!(
+        !stdout(&full).contains("filterCriteria"),
+        "{}",
+        explain(&full)
+    );
+}

@@ -13,7 +13,7 @@ use shepherd_core::model::{
     AlarmDefinition, AlarmMetric, AlarmState, AsyncConfig, CodeArtifact, FunctionConfig,
     FunctionState, LastUpdateStatus, LoggingConfig, MappingConfig, ObservedAlarm, ObservedAlias,
     ObservedMapping, ObservedVersion, Package, ProvisionedConcurrency, ProvisionedStatus,
-    VpcConfig,
+    VpcConfig, canonical_filter,
 };
 use shepherd_core::spec::{
     ApplicationLogLevel, Architecture, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel,
@@ -303,8 +303,28 @@ pub(crate) fn mapping(m: &lt::EventSourceMappingConfiguration) -> Option<Observe
             report_batch_item_failures: m
                 .function_response_types()
                 .contains(&lt::FunctionResponseType::ReportBatchItemFailures),
+            filters: m
+                .filter_criteria()
+                .map(|c| c.filters())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| f.pattern())
+                .map(canonical_filter)
+                .collect(),
         },
     })
+}
+
+/// The `FilterCriteria` of a mapping: empty clears the filters.
+pub(crate) fn sdk_filters(filters: &[String]) -> lt::FilterCriteria {
+    lt::FilterCriteria::builder()
+        .set_filters(Some(
+            filters
+                .iter()
+                .map(|p| lt::Filter::builder().pattern(p).build())
+                .collect(),
+        ))
+        .build()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -639,6 +659,15 @@ mod tests {
             .state("Disabling")
             .function_response_types(lt::FunctionResponseType::ReportBatchItemFailures)
             .scaling_config(lt::ScalingConfig::builder().maximum_concurrency(5).build())
+            .filter_criteria(
+                lt::FilterCriteria::builder()
+                    .filters(
+                        lt::Filter::builder()
+                            .pattern(r#"{ "body" : { "type" : ["order"] }, "attributes": {} }"#)
+                            .build(),
+                    )
+                    .build(),
+            )
             .build();
         let observed = mapping(&m).expect("an SQS mapping");
         assert_eq!(
@@ -650,6 +679,7 @@ mod tests {
                 enabled: false,
                 maximum_concurrency: Some(5),
                 report_batch_item_failures: true,
+                filters: vec![r#"{"attributes":{},"body":{"type":["order"]}}"#.to_owned()],
             }
         );
         for state in ["Enabled", "Enabling", "Updating", "Creating"] {

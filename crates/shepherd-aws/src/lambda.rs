@@ -666,6 +666,9 @@ pub(crate) async fn create_mapping(
     if config.maximum_concurrency.is_some() {
         request = request.scaling_config(convert::sdk_scaling(config.maximum_concurrency));
     }
+    if !config.filters.is_empty() {
+        request = request.filter_criteria(convert::sdk_filters(&config.filters));
+    }
     let out = request.send().await.map_err(from_sdk(API))?;
     out.uuid()
         .filter(|u| !u.is_empty())
@@ -694,6 +697,7 @@ pub(crate) async fn update_mapping(
         .set_function_response_types(Some(convert::sdk_response_types(
             config.report_batch_item_failures,
         )))
+        .filter_criteria(convert::sdk_filters(&config.filters))
         .send()
         .await
         .map_err(from_sdk("UpdateEventSourceMapping"))?;

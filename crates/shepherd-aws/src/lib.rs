@@ -30,7 +30,7 @@ use shepherd_core::cloud::{Cloud, CloudResult};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency,
+    ProvisionedConcurrency, QueueAttributes,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -45,6 +45,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AwsCloud {
     lambda: aws_sdk_lambda::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    sqs: aws_sdk_sqs::Client,
 }
 
 impl AwsCloud {
@@ -66,6 +67,7 @@ impl AwsCloud {
         AwsCloud {
             lambda: aws_sdk_lambda::Client::new(&sdk_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk_config),
+            sqs: aws_sdk_sqs::Client::new(&sdk_config),
         }
     }
 
@@ -86,7 +88,30 @@ impl AwsCloud {
                 .retry_config(RetryConfig::disabled())
                 .build(),
         );
-        AwsCloud { lambda, cloudwatch }
+        // Queue attributes are read only at plan time of event sources; a client of the
+        // same region without credentials fails those reads clearly (see `with_sqs`).
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(
+                    lambda
+                        .config()
+                        .region()
+                        .map(|r| aws_sdk_sqs::config::Region::new(r.to_string())),
+                )
+                .build(),
+        );
+        AwsCloud {
+            lambda,
+            cloudwatch,
+            sqs,
+        }
+    }
+
+    /// The SQS client for queue attributes.
+    pub fn with_sqs(mut self, sqs: aws_sdk_sqs::Client) -> Self {
+        self.sqs = sqs;
+        self
     }
 
     pub fn lambda(&self) -> &aws_sdk_lambda::Client {
@@ -158,6 +183,11 @@ impl Cloud for AwsCloud {
     /// `name:alias`.
     async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
         lambda::list_mappings(&self.lambda, name).await
+    }
+
+    /// `GetQueueUrl` from the ARN's name and account, then `GetQueueAttributes`.
+    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
+        sqs::queue_attributes(&self.sqs, queue_arn).await
     }
 
     /// `ListFunctions` pages, then one `ListTags` per function: for `--prune` only.

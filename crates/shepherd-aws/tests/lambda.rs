@@ -720,6 +720,7 @@ async fn list_mappings_keeps_sqs_mappings_only() {
             enabled: true,
             maximum_concurrency: None,
             report_batch_item_failures: false,
+            filters: Vec::new(),
         }
     );
 }
@@ -754,6 +755,7 @@ async fn create_mapping_targets_the_qualifier() {
                 enabled: true,
                 maximum_concurrency: Some(4),
                 report_batch_item_failures: true,
+                filters: Vec::new(),
             },
         )
         .await

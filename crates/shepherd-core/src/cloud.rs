@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, VersionMetrics,
+    ProvisionedConcurrency, QueueAttributes, VersionMetrics,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -131,6 +131,8 @@ pub enum CallClass {
     LambdaControl,
     /// CloudWatch calls.
     CloudWatch,
+    /// SQS calls (queue attributes): thousands per second are allowed, so not budgeted.
+    Sqs,
 }
 
 /// Every AWS call shepherd makes.
@@ -176,6 +178,12 @@ pub trait Cloud: Send + Sync + 'static {
         &self,
         name: Option<&str>,
     ) -> impl Future<Output = CloudResult<Vec<ObservedMapping>>> + Send;
+    /// An SQS queue's visibility timeout and redrive target, by ARN (`GetQueueUrl`, then
+    /// `GetQueueAttributes`); `None` when the queue does not exist.
+    fn get_queue_attributes(
+        &self,
+        queue_arn: &str,
+    ) -> impl Future<Output = CloudResult<Option<QueueAttributes>>> + Send;
     /// All functions in the account and region that carry shepherd's tag, with their
     /// recorded owners.
     fn list_managed_functions(
@@ -329,6 +337,7 @@ pub trait MessageQueue: Send + Sync + 'static {
 pub fn call_class(api: &str) -> CallClass {
     match api {
         "GetFunction" => CallClass::GetFunction,
+        "GetQueueUrl" | "GetQueueAttributes" => CallClass::Sqs,
         "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "GetMetricData" => {
             CallClass::CloudWatch
         }

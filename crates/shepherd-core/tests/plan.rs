@@ -1020,3 +1020,110 @@ fn drift_is_reported_only_when_the_recorded_spec_digest_matches_the_spec() {
     // No difference, no drift, whatever the digest.
     assert!(!plan(&function, Some(&converged(&function))).drift);
 }
+
+// Event sources against their queues.
+
+fn with_queue(function: &DesiredFunction, visibility: u32, dlq: Option<&str>) -> Observation {
+    Observation {
+        queues: BTreeMap::from([(
+            "arn:aws:sqs:us-east-1:123456789012:orders".to_owned(),
+            shepherd_core::model::QueueAttributes {
+                visibility_timeout_secs: visibility,
+                dead_letter_queue: dlq.map(str::to_owned),
+            },
+        )]),
+        functions: BTreeMap::from([(function.name.clone(), converged(function))]),
+        ..Observation::default()
+    }
+}
+
+#[test]
+fn an_event_source_is_checked_against_its_queue() {
+    let function = desired(&spec(concat!(
+        "  timeout: 30s\n",
+        "  eventSources:\n",
+        "    sqs:\n",
+        "      - queue: arn:aws:sqs:us-east-1:123456789012:orders\n",
+        "        deadLetterQueue: arn:aws:sqs:us-east-1:123456789012:orders-dlq\n",
+    )));
+    let observed = |o: &Observation| o.functions.get(&function.name).cloned();
+    let options = PlanOptions::default();
+    let dlq = Some("arn:aws:sqs:us-east-1:123456789012:orders-dlq");
+
+    let short = with_queue(&function, 10, dlq);
+    let plan = plan_function(&function, observed(&short).as_ref(), &short, &options);
+    assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+    assert_eq!(
+        plan.refused.as_deref(),
+        Some(
+            "eventSources.sqs[0]: the function's timeout (30s) is above the visibility timeout of queue orders (10s); Lambda refuses such a mapping: raise the queue's visibility timeout to at least 3m (6 times the timeout, as AWS advises) or lower the function's timeout"
+        )
+    );
+
+    let below_advice = with_queue(&function, 60, dlq);
+    let plan = plan_function(
+        &function,
+        observed(&below_advice).as_ref(),
+        &below_advice,
+        &options,
+    );
+    assert!(plan.refused.is_none());
+    assert!(
+        plan.note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("is below 6 times the function's timeout (3m"),
+        "{:?}",
+        plan.note
+    );
+
+    let elsewhere = with_queue(
+        &function,
+        180,
+        Some("arn:aws:sqs:us-east-1:123456789012:other"),
+    );
+    let plan = plan_function(
+        &function,
+        observed(&elsewhere).as_ref(),
+        &elsewhere,
+        &options,
+    );
+    assert_eq!(
+        plan.note.as_deref(),
+        Some(
+            "eventSources.sqs[0]: the spec's deadLetterQueue is arn:aws:sqs:us-east-1:123456789012:orders-dlq, but queue orders's redrive policy sends failed records to arn:aws:sqs:us-east-1:123456789012:other"
+        )
+    );
+
+    let right = with_queue(&function, 180, dlq);
+    let plan = plan_function(&function, observed(&right).as_ref(), &right, &options);
+    assert_eq!((plan.refused, plan.note), (None, None));
+}
+
+#[test]
+fn filter_criteria_compare_as_json_and_changes_update_the_mapping() {
+    let source = |filters: &str| {
+        spec(&format!(
+            "  timeout: 30s\n  eventSources:\n    sqs:\n      - queue: arn:aws:sqs:us-east-1:123456789012:orders\n{filters}"
+        ))
+    };
+    let function = desired(&source(
+        "        filterCriteria:\n          - {body: {type: [order-created], amount: [{numeric: ['>', 0]}]}}\n",
+    ));
+    assert_eq!(
+        function.mappings[0].filters,
+        [r#"{"body":{"amount":[{"numeric":[">",0]}],"type":["order-created"]}}"#]
+    );
+    let before = desired(&source(""));
+    let plan = plan(&function, Some(&converged(&before)));
+    let update = plan
+        .actions
+        .iter()
+        .find(|a| a.kind() == "update_mapping")
+        .unwrap_or_else(|| panic!("{:#?}", plan.actions));
+    assert!(
+        update.changes().iter().any(|c| c.field == "filterCriteria"),
+        "{:#?}",
+        update.changes()
+    );
+}

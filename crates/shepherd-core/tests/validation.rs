@@ -1596,6 +1596,33 @@ fn sqs_cases() -> Vec<Case> {
             &["20:9: spec.eventSources.sqs[0]: missing required field \"queue\""],
         ),
         case(
+            "filter criteria that are not a list",
+            |s| s.set("spec.eventSources", &sqs_with("filterCriteria: {body: {}}")),
+            &["spec.eventSources.sqs[0].filterCriteria: expected a list, found a mapping"],
+        ),
+        case(
+            "a filter that is not a mapping",
+            |s| {
+                s.set(
+                    "spec.eventSources",
+                    &sqs_with("filterCriteria: ['{\"body\": {}}']"),
+                )
+            },
+            &[
+                "spec.eventSources.sqs[0].filterCriteria[0]: expected a mapping, found a string \"{\"body\": {}}\"",
+            ],
+        ),
+        case(
+            "more than five filters",
+            |s| {
+                s.set(
+                    "spec.eventSources",
+                    &sqs_with("filterCriteria: [{a: 1}, {b: 1}, {c: 1}, {d: 1}, {e: 1}, {f: 1}]"),
+                )
+            },
+            &["spec.eventSources.sqs[0].filterCriteria: has 6 items, more than the maximum of 5"],
+        ),
+        case(
             "batch size of zero",
             |s| s.set("spec.eventSources", &sqs_with("batchSize: 0")),
             &["21:20: spec.eventSources.sqs[0].batchSize: 0 is below the minimum of 1"],

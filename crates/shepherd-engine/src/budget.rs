@@ -95,6 +95,7 @@ impl Budget {
             CallClass::GetFunction => self.get_function.acquire().await,
             CallClass::LambdaControl => self.lambda_control.acquire().await,
             CallClass::CloudWatch => self.cloudwatch.acquire().await,
+            CallClass::Sqs => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use shepherd_core::cloud::{Cloud, CloudResult, call_class};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, VersionMetrics,
+    ProvisionedConcurrency, QueueAttributes, VersionMetrics,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -119,6 +119,12 @@ impl<C: Cloud> Cloud for Metered<C> {
     async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
         self.call("ListEventSourceMappings", || self.inner.list_mappings(name))
             .await
+    }
+    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
+        self.call("GetQueueAttributes", || {
+            self.inner.get_queue_attributes(queue_arn)
+        })
+        .await
     }
     async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
         self.call("ListFunctions", || self.inner.list_managed_functions())

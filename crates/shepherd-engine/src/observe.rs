@@ -82,6 +82,7 @@ pub async fn observe<C: Cloud>(
             fail(&mut observed, &deep, &error);
         }
     }
+    read_queues(cloud, desired, &deep, &mut observed).await;
     let gated = rolling_out(desired, &observed.observation, &deep);
     if let Err(error) = read_gating_alarms(cloud, desired, &gated, &mut observed.observation).await
     {
@@ -91,6 +92,34 @@ pub async fn observe<C: Cloud>(
     observed.observation.at = unix_now();
     read_canary_metrics(cloud, desired, &mut observed).await;
     observed
+}
+
+/// The queues of the event sources that may be created or changed: those of functions
+/// that do not exist yet or were read in full. A queue that cannot be read is left out
+/// (its checks are skipped, and Lambda still refuses a mapping it cannot accept).
+async fn read_queues<C: Cloud>(
+    cloud: &C,
+    desired: &[DesiredFunction],
+    deep: &BTreeSet<String>,
+    observed: &mut Observed,
+) {
+    let observation = &mut observed.observation;
+    let errors = &observed.errors;
+    let queues: BTreeSet<&str> = desired
+        .iter()
+        .filter(|d| !errors.contains_key(&d.name))
+        .filter(|d| deep.contains(&d.name) || !observation.functions.contains_key(&d.name))
+        .flat_map(|d| d.mappings.iter().map(|m| m.queue_arn.as_str()))
+        .collect();
+    for queue in queues {
+        match cloud.get_queue_attributes(queue).await {
+            Ok(Some(attributes)) => {
+                observation.queues.insert(queue.to_owned(), attributes);
+            }
+            Ok(None) => tracing::warn!(queue, "the event source's queue does not exist"),
+            Err(error) => tracing::warn!(queue, %error, "cannot read the queue's attributes"),
+        }
+    }
 }
 
 /// The canary's own metrics since its step began, for rollouts in flight with analysis.

@@ -8,7 +8,7 @@ use crate::cloud::{Cloud, CloudResult};
 use crate::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency,
+    ProvisionedConcurrency, QueueAttributes,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -60,6 +60,12 @@ impl Cloud for FakeCloud {
 
     async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
         self.call("ListEventSourceMappings", |w| w.list_mappings(name))
+    }
+
+    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
+        self.call("GetQueueAttributes", |w| {
+            Ok(w.queues.get(queue_arn).cloned())
+        })
     }
 
     async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {

@@ -9,6 +9,11 @@ use crate::model::{
 };
 
 impl FakeCloud {
+    /// Makes an SQS queue exist, with its attributes.
+    pub fn set_queue(&self, arn: &str, attributes: crate::model::QueueAttributes) {
+        self.lock().world.queues.insert(arn.to_owned(), attributes);
+    }
+
     /// The function as stored, or `None` when it does not exist.
     pub fn function(&self, name: &str) -> Option<FakeFunction> {
         let inner = self.lock();

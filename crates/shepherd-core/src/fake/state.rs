@@ -384,6 +384,8 @@ pub(super) struct World {
     pub alarms: BTreeMap<String, ObservedAlarm>,
     /// Metrics of `(function, version)`, as CloudWatch would report them.
     pub metrics: BTreeMap<(String, String), crate::model::VersionMetrics>,
+    /// SQS queues by ARN, as event sources see them.
+    pub queues: BTreeMap<String, crate::model::QueueAttributes>,
     pub knobs: Knobs,
     /// Source of UUIDs and revision ids, so that they are unique and deterministic.
     serial: u64,

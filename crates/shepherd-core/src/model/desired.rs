@@ -98,6 +98,10 @@ pub struct DesiredFunction {
     pub provisioned_concurrency: Option<ProvisionedTarget>,
     pub async_config: Option<AsyncConfig>,
     pub mappings: Vec<MappingConfig>,
+    /// The dead-letter queue each event source declares (in the order of `mappings`):
+    /// checked against the queue's redrive policy, never written.
+    #[serde(skip)]
+    pub sqs_dead_letter_queues: Vec<Option<String>>,
     pub alarms: Vec<AlarmDefinition>,
     /// Every alarm that gates rollouts: the managed ones, existing ones, rollout ones.
     pub gating_alarms: Vec<String>,
@@ -158,6 +162,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             on_failure: a.on_failure.clone(),
         }),
         mappings: spec.sqs_sources().iter().map(mapping_config).collect(),
+        sqs_dead_letter_queues: spec
+            .sqs_sources()
+            .iter()
+            .map(|s| s.dead_letter_queue.clone())
+            .collect(),
         alarms,
         gating_alarms,
         recursive_loop: recursive_loop_or_default(spec.recursive_loop),
@@ -274,6 +283,13 @@ fn mapping_config(source: &crate::spec::SqsSource) -> MappingConfig {
         enabled: source.enabled.unwrap_or(true),
         maximum_concurrency: source.maximum_concurrency,
         report_batch_item_failures: source.report_batch_item_failures.unwrap_or(false),
+        filters: source
+            .filter_criteria
+            .iter()
+            .map(|pattern| {
+                super::canonical_json(serde_json::Value::Object(pattern.clone())).to_string()
+            })
+            .collect(),
     }
 }
 

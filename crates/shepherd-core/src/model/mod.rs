@@ -16,7 +16,7 @@ pub use desired::{
 pub use digest::short_digest;
 pub use observed::{
     CanaryMetrics, FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction,
-    ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, Readable,
+    ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, QueueAttributes, Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
 
@@ -116,6 +116,37 @@ pub struct MappingConfig {
     pub enabled: bool,
     pub maximum_concurrency: Option<u32>,
     pub report_batch_item_failures: bool,
+    /// Filter patterns as compact JSON with sorted keys, so that the same pattern always
+    /// compares equal whoever wrote it. Left out of the digest when empty, so that specs
+    /// without filters keep the digest they had.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<String>,
+}
+
+/// A filter pattern in the form [`MappingConfig::filters`] compares: compact JSON, keys
+/// sorted. Text that is not JSON is kept as it is.
+pub fn canonical_filter(pattern: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(pattern)
+        .map(|value| canonical_json(value).to_string())
+        .unwrap_or_else(|_| pattern.to_owned())
+}
+
+/// The same JSON with every object's keys in sorted order (insertion order is what
+/// serializes).
+pub fn canonical_json(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<String, serde_json::Value> = map
+                .into_iter()
+                .map(|(k, v)| (k, canonical_json(v)))
+                .collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(canonical_json).collect())
+        }
+        other => other,
+    }
 }
 
 /// A mapping as it exists in AWS.

@@ -146,4 +146,14 @@ pub struct Observation {
     pub at: u64,
     /// The canary's own metrics since its step began, for rollouts with analysis.
     pub metrics: BTreeMap<String, CanaryMetrics>,
+    /// The SQS queues of the event sources being created or changed, by ARN.
+    pub queues: BTreeMap<String, QueueAttributes>,
+}
+
+/// What an event source's queue says about itself (`GetQueueAttributes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueAttributes {
+    pub visibility_timeout_secs: u32,
+    /// The target of its redrive policy, if it has one.
+    pub dead_letter_queue: Option<String>,
 }

@@ -143,5 +143,11 @@ pub fn mapping_changes(observed: &MappingConfig, desired: &MappingConfig) -> Vec
         &observed.report_batch_item_failures,
         &desired.report_batch_item_failures,
     );
+    compare(
+        &mut out,
+        "filterCriteria",
+        &observed.filters,
+        &desired.filters,
+    );
     out
 }

@@ -4,6 +4,7 @@
 mod action;
 mod alias;
 mod diff;
+mod queues;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -155,6 +156,14 @@ pub fn plan_function(
     options: &PlanOptions,
 ) -> FunctionPlan {
     let mut plan = FunctionPlan::empty(&desired.name);
+    let queues = queues::check_queues(desired, observation);
+    if let Some(error) = queues.error {
+        plan.refused = Some(error);
+        return plan;
+    }
+    if !queues.warnings.is_empty() {
+        plan.note = Some(queues.warnings.join("; "));
+    }
     let Some(observed) = observed else {
         // Code that could not be packaged creates nothing.
         if desired.code.unavailable().is_none() {
@@ -179,7 +188,10 @@ pub fn plan_function(
     plan.actions = update.actions;
     plan.requeue_after = update.requeue_after;
     plan.waiting_for_operator = update.waiting_for_operator;
-    plan.note = update.note;
+    plan.note = match (plan.note.take(), update.note) {
+        (Some(queues), Some(update)) => Some(format!("{update}; {queues}")),
+        (queues, update) => update.or(queues),
+    };
     plan.release_failed = update.release_failed;
     // A rollout moving on is not drift; anything else planned while the recorded digest
     // matches the spec is.

@@ -83,6 +83,12 @@ pub struct SqsSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::SQS_QUEUE_ARN), extend("x-expected" = "an SQS queue ARN"))]
     pub dead_letter_queue: Option<String>,
+    /// Event filters: only records that match one of these patterns invoke the function
+    /// (Lambda's `FilterCriteria`), each written as a mapping, e.g.
+    /// `{body: {type: [order-created]}}`. At most 5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5))]
+    pub filter_criteria: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl SqsSource {

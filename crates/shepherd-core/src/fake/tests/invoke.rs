@@ -16,6 +16,7 @@ pub(super) fn queue_config(queue: &str) -> MappingConfig {
         enabled: true,
         maximum_concurrency: None,
         report_batch_item_failures: false,
+        filters: Vec::new(),
     }
 }
 
