@@ -403,7 +403,7 @@ fn counts(stats: &CallStats) -> Counts {
             CallClass::GetFunction => counts.get_function += n,
             CallClass::LambdaControl => counts.lambda_control += n,
             CallClass::CloudWatch => counts.cloudwatch += n,
-            CallClass::Sqs => {}
+            CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
         }
         if is_write(api) {
             counts.writes += n;

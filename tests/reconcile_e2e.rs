@@ -303,3 +303,104 @@ async fn event_sources_are_checked_against_their_queues_and_filters_are_applied(
         explain(&full)
     );
 }
+
+/// The versions the emulator's summary lists for one function.
+fn versions_of(summary: &str, function: &str) -> String {
+    summary
+        .lines()
+        .find(|l| l.starts_with(&format!("function {function}:")))
+        .and_then(|l| l.split("versions ").nth(1))
+        .and_then(|l| l.split(';').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_overwritten_at_the_same_key_is_deployed_as_a_new_release() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let (_dir, specs) = example_repo();
+    let specs_arg = specs.to_str().unwrap();
+    let first = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&first), 0, "{}", explain(&first));
+    let deployed = emulator.setup(&["code", "orders-api"]);
+
+    // CI uploads a new build over the old one; the spec does not change.
+    emulator.setup(&[
+        "s3-zip",
+        "shepherd-examples-artifacts",
+        "orders-api/orders-api-1.4.2.zip",
+        "orders/api.py=def handler(event, context):\n    return {'statusCode': 201}\n",
+    ]);
+    let plan = run(&proxy, &["plan", specs_arg], &specs).await;
+    assert!(
+        stdout(&plan).contains("s3://shepherd-examples-artifacts/orders-api/orders-api-1.4.2.zip"),
+        "the new object is not planned:\n{}",
+        explain(&plan)
+    );
+    let apply = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    let redeployed = emulator.setup(&["code", "orders-api"]);
+    assert_ne!(deployed, redeployed, "the new object was not deployed");
+    let summary = emulator.setup(&["summary"]);
+    assert_eq!(versions_of(&summary, "orders-api"), "1, 2", "{summary}");
+    // A release like any other: a canary, the alias still on the stable version.
+    let orders = summary
+        .lines()
+        .find(|l| l.starts_with("function orders-api:"))
+        .unwrap_or_default();
+    assert!(orders.contains("alias live -> 1"), "{summary}");
+
+    // Identified once: the next pass publishes nothing.
+    proxy.clear();
+    let again = run(&proxy, &["apply", specs_arg], &specs).await;
+    assert_eq!(code(&again), 0, "{}", explain(&again));
+    assert!(
+        !proxy.writes().iter().any(|w| w.path.ends_with("/versions")),
+        "published again: {:?}",
+        proxy.writes()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_tag_that_moves_is_deployed_by_digest() {
+    let emulator = Emulator::start();
+    emulator.setup(&["role", "thumbnails"]);
+    let repository = emulator.setup(&["push-image", "thumbnails", "latest", "build 1"]);
+    let proxy = FaultProxy::start(&emulator.endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    support::git_init(dir.path());
+    let spec = format!(
+        "apiVersion: shepherd.dev/v1alpha1\nkind: Function\nmetadata:\n  name: thumbnails\nspec:\n  code:\n    image: {repository}:latest\n  role: arn:aws:iam::123456789012:role/thumbnails\n  memory: 512\n  timeout: 30s\n"
+    );
+    std::fs::write(dir.path().join("thumbnails.yaml"), spec).unwrap();
+    let specs_arg = dir.path().to_str().unwrap();
+    let first = run(&proxy, &["apply", specs_arg], dir.path()).await;
+    assert_eq!(code(&first), 0, "{}", explain(&first));
+    let deployed = emulator.setup(&["code", "thumbnails"]);
+    assert!(
+        deployed.contains(&format!("{repository}@sha256:")),
+        "not deployed by digest: {deployed}"
+    );
+
+    // A new build pushed under the same tag.
+    emulator.setup(&["push-image", "thumbnails", "latest", "build 2"]);
+    let apply = run(&proxy, &["apply", specs_arg], dir.path()).await;
+    assert_eq!(code(&apply), 0, "{}", explain(&apply));
+    let redeployed = emulator.setup(&["code", "thumbnails"]);
+    assert_ne!(deployed, redeployed, "the moved tag was not deployed");
+    assert!(
+        redeployed.contains(&format!("{repository}@sha256:")),
+        "{redeployed}"
+    );
+
+    proxy.clear();
+    let again = run(&proxy, &["apply", specs_arg], dir.path()).await;
+    assert_eq!(code(&again), 0, "{}", explain(&again));
+    assert!(
+        proxy.writes().is_empty(),
+        "wrote again: {:?}",
+        proxy.writes()
+    );
+}

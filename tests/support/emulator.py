@@ -9,9 +9,13 @@ usage: emulator.py ENDPOINT setup-examples
        emulator.py ENDPOINT alarm NAME
        emulator.py ENDPOINT set-alarm NAME STATE
        emulator.py ENDPOINT set-memory FUNCTION MB
+       emulator.py ENDPOINT push-image REPOSITORY TAG CONTENT
+       emulator.py ENDPOINT code FUNCTION
        emulator.py ENDPOINT summary
 """
 
+import hashlib
+import json
 import io
 import sys
 import zipfile
@@ -61,7 +65,6 @@ def set_queue(endpoint, name, visibility_timeout, dead_letter_queue=None):
 
 def send_alarm_event(endpoint, queue_url, alarm, state):
     """Sends what an EventBridge rule delivers for a CloudWatch alarm state change."""
-    import json
 
     event = {
         "version": "0",
@@ -91,6 +94,45 @@ def s3_zip(endpoint, bucket, key, files):
         for name, text in files.items():
             archive.writestr(name, text)
     s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+
+
+def push_image(endpoint, repository, tag, content):
+    """Pushes an image manifest (its config and layer digests made from CONTENT) under TAG,
+    moving the tag if it exists, and prints the repository URI."""
+    ecr = client(endpoint, "ecr")
+    try:
+        uri = ecr.create_repository(repositoryName=repository)["repository"]["repositoryUri"]
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0][
+            "repositoryUri"
+        ]
+    config = hashlib.sha256(content.encode()).hexdigest()
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": len(content),
+            "digest": f"sha256:{config}",
+        },
+        # The emulator derives the image digest from the layers' digests.
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": len(content),
+                "digest": f"sha256:{config}",
+            }
+        ],
+    }
+    ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+    print(uri)
+
+
+def code(endpoint, function):
+    """Prints the code of $LATEST: its CodeSha256, then its image URI or S3 location."""
+    got = client(endpoint, "lambda").get_function(FunctionName=function)
+    location = got["Code"].get("ImageUri") or got["Code"].get("Location", "-")
+    print(f"{got['Configuration']['CodeSha256']} {location}")
 
 
 def alarm(endpoint, name):
@@ -221,6 +263,10 @@ def main(argv):
     elif command == "s3-zip":
         bucket, key, *files = args
         s3_zip(endpoint, bucket, key, dict(f.split("=", 1) for f in files))
+    elif command == "push-image":
+        push_image(endpoint, *args)
+    elif command == "code":
+        code(endpoint, *args)
     elif command == "alarm":
         alarm(endpoint, *args)
     elif command == "set-alarm":

@@ -12,20 +12,21 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Seen {
     pub method: String,
     pub path: String,
-    /// The awsQuery `Action` (CloudWatch), if any.
+    /// The operation named in the request, if any: the awsQuery `Action` (CloudWatch) or
+    /// the JSON protocols' `X-Amz-Target` (SQS, ECR).
     pub action: Option<String>,
     pub injected: bool,
 }
 
 impl Seen {
-    /// Whether the request changes something: Lambda's REST API writes with POST, PUT and
-    /// DELETE; CloudWatch's query API names the action.
+    /// Whether the request changes something: the REST APIs (Lambda, S3) write with POST,
+    /// PUT and DELETE; the query and JSON APIs name the action.
     pub fn is_write(&self) -> bool {
         match &self.action {
             Some(action) => !["Describe", "Get", "List"]
                 .iter()
                 .any(|p| action.starts_with(p)),
-            None => self.method != "GET",
+            None => !matches!(self.method.as_str(), "GET" | "HEAD"),
         }
     }
 }
@@ -156,10 +157,17 @@ async fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> s
     let method = first.next().unwrap_or_default().to_owned();
     let path = first.next().unwrap_or_default().to_owned();
     let body = String::from_utf8_lossy(&request[(head_end + 4).min(request.len())..]).into_owned();
+    let target = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let operation = value.trim().rsplit('.').next()?;
+        name.eq_ignore_ascii_case("x-amz-target")
+            .then(|| operation.to_owned())
+    });
     let action = body
         .split('&')
         .find_map(|p| p.strip_prefix("Action="))
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or(target);
     let is_lambda = path.starts_with("/20");
     let fault = {
         let mut state = state.lock().unwrap();

@@ -433,15 +433,13 @@ pub(crate) fn sdk_logging(logging: &LoggingConfig) -> lt::LoggingConfig {
 pub(crate) fn sdk_function_code(code: &CodeArtifact) -> lt::FunctionCode {
     let builder = lt::FunctionCode::builder();
     match code {
-        CodeArtifact::S3 {
-            bucket,
-            key,
-            object_version,
-        } => builder
+        CodeArtifact::S3 { bucket, key, .. } => builder
             .s3_bucket(bucket)
             .s3_key(key)
-            .set_s3_object_version(object_version.clone()),
-        CodeArtifact::Image { uri } => builder.image_uri(uri),
+            .set_s3_object_version(code.deploy_object_version().map(str::to_owned)),
+        CodeArtifact::Image { .. } => {
+            builder.set_image_uri(code.deploy_image_uri().map(|u| u.into_owned()))
+        }
         CodeArtifact::Zip { bytes, .. } => {
             builder.zip_file(aws_sdk_lambda::primitives::Blob::new(bytes.as_slice()))
         }

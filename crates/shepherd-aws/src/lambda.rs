@@ -418,15 +418,13 @@ pub(crate) async fn update_code(
         .architectures(convert::sdk_architecture(architecture))
         .publish(false);
     let request = match code {
-        CodeArtifact::S3 {
-            bucket,
-            key,
-            object_version,
-        } => request
+        CodeArtifact::S3 { bucket, key, .. } => request
             .s3_bucket(bucket)
             .s3_key(key)
-            .set_s3_object_version(object_version.clone()),
-        CodeArtifact::Image { uri } => request.image_uri(uri),
+            .set_s3_object_version(code.deploy_object_version().map(str::to_owned)),
+        CodeArtifact::Image { .. } => {
+            request.set_image_uri(code.deploy_image_uri().map(|u| u.into_owned()))
+        }
         CodeArtifact::Zip { bytes, .. } => {
             request.zip_file(aws_sdk_lambda::primitives::Blob::new(bytes.as_slice()))
         }

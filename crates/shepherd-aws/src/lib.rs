@@ -1,5 +1,5 @@
 //! shepherd's AWS adapter: [`Cloud`] implemented with the AWS SDK for Rust, over Lambda and
-//! CloudWatch.
+//! CloudWatch, with SQS (event source queues), S3 and ECR (code identity) for reads.
 //!
 //! The adapter is deliberately thin. Each trait method makes one API call (a `List*` one
 //! call per page), with the single documented exception of
@@ -9,13 +9,15 @@
 //! classified in one place (the `error` module) into the kinds the engine acts on.
 //!
 //! - `convert`: SDK shapes to and from the model, AWS defaults filled in.
-//! - `lambda`, `cloudwatch`: the calls.
+//! - `lambda`, `cloudwatch`, `sqs`, `s3`, `ecr`: the calls.
 //! - `error`: `SdkError` to [`CloudError`](shepherd_core::cloud::CloudError).
 
 mod cloudwatch;
 mod convert;
+mod ecr;
 mod error;
 mod lambda;
+mod s3;
 mod sqs;
 
 pub use sqs::SqsQueue;
@@ -30,7 +32,7 @@ use shepherd_core::cloud::{Cloud, CloudResult};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, QueueAttributes,
+    ProvisionedConcurrency, QueueAttributes, S3ObjectHead,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -46,6 +48,8 @@ pub struct AwsCloud {
     lambda: aws_sdk_lambda::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     sqs: aws_sdk_sqs::Client,
+    s3: aws_sdk_s3::Client,
+    ecr: aws_sdk_ecr::Client,
 }
 
 impl AwsCloud {
@@ -60,14 +64,22 @@ impl AwsCloud {
         if let Some(region) = region {
             loader = loader.region(Region::new(region));
         }
+        let endpoint_given = endpoint_url.is_some();
         if let Some(endpoint_url) = endpoint_url {
             loader = loader.endpoint_url(endpoint_url);
         }
         let sdk_config = loader.load().await;
+        // An endpoint given by URL (a local emulator, a VPC endpoint) has no bucket
+        // subdomains: name the bucket in the path.
+        let s3 = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .force_path_style(endpoint_given)
+            .build();
         AwsCloud {
             lambda: aws_sdk_lambda::Client::new(&sdk_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk_config),
             sqs: aws_sdk_sqs::Client::new(&sdk_config),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            ecr: aws_sdk_ecr::Client::new(&sdk_config),
         }
     }
 
@@ -88,29 +100,44 @@ impl AwsCloud {
                 .retry_config(RetryConfig::disabled())
                 .build(),
         );
-        // Queue attributes are read only at plan time of event sources; a client of the
-        // same region without credentials fails those reads clearly (see `with_sqs`).
-        let sqs = aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(
-                    lambda
-                        .config()
-                        .region()
-                        .map(|r| aws_sdk_sqs::config::Region::new(r.to_string())),
+        // Queues and code identity are only read; clients of the same region without
+        // credentials fail those reads clearly, and the planner carries on without them
+        // (see `with_sqs`, `with_s3`, `with_ecr`).
+        let region = lambda.config().region().map(|r| r.to_string());
+        macro_rules! read_only_client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::Config::builder()
+                        .behavior_version(BehaviorVersion::latest())
+                        .region(region.clone().map($sdk::config::Region::new))
+                        .build(),
                 )
-                .build(),
-        );
+            };
+        }
         AwsCloud {
             lambda,
             cloudwatch,
-            sqs,
+            sqs: read_only_client!(aws_sdk_sqs),
+            s3: read_only_client!(aws_sdk_s3),
+            ecr: read_only_client!(aws_sdk_ecr),
         }
     }
 
     /// The SQS client for queue attributes.
     pub fn with_sqs(mut self, sqs: aws_sdk_sqs::Client) -> Self {
         self.sqs = sqs;
+        self
+    }
+
+    /// The S3 client for the code's object identity.
+    pub fn with_s3(mut self, s3: aws_sdk_s3::Client) -> Self {
+        self.s3 = s3;
+        self
+    }
+
+    /// The ECR client for the code's image digests.
+    pub fn with_ecr(mut self, ecr: aws_sdk_ecr::Client) -> Self {
+        self.ecr = ecr;
         self
     }
 
@@ -188,6 +215,20 @@ impl Cloud for AwsCloud {
     /// `GetQueueUrl` from the ARN's name and account, then `GetQueueAttributes`.
     async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
         sqs::queue_attributes(&self.sqs, queue_arn).await
+    }
+
+    /// `HeadObject`.
+    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
+        s3::head_object(&self.s3, bucket, key).await
+    }
+
+    /// `DescribeImages`, one call for all tags (one per tag when some are missing).
+    async fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> CloudResult<BTreeMap<String, String>> {
+        ecr::image_digests(&self.ecr, repository, tags).await
     }
 
     /// `ListFunctions` pages, then one `ListTags` per function: for `--prune` only.

@@ -105,9 +105,9 @@ async fn resource_conflict_is_a_conflict() {
             "The operation cannot be performed at this time. An update is in progress",
         )
     });
-    let code = shepherd_core::model::CodeArtifact::Image {
-        uri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1".to_owned(),
-    };
+    let code = shepherd_core::model::CodeArtifact::image(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders:1",
+    );
     let err = lambda_cloud(&[&rule])
         .update_code("orders", &code, shepherd_core::spec::Architecture::X86_64)
         .await

@@ -328,14 +328,8 @@ fn artifact(function: &ValidFunction) -> CodeArtifact {
         .source()
         .expect("one code source")
     {
-        CodeSource::S3(s3) => CodeArtifact::S3 {
-            bucket: s3.bucket.clone(),
-            key: s3.key.clone(),
-            object_version: s3.object_version.clone(),
-        },
-        CodeSource::Image(uri) => CodeArtifact::Image {
-            uri: uri.to_owned(),
-        },
+        CodeSource::S3(s3) => CodeArtifact::s3(s3),
+        CodeSource::Image(uri) => CodeArtifact::image(uri),
         CodeSource::Path(path) => CodeArtifact::Zip {
             sha256: format!("{}=", short_digest(&(function.name(), path))),
             bytes: Arc::new(Vec::new()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, QueueAttributes, VersionMetrics,
+    ProvisionedConcurrency, QueueAttributes, S3ObjectHead, VersionMetrics,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -133,6 +133,11 @@ pub enum CallClass {
     CloudWatch,
     /// SQS calls (queue attributes): thousands per second are allowed, so not budgeted.
     Sqs,
+    /// S3 `HeadObject`: thousands per second per prefix are allowed, so not budgeted.
+    S3,
+    /// ECR `DescribeImages`: one call per repository per pass (a call names up to 100
+    /// tags), far below its quota, so not budgeted.
+    Ecr,
 }
 
 /// Every AWS call shepherd makes.
@@ -184,6 +189,20 @@ pub trait Cloud: Send + Sync + 'static {
         &self,
         queue_arn: &str,
     ) -> impl Future<Output = CloudResult<Option<QueueAttributes>>> + Send;
+    /// An S3 object's ETag and version id (`HeadObject`); `None` when it does not exist.
+    fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = CloudResult<Option<S3ObjectHead>>> + Send;
+    /// The digest (`sha256:...`) each of `tags` points to in the ECR repository
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME` (`DescribeImages`); tags that do not
+    /// exist are left out.
+    fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> impl Future<Output = CloudResult<BTreeMap<String, String>>> + Send;
     /// All functions in the account and region that carry shepherd's tag, with their
     /// recorded owners.
     fn list_managed_functions(
@@ -338,6 +357,8 @@ pub fn call_class(api: &str) -> CallClass {
     match api {
         "GetFunction" => CallClass::GetFunction,
         "GetQueueUrl" | "GetQueueAttributes" => CallClass::Sqs,
+        "HeadObject" => CallClass::S3,
+        "DescribeImages" => CallClass::Ecr,
         "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "GetMetricData" => {
             CallClass::CloudWatch
         }

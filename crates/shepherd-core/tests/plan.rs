@@ -69,11 +69,7 @@ fn desired_with(text: &str, code: Option<CodeArtifact>) -> DesiredFunction {
     let valid = &report.functions[0];
     let code = code.unwrap_or_else(|| {
         let s3 = valid.document.spec.code.s3.as_ref().expect("an S3 spec");
-        CodeArtifact::S3 {
-            bucket: s3.bucket.clone(),
-            key: s3.key.clone(),
-            object_version: s3.object_version.clone(),
-        }
+        CodeArtifact::s3(s3)
     });
     resolve(valid, code)
 }

@@ -95,7 +95,7 @@ impl Budget {
             CallClass::GetFunction => self.get_function.acquire().await,
             CallClass::LambdaControl => self.lambda_control.acquire().await,
             CallClass::CloudWatch => self.cloudwatch.acquire().await,
-            CallClass::Sqs => {}
+            CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use shepherd_core::cloud::{Cloud, CloudResult, call_class};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, QueueAttributes, VersionMetrics,
+    ProvisionedConcurrency, QueueAttributes, S3ObjectHead, VersionMetrics,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -123,6 +123,20 @@ impl<C: Cloud> Cloud for Metered<C> {
     async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
         self.call("GetQueueAttributes", || {
             self.inner.get_queue_attributes(queue_arn)
+        })
+        .await
+    }
+    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
+        self.call("HeadObject", || self.inner.head_object(bucket, key))
+            .await
+    }
+    async fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> CloudResult<BTreeMap<String, String>> {
+        self.call("DescribeImages", || {
+            self.inner.image_digests(repository, tags)
         })
         .await
     }

@@ -13,7 +13,8 @@ use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
 use shepherd_core::model::{
-    CanaryMetrics, DesiredFunction, Observation, ObservedFunction, Readable, tags,
+    CanaryMetrics, CodeArtifact, CodeContent, DesiredFunction, Observation, ObservedFunction,
+    Readable, ecr_repository, repository_of, tags,
 };
 use shepherd_core::plan::{invokes, managed_alarm_names};
 use shepherd_core::rollout::RolloutRecord;
@@ -83,6 +84,7 @@ pub async fn observe<C: Cloud>(
         }
     }
     read_queues(cloud, desired, &deep, &mut observed).await;
+    read_code_content(cloud, desired, concurrency, &mut observed).await;
     let gated = rolling_out(desired, &observed.observation, &deep);
     if let Err(error) = read_gating_alarms(cloud, desired, &gated, &mut observed.observation).await
     {
@@ -118,6 +120,107 @@ async fn read_queues<C: Cloud>(
             }
             Ok(None) => tracing::warn!(queue, "the event source's queue does not exist"),
             Err(error) => tracing::warn!(queue, %error, "cannot read the queue's attributes"),
+        }
+    }
+}
+
+/// What each mutable code reference names now, read once per reference whatever the
+/// number of functions sharing it: one `HeadObject` per S3 object, one `DescribeImages`
+/// per image repository. Every pass reads them, since an overwrite changes nothing that
+/// Lambda or the spec would show. A reference that cannot be read is `Unresolved`: the
+/// planner then keeps the content recorded at the last deploy and warns.
+async fn read_code_content<C: Cloud>(
+    cloud: &C,
+    desired: &[DesiredFunction],
+    concurrency: usize,
+    observed: &mut Observed,
+) {
+    let observation = &mut observed.observation;
+    let mut objects = BTreeSet::new();
+    // Repository -> tag -> the reference's key (an image without a tag means `latest`).
+    let mut images: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    // Functions that could not be read are not planned: their code is not read either.
+    for d in desired
+        .iter()
+        .filter(|d| !observed.errors.contains_key(&d.name))
+    {
+        match &d.code {
+            CodeArtifact::S3 { bucket, key, .. } if d.code.content_key().is_some() => {
+                objects.insert((bucket.as_str(), key.as_str()));
+            }
+            CodeArtifact::Image { uri, .. } if d.code.content_key().is_some() => {
+                let repository = repository_of(uri);
+                if ecr_repository(repository).is_none() {
+                    observation.code_content.insert(
+                        uri.clone(),
+                        CodeContent::Unresolved("not an Amazon ECR repository".to_owned()),
+                    );
+                    continue;
+                }
+                let tag = uri[repository.len()..].trim_start_matches(':');
+                let tag = if tag.is_empty() { "latest" } else { tag };
+                images
+                    .entry(repository)
+                    .or_default()
+                    .insert(tag.to_owned(), uri.clone());
+            }
+            _ => {}
+        }
+    }
+    // Boxed for the same reason as in `observe`: a spawned caller needs them `Send`.
+    type Head<'a> = BoxFuture<'a, (String, CodeContent)>;
+    let heads: Vec<Head<'_>> = objects
+        .into_iter()
+        .map(|(bucket, key)| {
+            Box::pin(async move {
+                (
+                    format!("s3://{bucket}/{key}"),
+                    head(cloud, bucket, key).await,
+                )
+            }) as BoxFuture<'_, _>
+        })
+        .collect();
+    let heads: Vec<(String, CodeContent)> = stream::iter(heads)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    observation.code_content.extend(heads);
+    for (repository, tags) in images {
+        let keys: Vec<(String, String)> = tags.into_iter().collect();
+        // DescribeImages names at most 100 image ids a call.
+        for chunk in keys.chunks(100) {
+            let tags: Vec<String> = chunk.iter().map(|(tag, _)| tag.clone()).collect();
+            let digests = cloud.image_digests(repository, &tags).await;
+            if let Err(error) = &digests {
+                tracing::warn!(repository, %error, "cannot read the code's image digests");
+            }
+            for (tag, key) in chunk {
+                let read = match &digests {
+                    Ok(found) => match found.get(tag) {
+                        Some(digest) => CodeContent::Image {
+                            digest: digest.clone(),
+                        },
+                        None => CodeContent::Unresolved(format!("no image tagged {tag}")),
+                    },
+                    Err(error) => CodeContent::Unresolved(error.summary()),
+                };
+                observation.code_content.insert(key.clone(), read);
+            }
+        }
+    }
+}
+
+/// What an S3 code object is now.
+async fn head<C: Cloud>(cloud: &C, bucket: &str, key: &str) -> CodeContent {
+    match cloud.head_object(bucket, key).await {
+        Ok(Some(head)) => CodeContent::S3Object {
+            etag: head.etag,
+            version_id: head.version_id,
+        },
+        Ok(None) => CodeContent::Unresolved("no such object".to_owned()),
+        Err(error) => {
+            tracing::warn!(bucket, key, %error, "cannot read the code's S3 object");
+            CodeContent::Unresolved(error.summary())
         }
     }
 }

@@ -99,16 +99,10 @@ enum Local {
 fn local_code(function: &ValidFunction) -> Result<Local, PackageError> {
     let path = match function.document.spec.code.source() {
         Some(CodeSource::S3(s3)) => {
-            return Ok(Local::Remote(CodeArtifact::S3 {
-                bucket: s3.bucket.clone(),
-                key: s3.key.clone(),
-                object_version: s3.object_version.clone(),
-            }));
+            return Ok(Local::Remote(CodeArtifact::s3(s3)));
         }
         Some(CodeSource::Image(uri)) => {
-            return Ok(Local::Remote(CodeArtifact::Image {
-                uri: uri.to_owned(),
-            }));
+            return Ok(Local::Remote(CodeArtifact::image(uri)));
         }
         Some(CodeSource::Path(path)) => path,
         // Validation guarantees exactly one source; report rather than panic if not.

@@ -8,7 +8,7 @@ use crate::cloud::{Cloud, CloudResult};
 use crate::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, QueueAttributes,
+    ProvisionedConcurrency, QueueAttributes, S3ObjectHead,
 };
 use crate::spec::{Architecture, RecursiveLoop};
 
@@ -65,6 +65,34 @@ impl Cloud for FakeCloud {
     async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
         self.call("GetQueueAttributes", |w| {
             Ok(w.queues.get(queue_arn).cloned())
+        })
+    }
+
+    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
+        self.call("HeadObject", |w| {
+            let versions = w.objects.get(&format!("s3://{bucket}/{key}"));
+            Ok(versions
+                .and_then(|v| v.last())
+                .map(|(version_id, etag)| S3ObjectHead {
+                    etag: etag.clone(),
+                    version_id: Some(version_id.clone()),
+                }))
+        })
+    }
+
+    async fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> CloudResult<BTreeMap<String, String>> {
+        self.call("DescribeImages", |w| {
+            Ok(tags
+                .iter()
+                .filter_map(|tag| {
+                    let digest = w.images.get(&format!("{repository}:{tag}"))?;
+                    Some((tag.clone(), digest.clone()))
+                })
+                .collect())
         })
     }
 

@@ -69,12 +69,13 @@ impl World {
         if let Some(keep) = self.knobs.keeps {
             keep(&mut config);
         }
+        let sha256 = code_sha256(&self.objects, code);
         let function = FakeFunction {
             name: name.to_owned(),
             config,
             architecture,
             code: code.clone(),
-            code_sha256: code_sha256(code),
+            code_sha256: sha256,
             tags: tags.clone(),
             reserved_concurrency: None,
             state: FunctionState::Pending,
@@ -115,11 +116,11 @@ impl World {
         code: &CodeArtifact,
         architecture: Architecture,
     ) -> Outcome<String> {
+        let sha256 = code_sha256(&self.objects, code);
         let record = record(&mut self.functions, name)?;
         record.ensure_settled()?;
         check_package(&record.function.config, code)?;
         let before = record.function.clone();
-        let sha256 = code_sha256(code);
         record.function.code = code.clone();
         record.function.code_sha256.clone_from(&sha256);
         record.function.architecture = architecture;

@@ -14,6 +14,28 @@ impl FakeCloud {
         self.lock().world.queues.insert(arn.to_owned(), attributes);
     }
 
+    /// Uploads an S3 object: a new version with an ETag derived from `content`, as an
+    /// overwrite at the same key makes in a versioned bucket.
+    pub fn put_object(&self, bucket: &str, key: &str, content: &str) {
+        let mut inner = self.lock();
+        let id = inner.world.next_id();
+        let etag = format!("\"{}\"", crate::model::short_digest(content));
+        inner
+            .world
+            .objects
+            .entry(format!("s3://{bucket}/{key}"))
+            .or_default()
+            .push((id, etag));
+    }
+
+    /// Points an image tag (`REPOSITORY:TAG`) at a digest, as a push does.
+    pub fn set_image(&self, image: &str, digest: &str) {
+        self.lock()
+            .world
+            .images
+            .insert(image.to_owned(), digest.to_owned());
+    }
+
     /// The function as stored, or `None` when it does not exist.
     pub fn function(&self, name: &str) -> Option<FakeFunction> {
         let inner = self.lock();

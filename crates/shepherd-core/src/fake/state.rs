@@ -386,6 +386,11 @@ pub(super) struct World {
     pub metrics: BTreeMap<(String, String), crate::model::VersionMetrics>,
     /// SQS queues by ARN, as event sources see them.
     pub queues: BTreeMap<String, crate::model::QueueAttributes>,
+    /// S3 objects by `s3://bucket/key`: every version as `(version id, ETag)`, the
+    /// newest last.
+    pub objects: BTreeMap<String, Vec<(String, String)>>,
+    /// Container images: the digest each `REPOSITORY:TAG` points to.
+    pub images: BTreeMap<String, String>,
     pub knobs: Knobs,
     /// Source of UUIDs and revision ids, so that they are unique and deterministic.
     serial: u64,
@@ -410,20 +415,32 @@ pub(super) fn record<'a>(
         .ok_or_else(|| missing_function(name))
 }
 
-/// The `CodeSha256` Lambda reports for a package. For S3 and image sources the fake cannot
-/// see the bytes, so it digests the location: stable for a test, different per location.
-pub(super) fn code_sha256(code: &CodeArtifact) -> String {
+/// The `CodeSha256` Lambda reports for a package. For an S3 object the fake stores, it
+/// digests the object version's ETag (what Lambda reads is that version's bytes); for
+/// other S3 and image sources it digests the location: stable for a test, different per
+/// location.
+pub(super) fn code_sha256(
+    objects: &BTreeMap<String, Vec<(String, String)>>,
+    code: &CodeArtifact,
+) -> String {
     match code {
         CodeArtifact::Zip { sha256, .. } => sha256.clone(),
-        CodeArtifact::S3 {
-            bucket,
-            key,
-            object_version,
-        } => digest(&format!(
-            "s3://{bucket}/{key}?versionId={}",
-            object_version.as_deref().unwrap_or_default()
-        )),
-        CodeArtifact::Image { uri } => digest(uri),
+        CodeArtifact::S3 { bucket, key, .. } => {
+            let version = code.deploy_object_version();
+            let location = format!("s3://{bucket}/{key}");
+            let etag = objects.get(&location).and_then(|versions| match version {
+                Some(v) => versions.iter().find(|(id, _)| id == v),
+                None => versions.last(),
+            });
+            match etag {
+                Some((_, etag)) => digest(etag),
+                None => digest(&format!(
+                    "{location}?versionId={}",
+                    version.unwrap_or_default()
+                )),
+            }
+        }
+        CodeArtifact::Image { .. } => digest(&code.deploy_image_uri().unwrap_or_default()),
         // Refused before it gets here (`check_package`); a digest of nothing otherwise.
         CodeArtifact::Unavailable { .. } => digest(""),
     }

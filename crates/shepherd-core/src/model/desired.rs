@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::content::ResolvedContent;
 use super::digest::short_digest;
 use super::{
     AlarmDefinition, AlarmMetric, AnalysisConfig, AsyncConfig, FunctionConfig, LoggingConfig,
@@ -13,7 +14,7 @@ use super::{
 };
 use crate::spec::{
     Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat, RecursiveLoop,
-    RolloutStep, SnapStart, TracingMode,
+    RolloutStep, S3Code, SnapStart, TracingMode,
 };
 use crate::validate::ValidFunction;
 
@@ -25,9 +26,15 @@ pub enum CodeArtifact {
         bucket: String,
         key: String,
         object_version: Option<String>,
+        /// The object's content, once identified (see `model::content`).
+        #[serde(skip)]
+        resolved: Option<ResolvedContent>,
     },
     Image {
         uri: String,
+        /// The digest the tag pointed to, once identified.
+        #[serde(skip)]
+        resolved: Option<ResolvedContent>,
     },
     /// A zip built from a local path: sent inline, identified by its SHA-256.
     Zip {
@@ -38,12 +45,28 @@ pub enum CodeArtifact {
     },
     /// The local code could not be packaged. Such a function is planned only to keep a
     /// rollout in flight safe (see `plan::plan_guard`); nothing is ever deployed from it.
-    Unavailable {
-        reason: String,
-    },
+    Unavailable { reason: String },
 }
 
 impl CodeArtifact {
+    /// An S3 object, as the spec names it.
+    pub fn s3(code: &S3Code) -> Self {
+        CodeArtifact::S3 {
+            bucket: code.bucket.clone(),
+            key: code.key.clone(),
+            object_version: code.object_version.clone(),
+            resolved: None,
+        }
+    }
+
+    /// A container image, as the spec names it.
+    pub fn image(uri: &str) -> Self {
+        CodeArtifact::Image {
+            uri: uri.to_owned(),
+            resolved: None,
+        }
+    }
+
     /// The `CodeSha256` Lambda will report, when it can be known before deploying.
     pub fn known_sha256(&self) -> Option<&str> {
         match self {
@@ -58,11 +81,6 @@ impl CodeArtifact {
             CodeArtifact::Unavailable { reason } => Some(reason),
             _ => None,
         }
-    }
-
-    /// A short identity of the source, recorded in the `shepherd.dev/code` tag.
-    pub fn identity(&self) -> String {
-        short_digest(self)
     }
 }
 
@@ -110,8 +128,13 @@ pub struct DesiredFunction {
     pub rollout_steps: Vec<RolloutStep>,
     pub auto_rollback: bool,
     pub analysis: Option<AnalysisConfig>,
-    /// Digest of what a published version embodies: code, architecture and configuration.
+    /// Digest of what a published version embodies: code (its content, once identified),
+    /// architecture and configuration.
     pub release_digest: String,
+    /// The release digest the same code had before its content was identified: still
+    /// current while the content is what the code tag records (see `model::content`).
+    #[serde(skip)]
+    pub previous_release: Option<String>,
     /// Digest of the whole desired state.
     pub spec_digest: String,
 }
@@ -182,6 +205,7 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             .and_then(|r| r.analysis.as_ref())
             .map(analysis_config),
         release_digest,
+        previous_release: None,
         spec_digest: String::new(),
     };
     desired.spec_digest = short_digest(&(&desired, &desired.rollout_steps_digest_form()));
@@ -189,6 +213,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
 }
 
 impl DesiredFunction {
+    /// Whether a recorded release digest is this function's desired release.
+    pub fn is_release(&self, digest: &str) -> bool {
+        digest == self.release_digest || self.previous_release.as_deref() == Some(digest)
+    }
+
     /// Rollout steps in a serializable form, so that they count in the spec digest.
     fn rollout_steps_digest_form(&self) -> Vec<String> {
         self.rollout_steps

@@ -1,6 +1,7 @@
 //! The resource model shared by the desired and the observed side: what shepherd manages
 //! for a function, normalized so that desired and observed compare field by field.
 
+mod content;
 mod desired;
 mod digest;
 mod observed;
@@ -10,6 +11,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use content::{
+    CodeContent, EcrRepository, Identified, ResolvedContent, S3ObjectHead, content_moved,
+    ecr_repository, identify, repository_of, split_identity,
+};
 pub use desired::{
     CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, analysis_config, resolve,
 };

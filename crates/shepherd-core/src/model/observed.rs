@@ -148,6 +148,8 @@ pub struct Observation {
     pub metrics: BTreeMap<String, CanaryMetrics>,
     /// The SQS queues of the event sources being created or changed, by ARN.
     pub queues: BTreeMap<String, QueueAttributes>,
+    /// What each mutable code reference (`CodeArtifact::content_key`) names now.
+    pub code_content: BTreeMap<String, super::CodeContent>,
 }
 
 /// What an event source's queue says about itself (`GetQueueAttributes`).

@@ -62,28 +62,26 @@ pub fn plan_alias(
         now: observation.at,
     };
     match RolloutRecord::parse(&current.description) {
-        Some(record) if record.phase.in_flight() && record.release == desired.release_digest => {
+        Some(record) if record.phase.in_flight() && desired.is_release(&record.release) => {
             planner.continue_rollout(&record)
         }
         Some(record) if record.phase.in_flight() => planner.supersede(&record, target),
-        Some(record) if record.phase.failed() && record.release == desired.release_digest => {
-            AliasPlan {
-                release_failed: Some(failure(&record)),
-                serving: vec![VersionRef::Existing(current.version.clone())],
-                note: Some(format!(
-                    "release {} was {} ({}); it is not rolled out again until the spec changes or `shepherd retry {}`",
-                    record.release,
-                    if record.phase == Phase::RolledBack {
-                        "rolled back"
-                    } else {
-                        "aborted"
-                    },
-                    record.reason.as_deref().unwrap_or("no reason recorded"),
-                    desired.name
-                )),
-                ..AliasPlan::default()
-            }
-        }
+        Some(record) if record.phase.failed() && desired.is_release(&record.release) => AliasPlan {
+            release_failed: Some(failure(&record)),
+            serving: vec![VersionRef::Existing(current.version.clone())],
+            note: Some(format!(
+                "release {} was {} ({}); it is not rolled out again until the spec changes or `shepherd retry {}`",
+                record.release,
+                if record.phase == Phase::RolledBack {
+                    "rolled back"
+                } else {
+                    "aborted"
+                },
+                record.reason.as_deref().unwrap_or("no reason recorded"),
+                desired.name
+            )),
+            ..AliasPlan::default()
+        },
         _ if points_at(current, target) => all_at_once(&alias.name, current, target),
         _ => planner.start(&current.version, target),
     }

@@ -17,7 +17,8 @@ pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
     CodeArtifact, DesiredFunction, ManagedFunction, Observation, ObservedFunction, ObservedMapping,
-    Owner, Ownership, ProvisionedTarget, Readable, kept_digest, ownership, tags,
+    Owner, Ownership, ProvisionedTarget, Readable, content_moved, identify, kept_digest, ownership,
+    split_identity, tags,
 };
 
 /// Choices that are the operator's, not the spec's.
@@ -156,13 +157,20 @@ pub fn plan_function(
     options: &PlanOptions,
 ) -> FunctionPlan {
     let mut plan = FunctionPlan::empty(&desired.name);
+    let identified = identify(desired, observed, observation);
+    let desired = identified.desired.as_ref();
     let queues = queues::check_queues(desired, observation);
     if let Some(error) = queues.error {
         plan.refused = Some(error);
         return plan;
     }
-    if !queues.warnings.is_empty() {
-        plan.note = Some(queues.warnings.join("; "));
+    let warnings: Vec<String> = identified
+        .warning
+        .into_iter()
+        .chain(queues.warnings)
+        .collect();
+    if !warnings.is_empty() {
+        plan.note = Some(warnings.join("; "));
     }
     let Some(observed) = observed else {
         // Code that could not be packaged creates nothing.
@@ -204,7 +212,9 @@ pub fn plan_function(
             }
         )
     });
-    plan.drift = corrects && observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str());
+    plan.drift = corrects
+        && !content_moved(desired, observed)
+        && observed.tag(tags::SPEC_DIGEST) == Some(desired.spec_digest.as_str());
     plan
 }
 
@@ -405,7 +415,7 @@ fn plan_update(
     let recorded = recorded_release(observed);
     let release_current = recorded
         .as_ref()
-        .is_some_and(|(_, digest)| *digest == desired.release_digest);
+        .is_some_and(|(_, digest)| desired.is_release(digest));
     let publishing = config_update || code_update || !release_current;
     if publishing {
         actions.push(publish(desired));
@@ -535,10 +545,18 @@ fn code_changes(
     let source_changed = match &desired.code {
         CodeArtifact::Zip { sha256, .. } => observed.code_sha256 != *sha256,
         _ => match recorded {
-            // The source moved (new S3 key or image), or the code in AWS is not what
-            // shepherd deployed there.
+            // The source moved (new S3 key or image), its content changed (an object
+            // overwritten, a tag moved), or the code in AWS is not what shepherd deployed.
             Some((recorded_identity, sha)) => {
-                recorded_identity != identity || (!sha.is_empty() && sha != observed.code_sha256)
+                let (location, content) = split_identity(identity);
+                let (recorded_location, recorded_content) = split_identity(recorded_identity);
+                // Content recorded on one side only (a tag written before content was
+                // identified, or content that cannot be read now) is no change.
+                let content_changed =
+                    matches!((content, recorded_content), (Some(a), Some(b)) if a != b);
+                recorded_location != location
+                    || content_changed
+                    || (!sha.is_empty() && sha != observed.code_sha256)
             }
             None => true,
         },
@@ -558,15 +576,12 @@ fn code_changes(
 
 fn describe_source(code: &CodeArtifact) -> String {
     match code {
-        CodeArtifact::S3 {
-            bucket,
-            key,
-            object_version,
-        } => match object_version {
+        // What the deploy pins to: the object version or image digest identified.
+        CodeArtifact::S3 { bucket, key, .. } => match code.deploy_object_version() {
             Some(v) => format!("s3://{bucket}/{key}?versionId={v}"),
             None => format!("s3://{bucket}/{key}"),
         },
-        CodeArtifact::Image { uri } => uri.clone(),
+        CodeArtifact::Image { .. } => code.deploy_image_uri().unwrap_or_default().into_owned(),
         CodeArtifact::Zip { sha256, .. } => sha256.clone(),
         CodeArtifact::Unavailable { reason } => format!("(unavailable: {reason})"),
     }

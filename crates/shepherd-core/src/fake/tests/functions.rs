@@ -159,6 +159,7 @@ fn code_digests_are_the_zip_hash_or_a_stable_digest_of_the_location() {
         bucket: "b".to_owned(),
         key: "k.zip".to_owned(),
         object_version: version.map(str::to_owned),
+        resolved: None,
     };
     let update = |code: &CodeArtifact| {
         let sha = block_on(cloud.update_code(NAME, code, Architecture::X86_64)).unwrap();
@@ -176,9 +177,7 @@ fn code_digests_are_the_zip_hash_or_a_stable_digest_of_the_location() {
         "img",
         &image,
         Architecture::X86_64,
-        &CodeArtifact::Image {
-            uri: "r/i:1".into(),
-        },
+        &CodeArtifact::image("r/i:1"),
         &managed(),
     ))
     .unwrap();
@@ -191,9 +190,7 @@ fn code_digests_are_the_zip_hash_or_a_stable_digest_of_the_location() {
 #[test]
 fn package_type_and_configuration_limits_are_enforced() {
     let cloud = cloud_with_function();
-    let image = CodeArtifact::Image {
-        uri: "r/i:1".into(),
-    };
+    let image = CodeArtifact::image("r/i:1");
     assert_eq!(
         rejected_code(block_on(cloud.update_code(
             NAME,
