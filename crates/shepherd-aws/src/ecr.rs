@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use shepherd_core::cloud::{CloudError, CloudResult};
 use shepherd_core::model::ecr_repository;
 
-const DESCRIBE_IMAGES: &str = "DescribeImages";
+const API: &str = "DescribeImages";
 
 /// The digests of `tags` in `repository` (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
 /// A repository in another region is read through a client of that region.
@@ -17,7 +17,7 @@ pub(crate) async fn image_digests(
 ) -> CloudResult<BTreeMap<String, String>> {
     let Some(repo) = ecr_repository(repository) else {
         return Err(CloudError::Rejected {
-            api: DESCRIBE_IMAGES,
+            api: API,
             code: "NotEcr".to_owned(),
             message: format!("{repository} is not an Amazon ECR repository"),
         });
@@ -98,7 +98,7 @@ async fn describe(
             if missing {
                 Missing
             } else {
-                Failed(crate::error::from_sdk(DESCRIBE_IMAGES)(error))
+                Failed(crate::error::from_sdk(API)(error))
             }
         })?;
     let mut found = BTreeMap::new();

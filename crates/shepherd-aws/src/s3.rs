@@ -4,7 +4,7 @@
 use shepherd_core::cloud::CloudResult;
 use shepherd_core::model::S3ObjectHead;
 
-const HEAD_OBJECT: &str = "HeadObject";
+const API: &str = "HeadObject";
 
 /// `HeadObject`; a missing object (HTTP 404) is `Ok(None)`.
 pub(crate) async fn head_object(
@@ -22,6 +22,6 @@ pub(crate) async fn head_object(
                 .map(str::to_owned),
         })),
         Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-        Err(error) => Err(crate::error::from_sdk(HEAD_OBJECT)(error)),
+        Err(error) => Err(crate::error::from_sdk(API)(error)),
     }
 }

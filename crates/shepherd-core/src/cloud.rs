@@ -368,5 +368,7 @@ pub fn call_class(api: &str) -> CallClass {
 
 /// Whether an API name is a write (changes something in AWS).
 pub fn is_write(api: &str) -> bool {
-    !(api.starts_with("Get") || api.starts_with("List") || api.starts_with("Describe"))
+    !["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|read| api.starts_with(read))
 }

@@ -687,3 +687,137 @@ async fn a_setting_aws_does_not_keep_is_reported_not_republished_on_every_pass()
         planned.plans[0].actions
     );
 }
+
+// Code identified by content.
+
+const OBJECT: (&str, &str) = ("artifacts", "orders/1.0.0.zip");
+
+/// `orders` applied from build 1 of its S3 object, then build 2 uploaded over it.
+async fn overwritten(extra: &str) -> World {
+    let world = World::new();
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 1");
+    world.commit("orders", extra);
+    world.apply_cleanly().await;
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 2");
+    world
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_object_overwritten_at_the_same_key_is_deployed_pinned_to_its_new_version() {
+    use shepherd_core::plan::Action;
+    let world = World::new();
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 1");
+    world.commit("orders", "");
+    world.apply_cleanly().await;
+    world.assert_converged().await;
+    let before = world.aws.function("orders").unwrap();
+    let live = world.aws.alias("orders", "live").unwrap().version;
+
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 2");
+    let planned = world.plan().await;
+    let plan = &planned.plans[0];
+    let Some(Action::UpdateCode { code, .. }) = plan.actions.first() else {
+        panic!("the new object is not deployed: {:#?}", plan.actions);
+    };
+    assert_eq!(
+        code.deploy_object_version(),
+        world.aws.object_version(OBJECT.0, OBJECT.1).as_deref(),
+        "pinned to the version identified"
+    );
+    assert!(!plan.drift, "a new build is a release, not drift");
+    world.apply_planned(planned).await;
+    let after = world.aws.function("orders").unwrap();
+    assert_ne!(after.code_sha256, before.code_sha256);
+    assert_ne!(world.aws.alias("orders", "live").unwrap().version, live);
+    world.assert_converged().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn code_whose_content_cannot_be_read_is_warned_about_and_never_redeployed_blind() {
+    let world = overwritten("").await;
+    let denied = || CloudError::Rejected {
+        api: "HeadObject",
+        code: "AccessDenied".into(),
+        message: "Forbidden".into(),
+    };
+    world.aws.fail_next("HeadObject", denied(), 1);
+    let planned = world.plan().await;
+    let plan = &planned.plans[0];
+    assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+    let note = plan.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains(
+            "code.s3 s3://artifacts/orders/1.0.0.zip is a mutable reference whose content cannot be read (HeadObject: refused by AWS (AccessDenied))"
+        ),
+        "{note}"
+    );
+    // Once it can be read, the new build is found.
+    let planned = world.plan().await;
+    assert_eq!(planned.plans[0].actions[0].kind(), "update_code");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_code_tag_from_before_content_was_identified_is_adopted_without_a_new_release() {
+    use shepherd_core::model::tags;
+    let world = World::new();
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 1");
+    world.commit("orders", "");
+    world.apply_cleanly().await;
+    // As an older shepherd left it: the code tag without content, the release digest of
+    // the spec alone.
+    let legacy_release = world.desired().functions[0].release_digest.clone();
+    world.aws.with_function_mut("orders", |f| {
+        let code = f.tags[tags::CODE].clone();
+        let (identity, sha) = code.split_once(':').unwrap();
+        let location = identity.split('.').next().unwrap();
+        f.tags
+            .insert(tags::CODE.into(), format!("{location}:{sha}"));
+        let release = f.tags[tags::RELEASE].clone();
+        let version = release.split(':').next().unwrap();
+        f.tags
+            .insert(tags::RELEASE.into(), format!("{version}:{legacy_release}"));
+    });
+    let versions = world.aws.versions("orders").len();
+    let planned = world.plan().await;
+    let kinds: Vec<&str> = planned.plans[0].actions.iter().map(|a| a.kind()).collect();
+    assert_eq!(kinds, ["tag"], "only the content is recorded");
+    world.apply_planned(planned).await;
+    assert_eq!(
+        world.aws.versions("orders").len(),
+        versions,
+        "no new version"
+    );
+    world.assert_converged().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_object_after_a_rollback_is_a_new_release() {
+    use shepherd_core::model::AlarmState;
+    use shepherd_core::rollout::{Phase, RolloutRecord};
+    let rollout = "  alarms:\n    errors: {threshold: 1}\n  rollout:\n    steps:\n      - setWeight: 10\n      - pause: {duration: 5m}\n";
+    let world = overwritten(rollout).await;
+    let record = |world: &World| {
+        RolloutRecord::parse(&world.aws.alias("orders", "live").unwrap().description)
+    };
+    world.apply().await;
+    let canary = record(&world).expect("a canary of build 2");
+    assert!(canary.phase.in_flight(), "{canary:?}");
+    world
+        .aws
+        .set_alarm_state("orders-errors", AlarmState::Alarm, "Threshold Crossed");
+    world.apply().await;
+    assert_eq!(record(&world).unwrap().phase, Phase::RolledBack);
+    world.apply().await;
+    assert_eq!(record(&world).unwrap().phase, Phase::RolledBack, "held");
+
+    // The fix, uploaded over the same key: rolled out, though the spec did not change.
+    world
+        .aws
+        .set_alarm_state("orders-errors", AlarmState::Ok, "Recovered");
+    world.aws.put_object(OBJECT.0, OBJECT.1, "build 3");
+    world.apply().await;
+    let fix = record(&world).expect("a canary of build 3");
+    assert!(fix.phase.in_flight(), "{fix:?}");
+    assert_ne!(fix.release, canary.release);
+    assert_ne!(fix.canary, canary.canary);
+}

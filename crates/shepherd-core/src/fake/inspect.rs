@@ -28,6 +28,13 @@ impl FakeCloud {
             .push((id, etag));
     }
 
+    /// The version id of the newest upload of an S3 object.
+    pub fn object_version(&self, bucket: &str, key: &str) -> Option<String> {
+        let inner = self.lock();
+        let versions = inner.world.objects.get(&format!("s3://{bucket}/{key}"))?;
+        versions.last().map(|(id, _)| id.clone())
+    }
+
     /// Points an image tag (`REPOSITORY:TAG`) at a digest, as a push does.
     pub fn set_image(&self, image: &str, digest: &str) {
         self.lock()
