@@ -8,8 +8,8 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::model::{
-    FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, kept_digest, ownership,
-    tags,
+    CodeTag, FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, ReleaseTag,
+    kept_digest, ownership, tags,
 };
 use shepherd_core::plan::{
     Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
@@ -424,16 +424,23 @@ async fn perform<C: Cloud>(
             }
             let mut set = set.clone();
             if let (Some(digest), Some(published)) = (release, &context.published) {
-                set.insert(tags::RELEASE.to_owned(), format!("{published}:{digest}"));
+                let release = ReleaseTag {
+                    version: published.clone(),
+                    digest: digest.clone(),
+                };
+                set.insert(tags::RELEASE.to_owned(), release.to_string());
             }
             if let Some(kept) = &context.kept {
                 set.insert(tags::CONFIG_KEPT.to_owned(), kept.clone());
             }
+            // The planner cannot know the `CodeSha256` of S3 or image code: record what
+            // Lambda reported for the deploy.
             if let Some(sha) = &context.code_sha256
-                && let Some(code) = set.get_mut(tags::CODE)
+                && let Some(value) = set.get_mut(tags::CODE)
+                && let Some(mut code) = CodeTag::parse(value)
             {
-                let identity = code.split(':').next().unwrap_or_default().to_owned();
-                *code = format!("{identity}:{sha}");
+                code.sha256 = Some(sha.clone());
+                *value = code.to_string();
             }
             cloud.tag_function(&arn, &set).await?;
         }

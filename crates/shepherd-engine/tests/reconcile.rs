@@ -758,7 +758,7 @@ async fn code_whose_content_cannot_be_read_is_warned_about_and_never_redeployed_
 
 #[tokio::test(start_paused = true)]
 async fn a_code_tag_from_before_content_was_identified_is_adopted_without_a_new_release() {
-    use shepherd_core::model::tags;
+    use shepherd_core::model::{CodeTag, ReleaseTag, tags};
     let world = World::new();
     world.aws.put_object(OBJECT.0, OBJECT.1, "build 1");
     world.commit("orders", "");
@@ -767,15 +767,15 @@ async fn a_code_tag_from_before_content_was_identified_is_adopted_without_a_new_
     // the spec alone.
     let legacy_release = world.desired().functions[0].release_digest.clone();
     world.aws.with_function_mut("orders", |f| {
-        let code = f.tags[tags::CODE].clone();
-        let (identity, sha) = code.split_once(':').unwrap();
-        let location = identity.split('.').next().unwrap();
-        f.tags
-            .insert(tags::CODE.into(), format!("{location}:{sha}"));
-        let release = f.tags[tags::RELEASE].clone();
-        let version = release.split(':').next().unwrap();
-        f.tags
-            .insert(tags::RELEASE.into(), format!("{version}:{legacy_release}"));
+        let mut code = CodeTag::parse(&f.tags[tags::CODE]).unwrap();
+        assert!(
+            code.identity.content.take().is_some(),
+            "content was recorded"
+        );
+        f.tags.insert(tags::CODE.into(), code.to_string());
+        let mut release = ReleaseTag::parse(&f.tags[tags::RELEASE]).unwrap();
+        release.digest = legacy_release;
+        f.tags.insert(tags::RELEASE.into(), release.to_string());
     });
     let versions = world.aws.versions("orders").len();
     let planned = world.plan().await;

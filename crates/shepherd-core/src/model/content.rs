@@ -7,8 +7,9 @@
 //! object or digest is a new release, deployed pinned to exactly what was read (the object
 //! version, `REPO@sha256:...`), so that what ships is what was identified.
 //!
-//! The `shepherd.dev/code` tag records `LOCATION.CONTENT:SHA256`: a digest of the reference,
-//! a digest of the content it named when deployed, and the `CodeSha256` Lambda reported.
+//! The `shepherd.dev/code` tag ([`super::CodeTag`]) records `LOCATION.CONTENT:SHA256`: a
+//! digest of the reference, a digest of the content it named when deployed, and the
+//! `CodeSha256` Lambda reported.
 //! Tags written before content was identified (`LOCATION:SHA256`) are adopted as they are:
 //! upgrading shepherd neither redeploys a fleet nor retries a release that was rolled back.
 
@@ -17,7 +18,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::digest::short_digest;
-use super::{CodeArtifact, DesiredFunction, Observation, ObservedFunction, tags};
+use super::{CodeArtifact, CodeIdentity, DesiredFunction, Observation, ObservedFunction};
 
 /// What `HeadObject` says of an S3 object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -103,14 +104,12 @@ impl CodeArtifact {
         }
     }
 
-    /// The identity recorded in the `shepherd.dev/code` tag: `LOCATION` or
-    /// `LOCATION.CONTENT`.
-    pub fn identity(&self) -> String {
-        // The content is not serialized, so the location digest is what it always was.
-        let location = short_digest(self);
-        match self.resolved() {
-            Some(content) => format!("{location}.{}", content.digest),
-            None => location,
+    /// The identity recorded in the `shepherd.dev/code` tag.
+    pub fn identity(&self) -> CodeIdentity {
+        CodeIdentity {
+            // The content is not serialized, so the location digest is what it always was.
+            location: short_digest(self),
+            content: self.resolved().map(|content| content.digest.clone()),
         }
     }
 
@@ -179,14 +178,6 @@ pub fn ecr_repository(repository: &str) -> Option<EcrRepository<'_>> {
     })
 }
 
-/// `(location, content)` of a recorded code identity.
-pub fn split_identity(identity: &str) -> (&str, Option<&str>) {
-    match identity.split_once('.') {
-        Some((location, content)) => (location, Some(content)),
-        None => (identity, None),
-    }
-}
-
 /// The desired function with its code identified by content, and the warning to show
 /// when it could not be.
 #[derive(Debug)]
@@ -214,35 +205,31 @@ pub fn identify<'a>(
             warning: None,
         };
     };
-    let location = desired.code.identity();
-    let recorded = observed
-        .and_then(|f| f.tag(tags::CODE))
-        .and_then(|t| t.rsplit_once(':'))
-        .map(|(identity, _)| split_identity(identity))
-        .filter(|(recorded_location, _)| *recorded_location == location)
-        .map(|(_, content)| content);
-    let read = observation.code_content.get(&key);
+    let location = desired.code.identity().location;
+    // The content recorded for this same reference, if any (`Some(None)`: recorded before
+    // content was identified).
+    let recorded: Option<Option<String>> = observed
+        .and_then(ObservedFunction::code_tag)
+        .filter(|tag| tag.identity.location == location)
+        .map(|tag| tag.identity.content);
+    let recorded_content = || {
+        recorded
+            .clone()
+            .flatten()
+            .map(|digest| ResolvedContent { digest, pin: None })
+    };
     let mut warning = None;
-    let content = match read {
-        Some(read) => match (read.digest(), read) {
-            (Some(digest), _) => Some(ResolvedContent {
-                digest,
-                pin: read.pin(),
-            }),
-            (None, CodeContent::Unresolved(reason)) => {
-                warning = Some(mutable_reference_warning(&desired.code, &key, reason));
-                recorded.flatten().map(|digest| ResolvedContent {
-                    digest: digest.to_owned(),
-                    pin: None,
-                })
-            }
-            (None, _) => None,
-        },
-        // Not read in this observation: the recorded content stands.
-        None => recorded.flatten().map(|digest| ResolvedContent {
-            digest: digest.to_owned(),
-            pin: None,
+    let content = match observation.code_content.get(&key) {
+        Some(CodeContent::Unresolved(reason)) => {
+            warning = Some(mutable_reference_warning(&desired.code, &key, reason));
+            recorded_content()
+        }
+        Some(read) => read.digest().map(|digest| ResolvedContent {
+            digest,
+            pin: read.pin(),
         }),
+        // Not read in this observation: the recorded content stands.
+        None => recorded_content(),
     };
     let Some(content) = content else {
         return Identified {
@@ -251,8 +238,8 @@ pub fn identify<'a>(
         };
     };
     let mut identified = desired.clone();
-    let unchanged = match recorded {
-        Some(Some(digest)) => digest == content.digest,
+    let unchanged = match &recorded {
+        Some(Some(digest)) => *digest == content.digest,
         // Recorded before content was identified: adopted as it is.
         Some(None) => true,
         None => false,
@@ -271,14 +258,9 @@ pub fn identify<'a>(
 /// Whether the code's reference names new content since the last deploy (an object
 /// overwritten, a tag moved): a new release, not drift.
 pub fn content_moved(desired: &DesiredFunction, observed: &ObservedFunction) -> bool {
-    let identity = desired.code.identity();
-    let (location, content) = split_identity(&identity);
-    let Some((recorded, _)) = observed.tag(tags::CODE).and_then(|t| t.rsplit_once(':')) else {
-        return false;
-    };
-    let (recorded_location, recorded_content) = split_identity(recorded);
-    recorded_location == location
-        && matches!((content, recorded_content), (Some(a), Some(b)) if a != b)
+    observed
+        .code_tag()
+        .is_some_and(|recorded| desired.code.identity().moved_from(&recorded.identity))
 }
 
 fn mutable_reference_warning(code: &CodeArtifact, key: &str, reason: &str) -> String {
@@ -321,11 +303,5 @@ mod tests {
             ecr_repository("12.dkr.ecr.eu-west-1.amazonaws.com/app"),
             None
         );
-    }
-
-    #[test]
-    fn an_identity_splits_into_location_and_content() {
-        assert_eq!(split_identity("abc.def"), ("abc", Some("def")));
-        assert_eq!(split_identity("abc"), ("abc", None));
     }
 }

@@ -6,6 +6,7 @@ mod desired;
 mod digest;
 mod observed;
 mod owner;
+mod tag_values;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 pub use content::{
     CodeContent, EcrRepository, Identified, ResolvedContent, S3ObjectHead, content_moved,
-    ecr_repository, identify, repository_of, split_identity,
+    ecr_repository, identify, repository_of,
 };
 pub use desired::{
     CodeArtifact, DesiredAlias, DesiredFunction, ProvisionedTarget, analysis_config, resolve,
@@ -24,6 +25,7 @@ pub use observed::{
     ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, QueueAttributes, Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
+pub use tag_values::{CodeIdentity, CodeTag, ReleaseTag};
 
 use crate::spec::{
     ApplicationLogLevel, LogFormat, RecursiveLoop, SnapStart, SystemLogLevel, TracingMode,
@@ -38,10 +40,10 @@ pub mod tags {
     pub const OWNER: &str = "shepherd.dev/owner";
     /// Digest of the whole spec last applied in full (written last: a commit marker).
     pub const SPEC_DIGEST: &str = "shepherd.dev/spec-digest";
-    /// `VERSION:DIGEST`: the published version that embodies the code and configuration
-    /// with that digest.
+    /// The published version that embodies the code and configuration with a release
+    /// digest ([`super::ReleaseTag`]).
     pub const RELEASE: &str = "shepherd.dev/release";
-    /// The code source last deployed (digest of the S3 location, image URI or zip hash).
+    /// The code last deployed and the `CodeSha256` it produced ([`super::CodeTag`]).
     pub const CODE: &str = "shepherd.dev/code";
     /// Digest of the configuration and architecture AWS reported right after shepherd's
     /// last write ([`super::kept_digest`]): a setting AWS did not keep is then told apart

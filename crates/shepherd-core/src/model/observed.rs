@@ -129,6 +129,17 @@ impl ObservedFunction {
         self.tags.get(key).map(String::as_str)
     }
 
+    /// The code shepherd last deployed here, from its tag.
+    pub fn code_tag(&self) -> Option<super::CodeTag> {
+        self.tag(super::tags::CODE).and_then(super::CodeTag::parse)
+    }
+
+    /// The release shepherd last published here, from its tag.
+    pub fn release_tag(&self) -> Option<super::ReleaseTag> {
+        self.tag(super::tags::RELEASE)
+            .and_then(super::ReleaseTag::parse)
+    }
+
     /// Whether Lambda accepts an update now (no update in progress, not pending).
     pub fn is_settled(&self) -> bool {
         self.state != FunctionState::Pending && self.last_update != LastUpdateStatus::InProgress

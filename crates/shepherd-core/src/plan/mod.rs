@@ -16,9 +16,9 @@ pub use alias::operator_action;
 pub use diff::{config_changes, mapping_changes};
 
 use crate::model::{
-    CodeArtifact, DesiredFunction, ManagedFunction, Observation, ObservedFunction, ObservedMapping,
-    Owner, Ownership, ProvisionedTarget, Readable, content_moved, identify, kept_digest, ownership,
-    split_identity, tags,
+    CodeArtifact, CodeIdentity, CodeTag, DesiredFunction, ManagedFunction, Observation,
+    ObservedFunction, ObservedMapping, Owner, Ownership, ProvisionedTarget, Readable,
+    content_moved, identify, kept_digest, ownership, tags,
 };
 
 /// Choices that are the operator's, not the spec's.
@@ -240,8 +240,12 @@ fn publish(desired: &DesiredFunction) -> Action {
     }
 }
 
-fn code_tag(identity: &str, sha256: Option<&str>) -> String {
-    format!("{identity}:{}", sha256.unwrap_or(""))
+fn code_tag(identity: &CodeIdentity, sha256: Option<&str>) -> String {
+    CodeTag {
+        identity: identity.clone(),
+        sha256: sha256.map(str::to_owned),
+    }
+    .to_string()
 }
 
 /// The tags shepherd wants on the function, its own included (`release` excluded: the
@@ -345,13 +349,6 @@ fn provisioned_action(
     }
 }
 
-/// The release recorded on the function: `(version, release digest)`.
-fn recorded_release(observed: &ObservedFunction) -> Option<(String, String)> {
-    let value = observed.tag(tags::RELEASE)?;
-    let (version, digest) = value.split_once(':')?;
-    Some((version.to_owned(), digest.to_owned()))
-}
-
 /// A plan for an existing function.
 struct Update {
     actions: Vec<Action>,
@@ -412,16 +409,16 @@ fn plan_update(
         });
     }
 
-    let recorded = recorded_release(observed);
+    let recorded = observed.release_tag();
     let release_current = recorded
         .as_ref()
-        .is_some_and(|(_, digest)| desired.is_release(digest));
+        .is_some_and(|release| desired.is_release(&release.digest));
     let publishing = config_update || code_update || !release_current;
     if publishing {
         actions.push(publish(desired));
     }
     let target = match (&recorded, publishing) {
-        (Some((version, _)), false) => VersionRef::Existing(version.clone()),
+        (Some(release), false) => VersionRef::Existing(release.version.clone()),
         _ => VersionRef::Published,
     };
 
@@ -530,7 +527,7 @@ fn not_converging(not_kept: &[Change]) -> Option<String> {
 
 fn code_changes(
     desired: &DesiredFunction,
-    identity: &str,
+    identity: &CodeIdentity,
     observed: &ObservedFunction,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
@@ -541,22 +538,16 @@ fn code_changes(
             to: format!("{:?}", desired.architecture),
         });
     }
-    let recorded = observed.tag(tags::CODE).and_then(|t| t.split_once(':'));
     let source_changed = match &desired.code {
         CodeArtifact::Zip { sha256, .. } => observed.code_sha256 != *sha256,
-        _ => match recorded {
+        _ => match observed.code_tag() {
             // The source moved (new S3 key or image), its content changed (an object
             // overwritten, a tag moved), or the code in AWS is not what shepherd deployed.
-            Some((recorded_identity, sha)) => {
-                let (location, content) = split_identity(identity);
-                let (recorded_location, recorded_content) = split_identity(recorded_identity);
-                // Content recorded on one side only (a tag written before content was
-                // identified, or content that cannot be read now) is no change.
-                let content_changed =
-                    matches!((content, recorded_content), (Some(a), Some(b)) if a != b);
-                recorded_location != location
-                    || content_changed
-                    || (!sha.is_empty() && sha != observed.code_sha256)
+            Some(recorded) => {
+                identity.differs_from(&recorded.identity)
+                    || recorded
+                        .sha256
+                        .is_some_and(|sha| sha != observed.code_sha256)
             }
             None => true,
         },
@@ -796,8 +787,8 @@ fn plan_version_pruning(
     if let VersionRef::Existing(v) = target {
         protected.insert(v.as_str());
     }
-    if let Some((v, _)) = recorded_release(observed)
-        && let Some(version) = versions.iter().find(|x| x.version == v)
+    if let Some(release) = observed.release_tag()
+        && let Some(version) = versions.iter().find(|x| x.version == release.version)
     {
         protected.insert(version.version.as_str());
     }
