@@ -21,12 +21,10 @@ use shepherd_core::spec::{
 };
 
 // Lambda's defaults for settings a response may leave out.
-const DEFAULT_MEMORY_MB: u32 = 128;
-const DEFAULT_TIMEOUT_SECS: u32 = 3;
-const DEFAULT_EPHEMERAL_STORAGE_MB: u32 = 512;
-const DEFAULT_ASYNC_RETRIES: u8 = 2;
-const DEFAULT_ASYNC_EVENT_AGE_SECS: u32 = 21_600;
-const DEFAULT_SQS_BATCH_SIZE: u32 = 10;
+use shepherd_core::model::lambda::{
+    DEFAULT_ASYNC_EVENT_AGE_SECS, DEFAULT_ASYNC_RETRIES, DEFAULT_EPHEMERAL_STORAGE_MB,
+    DEFAULT_MEMORY_MB, DEFAULT_SQS_BATCH_SIZE, DEFAULT_TIMEOUT_SECS,
+};
 
 /// The namespace of Lambda's metrics, where every managed alarm looks.
 pub(crate) const LAMBDA_NAMESPACE: &str = "AWS/Lambda";

@@ -6,6 +6,7 @@ use super::state::{
     FakeFunction, FakeVersion, FunctionRecord, LATEST, Outcome, Refusal, World, code_sha256,
     function_arn, in_use, invalid, missing_function, record,
 };
+use crate::model::lambda;
 use crate::model::{
     CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ManagedFunction,
     ObservedFunction, ObservedVersion, Package, tags,
@@ -308,18 +309,24 @@ fn check_package(config: &FunctionConfig, code: &CodeArtifact) -> Outcome<()> {
 
 /// The limits Lambda enforces on `CreateFunction` and `UpdateFunctionConfiguration`.
 fn check_config(config: &FunctionConfig) -> Outcome<()> {
-    let in_range = |value: u32, min: u32, max: u32, field: &str| {
-        if (min..=max).contains(&value) {
+    let in_range = |value: u32, range: std::ops::RangeInclusive<u32>, field: &str| {
+        if range.contains(&value) {
             Ok(())
         } else {
             Err(invalid(format!(
-                "{field} {value} is outside the range {min}-{max}"
+                "{field} {value} is outside the range {}-{}",
+                range.start(),
+                range.end()
             )))
         }
     };
-    in_range(config.memory, 128, 10_240, "MemorySize")?;
-    in_range(config.timeout_secs, 1, 900, "Timeout")?;
-    in_range(config.ephemeral_storage, 512, 10_240, "EphemeralStorage")?;
+    in_range(config.memory, lambda::MEMORY_MB, "MemorySize")?;
+    in_range(config.timeout_secs, lambda::TIMEOUT_SECS, "Timeout")?;
+    in_range(
+        config.ephemeral_storage,
+        lambda::EPHEMERAL_STORAGE_MB,
+        "EphemeralStorage",
+    )?;
     if config.layers.len() > 5 {
         return Err(invalid("A function can use at most 5 layers"));
     }

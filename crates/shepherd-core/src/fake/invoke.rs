@@ -2,6 +2,7 @@
 //! event source mappings.
 
 use super::state::{LATEST, Outcome, Refusal, World, function_arn, in_use, invalid, record};
+use crate::model::lambda;
 use crate::model::{AsyncConfig, MappingConfig, ObservedMapping};
 use crate::spec::RecursiveLoop;
 
@@ -185,7 +186,7 @@ fn check_async(config: &AsyncConfig) -> Outcome<()> {
     if config.maximum_retry_attempts > 2 {
         return Err(invalid("MaximumRetryAttempts must be between 0 and 2"));
     }
-    if !(60..=21_600).contains(&config.maximum_event_age_secs) {
+    if !lambda::ASYNC_EVENT_AGE_SECS.contains(&config.maximum_event_age_secs) {
         return Err(invalid(
             "MaximumEventAgeInSeconds must be between 60 and 21600",
         ));

@@ -2,6 +2,7 @@
 //! lint, which validation also consults, has its own module, `secrets`.
 
 use crate::diagnostic::FieldPath;
+use crate::model::lambda;
 use crate::spec::{FunctionSpec, LogFormat, TracingMode};
 
 /// Something a lint found, at a field.
@@ -93,7 +94,7 @@ pub fn memory_too_low_for_runtime(spec: &FunctionSpec) -> Vec<Finding> {
     let Some(runtime) = spec.runtime.filter(|r| r.is_jvm_or_dotnet()) else {
         return Vec::new();
     };
-    if spec.memory.unwrap_or(128) > 128 {
+    if spec.memory.unwrap_or(lambda::DEFAULT_MEMORY_MB) > lambda::DEFAULT_MEMORY_MB {
         return Vec::new();
     }
     vec![finding(

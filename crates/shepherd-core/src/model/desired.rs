@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::content::ResolvedContent;
 use super::digest::short_digest;
+use super::lambda;
 use super::{
     AlarmDefinition, AlarmMetric, AnalysisConfig, AsyncConfig, FunctionConfig, LoggingConfig,
     MappingConfig, Package, VpcConfig, recursive_loop_or_default,
@@ -179,8 +180,12 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
         alias,
         provisioned_concurrency,
         async_config: spec.async_invocation.as_ref().map(|a| AsyncConfig {
-            maximum_retry_attempts: a.maximum_retry_attempts.unwrap_or(2),
-            maximum_event_age_secs: a.maximum_event_age.map_or(21_600, secs_u32),
+            maximum_retry_attempts: a
+                .maximum_retry_attempts
+                .unwrap_or(lambda::DEFAULT_ASYNC_RETRIES),
+            maximum_event_age_secs: a
+                .maximum_event_age
+                .map_or(lambda::DEFAULT_ASYNC_EVENT_AGE_SECS, secs_u32),
             on_success: a.on_success.clone(),
             on_failure: a.on_failure.clone(),
         }),
@@ -212,6 +217,37 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
     desired
 }
 
+/// A rollout step as the spec digest encodes it: `SetWeight(10.0)`, `Pause(300s)`,
+/// `Pause(500ms)`, `Pause(1.5s)`, `PauseUntilPromoted`. The form is fixed (digests of
+/// deployed functions depend on it; `tests/digests.rs` pins them): it is written out here,
+/// never taken from `Debug`.
+fn step_digest_form(step: &RolloutStep) -> String {
+    match step {
+        RolloutStep::SetWeight(weight) => {
+            let text = weight.to_string();
+            if text.contains('.') {
+                format!("SetWeight({text})")
+            } else {
+                format!("SetWeight({text}.0)")
+            }
+        }
+        RolloutStep::Pause(duration) => {
+            let (secs, nanos) = (duration.as_secs(), duration.subsec_nanos());
+            let text = match (secs, nanos) {
+                (0, 0) => "0ns".to_owned(),
+                (secs, 0) => format!("{secs}s"),
+                (0, nanos) if nanos % 1_000_000 == 0 => format!("{}ms", nanos / 1_000_000),
+                (secs, nanos) => {
+                    let fraction = format!("{nanos:09}");
+                    format!("{secs}.{}s", fraction.trim_end_matches('0'))
+                }
+            };
+            format!("Pause({text})")
+        }
+        RolloutStep::PauseUntilPromoted => "PauseUntilPromoted".to_owned(),
+    }
+}
+
 impl DesiredFunction {
     /// Whether a recorded release digest is this function's desired release.
     pub fn is_release(&self, digest: &str) -> bool {
@@ -220,10 +256,7 @@ impl DesiredFunction {
 
     /// Rollout steps in a serializable form, so that they count in the spec digest.
     fn rollout_steps_digest_form(&self) -> Vec<String> {
-        self.rollout_steps
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect()
+        self.rollout_steps.iter().map(step_digest_form).collect()
     }
 
     /// The qualifier that async config and event sources attach to: the alias when there
@@ -261,9 +294,11 @@ fn function_config(name: &str, spec: &FunctionSpec) -> FunctionConfig {
         description: spec.description.clone().unwrap_or_default(),
         role: spec.role.clone(),
         package,
-        memory: spec.memory.unwrap_or(128),
-        timeout_secs: spec.timeout.map_or(3, secs_u32),
-        ephemeral_storage: spec.ephemeral_storage.unwrap_or(512),
+        memory: spec.memory.unwrap_or(lambda::DEFAULT_MEMORY_MB),
+        timeout_secs: spec.timeout.map_or(lambda::DEFAULT_TIMEOUT_SECS, secs_u32),
+        ephemeral_storage: spec
+            .ephemeral_storage
+            .unwrap_or(lambda::DEFAULT_EPHEMERAL_STORAGE_MB),
         environment,
         kms_key_arn: spec.kms_key_arn.clone(),
         vpc: spec.vpc.as_ref().map(|vpc| {
@@ -307,7 +342,7 @@ fn function_config(name: &str, spec: &FunctionSpec) -> FunctionConfig {
 fn mapping_config(source: &crate::spec::SqsSource) -> MappingConfig {
     MappingConfig {
         queue_arn: source.queue.clone(),
-        batch_size: source.batch_size.unwrap_or(10),
+        batch_size: source.batch_size.unwrap_or(lambda::DEFAULT_SQS_BATCH_SIZE),
         batching_window_secs: source.batching_window.map_or(0, secs_u32),
         enabled: source.enabled.unwrap_or(true),
         maximum_concurrency: source.maximum_concurrency,
@@ -407,5 +442,32 @@ pub fn analysis_config(analysis: &crate::spec::Analysis) -> AnalysisConfig {
         on_inconclusive: analysis
             .on_inconclusive
             .unwrap_or(crate::spec::OnInconclusive::Pause),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The form every deployed spec digest was made with is the one `Debug` printed for
+    /// every step a spec can express (weights to two decimals, durations in whole
+    /// milliseconds).
+    #[test]
+    fn steps_are_encoded_as_the_digests_of_deployed_functions_were() {
+        let mut steps: Vec<RolloutStep> = (1..=10_000)
+            .map(|hundredths| RolloutStep::SetWeight(f64::from(hundredths) / 100.0))
+            .collect();
+        steps.extend(
+            [
+                0u64, 1, 10, 500, 999, 1000, 1001, 1500, 60_000, 90_500, 86_400_000,
+            ]
+            .into_iter()
+            .map(|ms| RolloutStep::Pause(Duration::from_millis(ms))),
+        );
+        steps.push(RolloutStep::PauseUntilPromoted);
+        for step in steps {
+            assert_eq!(step_digest_form(&step), format!("{step:?}"));
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod content;
 mod desired;
 mod digest;
+pub mod lambda;
 mod observed;
 mod owner;
 mod tag_values;

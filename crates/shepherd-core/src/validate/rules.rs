@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::diagnostic::FieldPath;
 use crate::lint::secrets;
+use crate::model::lambda;
 use crate::source::confine;
 use crate::spec::{
     AlarmWindow, CodeSource, FunctionDocument, FunctionSpec, HumanDuration, LogFormat,
@@ -192,7 +193,9 @@ fn local_code_path(r: &mut Rules, path: &str) {
 
 fn limits(r: &mut Rules) {
     if let Some(timeout) = r.spec.timeout {
-        r.duration_in_range(FieldPath::keys(&["spec", "timeout"]), timeout, 1, 900);
+        let range = &lambda::TIMEOUT_SECS;
+        let (min, max) = (u64::from(*range.start()), u64::from(*range.end()));
+        r.duration_in_range(FieldPath::keys(&["spec", "timeout"]), timeout, min, max);
     }
     if let Some(age) = r
         .spec
@@ -201,7 +204,9 @@ fn limits(r: &mut Rules) {
         .and_then(|a| a.maximum_event_age)
     {
         let path = FieldPath::keys(&["spec", "asyncInvocation", "maximumEventAge"]);
-        r.duration_in_range(path, age, 60, 6 * 3600);
+        let range = &lambda::ASYNC_EVENT_AGE_SECS;
+        let (min, max) = (u64::from(*range.start()), u64::from(*range.end()));
+        r.duration_in_range(path, age, min, max);
     }
 }
 
@@ -334,7 +339,10 @@ fn logging_and_snap_start(r: &mut Rules) {
             "SnapStart cannot be combined with provisioned concurrency",
         );
     }
-    if spec.ephemeral_storage.is_some_and(|mb| mb > 512) {
+    if spec
+        .ephemeral_storage
+        .is_some_and(|mb| mb > lambda::DEFAULT_EPHEMERAL_STORAGE_MB)
+    {
         r.error(path, "SnapStart needs ephemeral storage of 512 MB");
     }
 }
@@ -378,7 +386,7 @@ fn event_sources(r: &mut Rules) {
         if let Some(window) = source.batching_window {
             r.duration_in_range(base.key("batchingWindow"), window, 0, 300);
         }
-        let batch = source.batch_size.unwrap_or(10);
+        let batch = source.batch_size.unwrap_or(lambda::DEFAULT_SQS_BATCH_SIZE);
         let window = source.batching_window.map_or(0, HumanDuration::as_secs);
         if source.is_fifo() {
             if batch > 10 {
