@@ -292,3 +292,37 @@ async fn an_invalid_commit_is_reported_with_files_named_inside_the_repository() 
     );
     running.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reconcile_that_starts_a_canary_reads_aws_once() {
+    let gated = |release: &str| canary(release) + "  alarms:\n    errors: {threshold: 1}\n";
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &gated("1.0.0"));
+    let running = Running::start(specs.path(), false).await;
+    write(specs.path(), "orders.yaml", &gated("2.0.0"));
+    running.aws.reset_calls();
+    // As a push webhook does: the source is read now, the resync is a minute away.
+    running.core.request_sync(Trigger::Webhook {
+        source: "generic",
+        commit: None,
+    });
+    for _ in 0..20 {
+        if phase(&running.status("orders")).as_deref() == Some("Paused") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let status = running.status("orders");
+    assert_eq!(phase(&status).as_deref(), Some("Paused"), "{status:#?}");
+    let rollout = status.rollout.as_ref().unwrap();
+    assert_eq!(rollout.additional.as_ref().map(|(_, w)| *w), Some(0.2));
+    assert!(rollout.alarms.contains_key("orders-errors"), "{rollout:#?}");
+    // Two reconciles: one shifts 20% to the canary, the next records the manual gate.
+    // Each one's status after its alias write comes from its own observation and the
+    // write: the aliases are read once per reconcile, never again after the write (the
+    // alarm watch reads alarms on its own clock, so their count is not the reconcile's).
+    let calls = running.aws.calls();
+    assert_eq!(running.aws.call_count("UpdateAlias"), 2, "{calls:?}");
+    assert_eq!(running.aws.call_count("ListAliases"), 2, "{calls:?}");
+    running.stop().await;
+}

@@ -8,8 +8,8 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::model::{
-    CodeTag, FunctionState, LastUpdateStatus, Owner, Ownership, ProvisionedStatus, ReleaseTag,
-    kept_digest, ownership, tags,
+    CodeTag, FunctionState, LastUpdateStatus, ObservedAlias, Owner, Ownership, ProvisionedStatus,
+    ReleaseTag, kept_digest, ownership, tags,
 };
 use shepherd_core::plan::{
     Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
@@ -83,6 +83,10 @@ pub struct FunctionReport {
     /// Actions skipped because the endpoint does not implement them.
     pub skipped: Vec<String>,
     pub drift_corrected: bool,
+    /// Each alias as this run wrote it, in order: what AWS now says of it, so that a
+    /// caller can tell the rollout's state without reading it again.
+    #[serde(skip)]
+    pub aliases_written: Vec<ObservedAlias>,
 }
 
 /// Why an action failed.
@@ -136,6 +140,8 @@ struct Context {
     /// What AWS kept of the configuration after this run's last write, as recorded in
     /// `shepherd.dev/config-kept`.
     kept: Option<String>,
+    /// The aliases written so far, as written.
+    aliases: Vec<ObservedAlias>,
 }
 
 async fn execute_function<C: Cloud>(
@@ -150,6 +156,7 @@ async fn execute_function<C: Cloud>(
         done: Vec::new(),
         skipped: Vec::new(),
         drift_corrected: false,
+        aliases_written: Vec::new(),
     };
     if let Some(reason) = plan.refused {
         report.outcome = Outcome::Refused { reason };
@@ -164,6 +171,7 @@ async fn execute_function<C: Cloud>(
         published: None,
         code_sha256: None,
         kept: None,
+        aliases: Vec::new(),
     };
     for action in &plan.actions {
         progress.report(Progress::Action {
@@ -189,13 +197,31 @@ async fn execute_function<C: Cloud>(
                     error: format!("{action}: {error}"),
                     summary: format!("{}: {}", action.kind(), error.summary()),
                 };
+                report.aliases_written = context.aliases;
                 return report;
             }
         }
     }
     report.outcome = Outcome::Applied;
     report.drift_corrected = plan.drift;
+    report.aliases_written = context.aliases;
     report
+}
+
+/// An alias as a successful write left it (its revision id is not known without a read).
+fn written_alias(
+    name: &str,
+    version: String,
+    additional_version: Option<(String, f64)>,
+    description: &str,
+) -> ObservedAlias {
+    ObservedAlias {
+        name: name.to_owned(),
+        version,
+        additional_version,
+        description: description.to_owned(),
+        revision_id: None,
+    }
 }
 
 fn version(reference: &VersionRef, context: &Context) -> Result<String, ExecuteError> {
@@ -323,6 +349,9 @@ async fn perform<C: Cloud>(
                 }
                 other => other?,
             }
+            context
+                .aliases
+                .push(written_alias(alias, v, None, description));
         }
         Action::UpdateAlias {
             name: alias,
@@ -355,6 +384,10 @@ async fn perform<C: Cloud>(
             cloud
                 .update_alias(name, alias, &v, extra, &description)
                 .await?;
+            let extra = extra.map(|(e, w)| (e.to_owned(), w));
+            context
+                .aliases
+                .push(written_alias(alias, v, extra, &description));
         }
         Action::PutReservedConcurrency { count } => {
             cloud.put_reserved_concurrency(name, Some(*count)).await?

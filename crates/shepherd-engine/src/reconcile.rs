@@ -240,6 +240,7 @@ pub async fn apply<C: Cloud>(
                 done: Vec::new(),
                 skipped: Vec::new(),
                 drift_corrected: false,
+                aliases_written: Vec::new(),
             }),
     );
     reports.sort_by(|a, b| a.name.cmp(&b.name));

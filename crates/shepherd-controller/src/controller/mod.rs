@@ -445,6 +445,9 @@ impl<C: Cloud> Core<C> {
                 planned.errors.get(name).cloned(),
             )
         });
+        // What the alias writes leave is known from the writes themselves: the status after
+        // them needs no second observation.
+        let mut after = moves_alias.then(|| planned.observation.clone());
         let report = apply(&self.cloud, planned, &options, &Silent)
             .await
             .into_iter()
@@ -480,12 +483,23 @@ impl<C: Cloud> Core<C> {
             Some(error) => tracing::warn!(result, %error, "reconcile ended"),
             None => tracing::info!(result, "reconcile ended"),
         }
-        let rollout = if moves_alias && result != "failed" {
-            status(&self.cloud, std::slice::from_ref(&function))
+        let written = report.as_ref().map_or(&[][..], |r| &r.aliases_written[..]);
+        let updated = match after.as_mut() {
+            Some(observation) if !written.is_empty() => {
+                observation.after_alias_writes(name, written)
+            }
+            _ => false,
+        };
+        let rollout = match after {
+            _ if written.is_empty() => observed_rollout,
+            Some(observation) if updated => function
+                .alias
+                .as_ref()
+                .map(|_| rollout_status(&function, &observation, None)),
+            // Created by this reconcile: it was not in the observation.
+            _ => status(&self.cloud, std::slice::from_ref(&function))
                 .await
-                .pop()
-        } else {
-            observed_rollout
+                .pop(),
         };
         self.record(name, commit, result, error, drift, rollout);
         if let Some(delay) = requeue {

@@ -163,6 +163,26 @@ pub struct Observation {
     pub code_content: BTreeMap<String, super::CodeContent>,
 }
 
+impl Observation {
+    /// The observation as it stands after the alias writes `written` (in order) on
+    /// `function`: the aliases replaced, and its time moved up to the newest rollout
+    /// record written, whose clock is the write's. `false` (nothing changed) when the
+    /// function was not observed (it was created by the run that wrote them).
+    pub fn after_alias_writes(&mut self, function: &str, written: &[ObservedAlias]) -> bool {
+        let Some(observed) = self.functions.get_mut(function) else {
+            return false;
+        };
+        for alias in written {
+            observed.aliases.retain(|a| a.name != alias.name);
+            observed.aliases.push(alias.clone());
+            if let Some(record) = crate::rollout::RolloutRecord::parse(&alias.description) {
+                self.at = self.at.max(record.since);
+            }
+        }
+        true
+    }
+}
+
 /// What an event source's queue says about itself (`GetQueueAttributes`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueAttributes {
