@@ -18,7 +18,7 @@
 //!   the default budget (15 Lambda control-plane calls/s: `ListAliases` is one), which is
 //!   what the alarm poll of `apply --wait` really is at this scale, and the time from an
 //!   alarm entering ALARM to the alias back on the stable version in that loop.
-//! - controller: `shepherd run` (the `Core` of `shepherd-controller`, with a folder source)
+//! - controller: `shepherd run` (the `ControlLoop` of `shepherd-controller`, with a folder source)
 //!   managing the same 500 rollouts: `DescribeAlarms` calls per 5 s poll, and how often each
 //!   function's alarms are really looked at, with no budget and with the default one; then
 //!   the time from an alarm event (as from the SQS alarm queue) to the alias back on the
@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shepherd_controller::controller::{Core, Settings};
+use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::{Controller, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
@@ -402,7 +402,7 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
             workers: 16,
             reconcile: options(),
         };
-        let core = Core::new(metered(fake, rates), settings, Arc::clone(&metrics));
+        let core = ControlLoop::new(metered(fake, rates), settings, Arc::clone(&metrics));
         let cancel = CancellationToken::new();
         let task = tokio::spawn(Arc::clone(&core).run(cancel.clone()));
         let start = Instant::now();

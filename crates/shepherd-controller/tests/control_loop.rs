@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shepherd_controller::controller::{Core, Settings};
+use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::{Controller, FunctionStatus, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
@@ -45,7 +45,7 @@ fn write(root: &Path, file: &str, text: &str) {
 /// A running controller over a folder of specs.
 struct Running {
     aws: FakeCloud,
-    core: Arc<Core<FakeCloud>>,
+    core: Arc<ControlLoop<FakeCloud>>,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -73,7 +73,7 @@ impl Running {
             Arc::new(Budget::new(Rates::default())),
             RetryPolicy::default(),
         );
-        let core = Core::new(cloud, settings, Arc::new(Metrics::new()));
+        let core = ControlLoop::new(cloud, settings, Arc::new(Metrics::new()));
         let cancel = CancellationToken::new();
         let task = tokio::spawn(Arc::clone(&core).run(cancel.clone()));
         let running = Self {

@@ -13,14 +13,14 @@ use shepherd_engine::execute::{Outcome, execute};
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::plan_prune;
 
-use super::Core;
+use super::ControlLoop;
 use crate::handle::Trigger;
 
 /// The queue key of the prune step. Function names hold no parentheses, so it never
 /// clashes with one.
 pub(super) const PRUNE_KEY: &str = "(prune)";
 
-impl<C: Cloud> Core<C> {
+impl<C: Cloud> ControlLoop<C> {
     /// Lists this owner's functions and queues the deletion of those absent from the spec
     /// set. Skipped entirely while any function of the set fails to package: a failure is
     /// never a reason to delete.

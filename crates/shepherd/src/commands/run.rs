@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use shepherd_aws::SqsQueue;
-use shepherd_controller::controller::{Core, Settings};
+use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::Controller;
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{
@@ -308,7 +308,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         };
         let cloud = connect(&aws).await;
         let metrics = Arc::new(Metrics::new());
-        let core = Core::new(cloud, resolved.settings, Arc::clone(&metrics));
+        let core = ControlLoop::new(cloud, resolved.settings, Arc::clone(&metrics));
         let cancel = CancellationToken::new();
         watch_signals(cancel.clone());
 

@@ -1,0 +1,119 @@
+//! What the HTTP server asks of the control loop: syncs on triggers, readiness, statuses,
+//! and operator commands on rollouts.
+
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+
+use shepherd_core::cloud::Cloud;
+use shepherd_core::diagnostic::escape_control;
+use shepherd_core::rollout::Command;
+use shepherd_engine::operator::{OperateError, RolloutTarget, operate};
+use shepherd_engine::rollouts::status;
+
+use crate::handle::{CommandError, Controller, FunctionStatus, Trigger};
+
+use super::{ControlLoop, lock, prune};
+
+impl<C: Cloud> Controller for ControlLoop<C> {
+    fn request_sync(&self, trigger: Trigger) {
+        match &trigger {
+            Trigger::Resync => self.enqueue_all(&trigger),
+            Trigger::GitPoll { .. } | Trigger::Webhook { .. } => self.source_sync.notify_one(),
+            Trigger::DeployRequest { functions, commit } => {
+                if commit.is_some() || functions.is_empty() {
+                    self.source_sync.notify_one();
+                }
+                // Only functions of the desired state are queued: a request naming others
+                // (a typo, or a flood of made-up names) is refused in one warning, not
+                // queued name by name. A commit's own functions come with its sync.
+                let (known, unknown): (Vec<&String>, Vec<&String>) = {
+                    let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+                    functions
+                        .iter()
+                        .partition(|name| desired.functions.contains_key(name.as_str()))
+                };
+                if !unknown.is_empty() {
+                    let shown: Vec<String> = unknown
+                        .iter()
+                        .take(10)
+                        .map(|n| escape_control(n).into_owned())
+                        .collect();
+                    tracing::warn!(
+                        unknown = unknown.len(),
+                        names = %shown.join(", "),
+                        "deploy request names functions that are not in the desired state; those are ignored"
+                    );
+                    self.metrics
+                        .rejected_triggers
+                        .with_label_values(&[trigger.label()])
+                        .inc();
+                }
+                for name in known {
+                    self.queue.add(name, trigger.clone());
+                }
+                self.metrics.queue_depth.set(self.queue.len() as i64);
+            }
+            Trigger::Prune => self.queue.add(prune::PRUNE_KEY, Trigger::Prune),
+            Trigger::AlarmChange { alarm, state } => {
+                if state == "ALARM" {
+                    for name in self.gated_by(alarm) {
+                        self.queue.add(&name, trigger.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    fn functions(&self) -> Vec<FunctionStatus> {
+        let statuses = lock(&self.statuses);
+        let now = shepherd_engine::clock::unix_now();
+        self.function_names()
+            .into_iter()
+            .map(|name| {
+                let mut status = statuses.get(&name).cloned().unwrap_or(FunctionStatus {
+                    name,
+                    ..FunctionStatus::default()
+                });
+                if let Some(rollout) = status.rollout.as_mut() {
+                    rollout.at(now);
+                }
+                status
+            })
+            .collect()
+    }
+
+    async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
+        let function = self
+            .desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CommandError::NotFound(format!("no function named {name}")))?;
+        let done = operate(&self.cloud, &RolloutTarget::from(&function), command)
+            .await
+            .map_err(|e| match e {
+                OperateError::NotFound(_) | OperateError::Refused(_) => {
+                    CommandError::Conflict(e.to_string())
+                }
+                OperateError::Cloud(..) | OperateError::Failed(_) => {
+                    CommandError::Failed(e.to_string())
+                }
+            })?;
+        // The status and the metrics show the new state at once (one read of the alias
+        // the command just wrote), and the rollout continues from there.
+        if let Some(rollout) = status(&self.cloud, std::slice::from_ref(&function))
+            .await
+            .pop()
+        {
+            self.set_rollout(name, rollout);
+        }
+        self.queue.add(name, Trigger::Resync);
+        Ok(done)
+    }
+}

@@ -1,0 +1,242 @@
+//! The workers: each takes a function from the keyed queue and reconciles it (observe,
+//! plan, apply), then records its status and asks to be queued again while a rollout is
+//! in flight.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use shepherd_core::cloud::Cloud;
+use shepherd_core::plan::Action;
+use shepherd_core::rollout::Phase;
+use shepherd_engine::execute::Outcome;
+use shepherd_engine::observe::Refresh;
+use shepherd_engine::progress::Silent;
+use shepherd_engine::reconcile::{Desired, apply, plan};
+use shepherd_engine::rollouts::{RolloutStatus, rollout_status, status};
+use tracing::Instrument;
+
+use crate::handle::{FunctionStatus, Trigger};
+
+use super::{ControlLoop, lock, prune};
+
+/// How often a rollout without metric analysis is reconciled while it holds (its pauses
+/// end on their own schedule; the alarm watch covers its alarms in between).
+const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
+
+impl<C: Cloud> ControlLoop<C> {
+    pub(super) async fn worker(self: Arc<Self>) {
+        while let Some((name, trigger)) = self.queue.next().await {
+            self.metrics.queue_depth.set(self.queue.len() as i64);
+            let commit = self
+                .desired
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .commit
+                .clone();
+            let span = tracing::info_span!(
+                "reconcile",
+                function = %name,
+                trigger = trigger.label(),
+                commit = commit.as_deref().unwrap_or("-")
+            );
+            if name == prune::PRUNE_KEY {
+                self.prune_step().instrument(span).await;
+            } else {
+                self.reconcile(&name, &trigger, commit)
+                    .instrument(span)
+                    .await;
+            }
+            self.queue.done(&name);
+        }
+    }
+
+    pub(super) async fn reconcile(&self, name: &str, trigger: &Trigger, commit: Option<String>) {
+        tracing::info!("reconcile started");
+        let (function, package_error) = {
+            let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+            (
+                desired.functions.get(name).cloned(),
+                desired.package_errors.get(name).cloned(),
+            )
+        };
+        let Some(function) = function else {
+            // Only the prune step deletes, and only what the spec set does not name: the
+            // queue runs one reconcile per function at a time, so no reconcile of a
+            // function the spec names again can overlap the deletion.
+            if *trigger == Trigger::Prune {
+                self.prune_function(name).await;
+            }
+            return;
+        };
+        let started = tokio::time::Instant::now();
+        let mut options = self.settings.reconcile.clone();
+        if *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst) {
+            options.refresh = Refresh::Full;
+        }
+        if function.analysis.is_none() {
+            // The alarm watch looks at the gating alarms of every rollout in one batch per
+            // poll; the function itself comes back when its pause ends. Only rollouts
+            // with metric analysis need a reconcile per poll, for their metrics.
+            options.plan.alarm_poll = IDLE_ROLLOUT_RECHECK;
+        }
+        let desired = Desired {
+            functions: vec![function.clone()],
+            errors: BTreeMap::new(),
+        };
+        let planned = plan(&self.cloud, &desired, &options).await;
+        let first = planned.plans.first();
+        let requeue = first.and_then(|p| p.requeue_after);
+        // The status comes from the observation the plan was made with; only when the
+        // plan moved the alias is it read again, after the move.
+        let moves_alias = first.is_some_and(|p| {
+            p.actions
+                .iter()
+                .any(|a| matches!(a, Action::UpdateAlias { .. } | Action::CreateAlias { .. }))
+        });
+        let observed_rollout = function.alias.as_ref().map(|_| {
+            rollout_status(
+                &function,
+                &planned.observation,
+                planned.errors.get(name).cloned(),
+            )
+        });
+        // What the alias writes leave is known from the writes themselves: the status after
+        // them needs no second observation.
+        let mut after = moves_alias.then(|| planned.observation.clone());
+        let report = apply(&self.cloud, planned, &options, &Silent)
+            .await
+            .into_iter()
+            .next();
+        if let Some(Outcome::Failed { error, .. }) = report.as_ref().map(|r| &r.outcome) {
+            // In full here; the status API shows the summary, without AWS's messages.
+            tracing::warn!(%error, "reconcile failed");
+        }
+        let (result, error) = match (report.as_ref().map(|r| &r.outcome), package_error) {
+            (Some(Outcome::Failed { summary, .. }), _) => ("failed", Some(summary.clone())),
+            // The rollout was guarded, but the commit's code is not deployed.
+            (_, Some(error)) => ("failed", Some(error)),
+            (Some(Outcome::Unchanged) | None, None) => ("unchanged", None),
+            (Some(Outcome::Applied), None) => ("applied", None),
+            (Some(Outcome::Refused { reason }), None) => ("refused", Some(reason.clone())),
+        };
+        let drift = report.as_ref().is_some_and(|r| r.drift_corrected);
+        self.metrics
+            .reconciles
+            .with_label_values(&[trigger.label(), result])
+            .inc();
+        self.metrics
+            .reconcile_seconds
+            .with_label_values(&[trigger.label()])
+            .observe(started.elapsed().as_secs_f64());
+        if drift {
+            self.metrics
+                .drift_corrections
+                .with_label_values(&[name])
+                .inc();
+        }
+        match &error {
+            Some(error) => tracing::warn!(result, %error, "reconcile ended"),
+            None => tracing::info!(result, "reconcile ended"),
+        }
+        let written = report.as_ref().map_or(&[][..], |r| &r.aliases_written[..]);
+        let updated = match after.as_mut() {
+            Some(observation) if !written.is_empty() => {
+                observation.after_alias_writes(name, written)
+            }
+            _ => false,
+        };
+        let rollout = match after {
+            _ if written.is_empty() => observed_rollout,
+            Some(observation) if updated => function
+                .alias
+                .as_ref()
+                .map(|_| rollout_status(&function, &observation, None)),
+            // Created by this reconcile: it was not in the observation.
+            _ => status(&self.cloud, std::slice::from_ref(&function))
+                .await
+                .pop(),
+        };
+        self.record(name, commit, result, error, drift, rollout);
+        if let Some(delay) = requeue {
+            self.queue.add_after(
+                name.to_owned(),
+                Trigger::Resync,
+                delay.max(Duration::from_secs(1)),
+            );
+        }
+    }
+
+    pub(super) fn record(
+        &self,
+        name: &str,
+        commit: Option<String>,
+        result: &str,
+        error: Option<String>,
+        drift: bool,
+        rollout: Option<RolloutStatus>,
+    ) {
+        let mut statuses = lock(&self.statuses);
+        let status = statuses
+            .entry(name.to_owned())
+            .or_insert_with(|| FunctionStatus {
+                name: name.to_owned(),
+                ..FunctionStatus::default()
+            });
+        status.last_attempted_commit.clone_from(&commit);
+        if error.is_none() {
+            status.last_applied_commit = commit;
+        }
+        status.last_result = Some(result.to_owned());
+        status.last_error = error;
+        status.last_reconciled_at = Some(shepherd_engine::clock::unix_now());
+        status.drift_corrections += u64::from(drift);
+        drop(statuses);
+        if let Some(rollout) = rollout {
+            self.set_rollout(name, rollout);
+        }
+        let mut first = lock(&self.first_round);
+        if let Some(pending) = first.as_mut() {
+            pending.remove(name);
+            if pending.is_empty() {
+                self.ready.store(true, Ordering::SeqCst);
+                *first = None;
+            }
+        }
+    }
+
+    /// Records where a function's rollout stands, and the metrics that follow from it.
+    pub(super) fn set_rollout(&self, name: &str, rollout: RolloutStatus) {
+        let mut statuses = lock(&self.statuses);
+        let status = statuses
+            .entry(name.to_owned())
+            .or_insert_with(|| FunctionStatus {
+                name: name.to_owned(),
+                ..FunctionStatus::default()
+            });
+        let was = status.rollout.as_ref().and_then(|r| r.phase());
+        if rollout.phase() == Some(Phase::RolledBack) && was != Some(Phase::RolledBack) {
+            self.metrics.rollbacks.with_label_values(&[name]).inc();
+        }
+        let weight = rollout
+            .additional
+            .as_ref()
+            .filter(|_| rollout.in_flight())
+            .map_or(0.0, |(_, w)| w * 100.0);
+        self.metrics
+            .canary_weight
+            .with_label_values(&[name])
+            .set(weight);
+        status.rollout = Some(rollout);
+        self.metrics.rollouts.reset();
+        for status in statuses.values() {
+            if let Some(phase) = status.rollout.as_ref().and_then(|r| r.phase()) {
+                self.metrics
+                    .rollouts
+                    .with_label_values(&[&phase.to_string()])
+                    .inc();
+            }
+        }
+    }
+}
