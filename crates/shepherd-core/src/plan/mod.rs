@@ -3,8 +3,11 @@
 
 mod action;
 mod alias;
+mod code;
+mod concurrency;
 mod diff;
 mod queues;
+mod resources;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -14,6 +17,11 @@ use serde::Serialize;
 pub use action::{Action, Change, Qualifier, RecordTemplate, VersionRef};
 pub use alias::operator_action;
 pub use diff::{config_changes, mapping_changes};
+pub use resources::{invokes, managed_alarm_names};
+
+use code::{code_changes, code_tag};
+use concurrency::{plan_provisioned, provisioned_action};
+use resources::{plan_alarms, plan_async, plan_mappings, plan_version_pruning};
 
 use crate::model::{
     CodeArtifact, CodeIdentity, CodeTag, DesiredFunction, ManagedFunction, Observation,
@@ -240,14 +248,6 @@ fn publish(desired: &DesiredFunction) -> Action {
     }
 }
 
-fn code_tag(identity: &CodeIdentity, sha256: Option<&str>) -> String {
-    CodeTag {
-        identity: identity.clone(),
-        sha256: sha256.map(str::to_owned),
-    }
-    .to_string()
-}
-
 /// The tags shepherd wants on the function, its own included (`release` excluded: the
 /// executor records it once the version number is known).
 fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMap<String, String> {
@@ -326,27 +326,6 @@ fn plan_create(desired: &DesiredFunction, owner: &Owner) -> Vec<Action> {
         release: Some(desired.release_digest.clone()),
     });
     actions
-}
-
-fn provisioned_action(
-    desired: &DesiredFunction,
-    target: ProvisionedTarget,
-    version: VersionRef,
-) -> Action {
-    match (target, &desired.alias) {
-        (ProvisionedTarget::Alias(count), Some(alias)) if desired.rollout_steps.is_empty() => {
-            Action::PutProvisionedConcurrency {
-                qualifier: Qualifier::Alias(alias.name.clone()),
-                count,
-            }
-        }
-        (ProvisionedTarget::Alias(count) | ProvisionedTarget::Version(count), _) => {
-            Action::PutProvisionedConcurrency {
-                qualifier: Qualifier::Version(version),
-                count,
-            }
-        }
-    }
 }
 
 /// A plan for an existing function.
@@ -523,291 +502,4 @@ fn not_converging(not_kept: &[Change]) -> Option<String> {
         "not converging: AWS did not keep what shepherd wrote: {}; not written again, and no version published for it, until the spec changes",
         fields.join(", ")
     ))
-}
-
-fn code_changes(
-    desired: &DesiredFunction,
-    identity: &CodeIdentity,
-    observed: &ObservedFunction,
-) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if observed.architecture != desired.architecture {
-        changes.push(Change {
-            field: "architecture".to_owned(),
-            from: format!("{:?}", observed.architecture),
-            to: format!("{:?}", desired.architecture),
-        });
-    }
-    let source_changed = match &desired.code {
-        CodeArtifact::Zip { sha256, .. } => observed.code_sha256 != *sha256,
-        _ => match observed.code_tag() {
-            // The source moved (new S3 key or image), its content changed (an object
-            // overwritten, a tag moved), or the code in AWS is not what shepherd deployed.
-            Some(recorded) => {
-                identity.differs_from(&recorded.identity)
-                    || recorded
-                        .sha256
-                        .is_some_and(|sha| sha != observed.code_sha256)
-            }
-            None => true,
-        },
-    };
-    if source_changed {
-        changes.push(Change {
-            field: "code".to_owned(),
-            from: observed.code_sha256.clone(),
-            to: match desired.code.known_sha256() {
-                Some(sha) => sha.to_owned(),
-                None => describe_source(&desired.code),
-            },
-        });
-    }
-    changes
-}
-
-fn describe_source(code: &CodeArtifact) -> String {
-    match code {
-        // What the deploy pins to: the object version or image digest identified.
-        CodeArtifact::S3 { bucket, key, .. } => match code.deploy_object_version() {
-            Some(v) => format!("s3://{bucket}/{key}?versionId={v}"),
-            None => format!("s3://{bucket}/{key}"),
-        },
-        CodeArtifact::Image { .. } => code.deploy_image_uri().unwrap_or_default().into_owned(),
-        CodeArtifact::Zip { sha256, .. } => sha256.clone(),
-        CodeArtifact::Unavailable { reason } => format!("(unavailable: {reason})"),
-    }
-}
-
-/// Provisioned concurrency: the actions before the alias moves (warming versions that
-/// are about to get traffic) and after (releasing what no longer serves).
-///
-/// With a progressive rollout, capacity lives on the serving versions, never on the alias:
-/// Lambda refuses provisioned concurrency on an alias with routing weights, so an alias
-/// config would deadlock the rollout. Without one, it lives on the alias and follows it.
-fn plan_provisioned(
-    desired: &DesiredFunction,
-    observed: &ObservedFunction,
-    serving: &[VersionRef],
-) -> (Vec<Action>, Vec<Action>) {
-    let (mut warm, mut release) = (Vec::new(), Vec::new());
-    let Readable::Known(configs) = &observed.provisioned else {
-        return (warm, release);
-    };
-    let count = desired.provisioned_concurrency.map(|t| match t {
-        ProvisionedTarget::Alias(n) | ProvisionedTarget::Version(n) => n,
-    });
-    let on_alias = desired
-        .alias
-        .as_ref()
-        .filter(|_| desired.rollout_steps.is_empty());
-    let wanted: Vec<Qualifier> = match (count, on_alias) {
-        (None, _) => Vec::new(),
-        (Some(_), Some(alias)) => vec![Qualifier::Alias(alias.name.clone())],
-        (Some(_), None) => serving.iter().cloned().map(Qualifier::Version).collect(),
-    };
-    let is_wanted = |qualifier: &str| {
-        wanted.iter().any(|w| match w {
-            Qualifier::Alias(name) => name == qualifier,
-            Qualifier::Version(VersionRef::Existing(v)) => v == qualifier,
-            Qualifier::Version(VersionRef::Published) => false,
-        })
-    };
-    let alias_name = desired.alias.as_ref().map(|a| a.name.as_str());
-    for config in configs.iter().filter(|c| !is_wanted(&c.qualifier)) {
-        let delete = Action::DeleteProvisionedConcurrency {
-            qualifier: config.qualifier.clone(),
-        };
-        // An alias config goes before the alias gets weights (Lambda refuses weights on
-        // an alias with provisioned concurrency); a version's after it stops serving.
-        if Some(config.qualifier.as_str()) == alias_name {
-            warm.push(delete);
-        } else {
-            release.push(delete);
-        }
-    }
-    let Some(count) = count else {
-        return (warm, release);
-    };
-    for qualifier in wanted {
-        let current = match &qualifier {
-            Qualifier::Alias(name) => configs.iter().find(|c| c.qualifier == *name),
-            Qualifier::Version(VersionRef::Existing(v)) => {
-                configs.iter().find(|c| c.qualifier == *v)
-            }
-            Qualifier::Version(VersionRef::Published) => None,
-        };
-        // A FAILED allocation is not the spec's state: ask again (and fail again with
-        // its reason) rather than record the spec as applied.
-        let failed =
-            current.is_some_and(|c| matches!(c.status, crate::model::ProvisionedStatus::Failed(_)));
-        if current.is_some_and(|c| c.requested == count) && !failed {
-            continue;
-        }
-        let put = Action::PutProvisionedConcurrency {
-            qualifier: qualifier.clone(),
-            count,
-        };
-        match qualifier {
-            // An alias config follows the alias: set it once the alias has moved.
-            Qualifier::Alias(_) => release.push(put),
-            Qualifier::Version(_) => warm.push(put),
-        }
-    }
-    (warm, release)
-}
-
-fn plan_async(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {
-    let Readable::Known(current) = &observed.async_config else {
-        return;
-    };
-    let qualifier = desired.invoke_qualifier().map(str::to_owned);
-    match (current, &desired.async_config) {
-        (current, Some(config)) if current.as_ref() != Some(config) => {
-            actions.push(Action::PutAsyncConfig {
-                qualifier,
-                config: config.clone(),
-            });
-        }
-        (Some(_), None) => actions.push(Action::DeleteAsyncConfig { qualifier }),
-        _ => {}
-    }
-}
-
-/// Whether a mapping invokes the function (any qualifier), given the function's ARN.
-pub fn invokes(mapping: &ObservedMapping, function_arn: &str) -> bool {
-    mapping.function_arn == function_arn
-        || mapping
-            .function_arn
-            .strip_prefix(function_arn)
-            .is_some_and(|rest| rest.starts_with(':'))
-}
-
-fn plan_mappings(
-    desired: &DesiredFunction,
-    observed: &ObservedFunction,
-    actions: &mut Vec<Action>,
-) {
-    let Readable::Known(current) = &observed.mappings else {
-        return;
-    };
-    let qualifier = desired.invoke_qualifier().map(str::to_owned);
-    let wanted_target = match &qualifier {
-        Some(q) => format!("{}:{q}", observed.arn),
-        None => observed.arn.clone(),
-    };
-    for config in &desired.mappings {
-        match current
-            .iter()
-            .find(|m| m.config.queue_arn == config.queue_arn)
-        {
-            None => actions.push(Action::CreateMapping {
-                qualifier: qualifier.clone(),
-                config: config.clone(),
-            }),
-            Some(existing) => {
-                let mut changes = mapping_changes(&existing.config, config);
-                if existing.function_arn != wanted_target {
-                    changes.push(Change {
-                        field: "function".to_owned(),
-                        from: existing.function_arn.clone(),
-                        to: wanted_target.clone(),
-                    });
-                }
-                if !changes.is_empty() {
-                    actions.push(Action::UpdateMapping {
-                        uuid: existing.uuid.clone(),
-                        qualifier: qualifier.clone(),
-                        config: config.clone(),
-                        changes,
-                    });
-                }
-            }
-        }
-    }
-    for existing in current {
-        if !desired
-            .mappings
-            .iter()
-            .any(|c| c.queue_arn == existing.config.queue_arn)
-        {
-            actions.push(Action::DeleteMapping {
-                uuid: existing.uuid.clone(),
-                queue_arn: existing.config.queue_arn.clone(),
-            });
-        }
-    }
-}
-
-/// The names of every alarm shepherd may manage for a function.
-pub fn managed_alarm_names(function: &str) -> [String; 3] {
-    use crate::model::AlarmMetric::{Duration, Errors, Throttles};
-    [Errors, Throttles, Duration].map(|m| format!("{function}-{}", m.suffix()))
-}
-
-fn plan_alarms(desired: &DesiredFunction, observed: &ObservedFunction, actions: &mut Vec<Action>) {
-    let Readable::Known(existing) = &observed.alarms else {
-        return;
-    };
-    for alarm in &desired.alarms {
-        let current = existing.get(&alarm.name).map(|a| &a.definition);
-        if current != Some(alarm) {
-            actions.push(Action::PutAlarm {
-                alarm: Box::new(alarm.clone()),
-            });
-        }
-    }
-    let stale: Vec<String> = managed_alarm_names(&desired.name)
-        .into_iter()
-        .filter(|name| existing.contains_key(name))
-        .filter(|name| !desired.alarms.iter().any(|a| a.name == *name))
-        .collect();
-    if !stale.is_empty() {
-        actions.push(Action::DeleteAlarms { names: stale });
-    }
-}
-
-fn plan_version_pruning(
-    desired: &DesiredFunction,
-    observed: &ObservedFunction,
-    target: &VersionRef,
-    publishing: bool,
-    options: &PlanOptions,
-    actions: &mut Vec<Action>,
-) {
-    let Readable::Known(versions) = &observed.versions else {
-        return;
-    };
-    let mut protected: BTreeSet<&str> = BTreeSet::new();
-    for alias in &observed.aliases {
-        protected.insert(alias.version.as_str());
-        if let Some((extra, _)) = &alias.additional_version {
-            protected.insert(extra.as_str());
-        }
-    }
-    if let VersionRef::Existing(v) = target {
-        protected.insert(v.as_str());
-    }
-    if let Some(release) = observed.release_tag()
-        && let Some(version) = versions.iter().find(|x| x.version == release.version)
-    {
-        protected.insert(version.version.as_str());
-    }
-    let mut ours: Vec<_> = versions
-        .iter()
-        .filter(|v| v.description.starts_with(VERSION_DESCRIPTION_PREFIX))
-        .filter_map(|v| v.number().map(|n| (n, v.version.as_str())))
-        .collect();
-    ours.sort_unstable_by_key(|v| std::cmp::Reverse(v.0));
-    // The version about to be published takes one of the kept slots.
-    let keep = options
-        .keep_versions
-        .saturating_sub(usize::from(publishing));
-    let _ = desired;
-    for (_, version) in ours.into_iter().skip(keep) {
-        if !protected.contains(version) {
-            actions.push(Action::DeleteVersion {
-                version: version.to_owned(),
-            });
-        }
-    }
 }
