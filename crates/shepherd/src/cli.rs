@@ -189,17 +189,12 @@ pub struct AwsArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
     /// Lambda control-plane calls per second, shared by all functions (AWS allows 15 per
-    /// account and region).
-    #[arg(
-        long,
-        value_name = "PER_SECOND",
-        default_value_t = 15.0,
-        env = "SHEPHERD_LAMBDA_RATE"
-    )]
-    pub lambda_rate: f64,
-    /// Functions worked on at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
+    /// account and region) [default: 15].
+    #[arg(long, value_name = "PER_SECOND", env = "SHEPHERD_LAMBDA_RATE")]
+    pub lambda_rate: Option<f64>,
+    /// Functions worked on at once [default: 16].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
 }
 
 #[derive(Debug, Args)]

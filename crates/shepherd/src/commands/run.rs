@@ -18,12 +18,44 @@ use shepherd_controller::triggers::{consume, parse_alarm_event, parse_deploy_req
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
+use shepherd_engine::budget::Rates;
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::reconcile::ReconcileOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::session::{connect, runtime};
 use crate::cli::RunArgs;
+
+/// The shortest alarm poll: a faster one spends the CloudWatch budget for nothing.
+const MIN_ALARM_POLL: Duration = Duration::from_secs(5);
+
+/// `shepherd run`'s settings when neither a flag nor the configuration file gives one:
+/// every default in one place (the shared ones come from the engine and the server).
+struct RunDefaults {
+    poll_interval: Duration,
+    resync_interval: Duration,
+    full_refresh_interval: Duration,
+    alarm_poll: Duration,
+    keep_versions: usize,
+    concurrency: usize,
+    lambda_rate: f64,
+    max_connections: usize,
+}
+
+impl RunDefaults {
+    fn get() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(60),
+            resync_interval: Duration::from_secs(60),
+            full_refresh_interval: Duration::from_secs(600),
+            alarm_poll: PlanOptions::default().alarm_poll,
+            keep_versions: PlanOptions::default().keep_versions,
+            concurrency: ExecuteOptions::default().concurrency,
+            lambda_rate: Rates::default().lambda_control,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// The configuration file: every key mirrors a flag.
 #[derive(Debug, Default, Deserialize)]
@@ -164,35 +196,38 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         Some(text) => Owner::parse(&text).map_err(|e| format!("owner: {e}"))?,
         None => source.default_owner(),
     };
+    // Each setting: the flag, else the file, else the default.
+    let defaults = RunDefaults::get();
     let seconds = |d: HumanDuration| d.0;
     let poll_interval = args
         .poll_interval
         .or(file.source.poll_interval.map(seconds))
-        .unwrap_or(Duration::from_secs(60));
+        .unwrap_or(defaults.poll_interval);
     let resync_interval = args
         .resync_interval
         .or(file.reconcile.resync_interval.map(seconds))
-        .unwrap_or(Duration::from_secs(60));
+        .unwrap_or(defaults.resync_interval);
     let full_refresh = args
         .full_refresh_interval
         .or(file.reconcile.full_refresh_interval.map(seconds))
-        .unwrap_or(Duration::from_secs(600));
+        .unwrap_or(defaults.full_refresh_interval);
     let alarm_poll = args
         .alarm_poll
         .or(file.reconcile.alarm_poll.map(seconds))
-        .unwrap_or(Duration::from_secs(10));
-    if alarm_poll < Duration::from_secs(5) {
+        .unwrap_or(defaults.alarm_poll);
+    if alarm_poll < MIN_ALARM_POLL {
         return Err("reconcile.alarmPoll: at least 5s".to_owned());
     }
-    // Flags with defaults win over the file only when given a value of their own.
-    let concurrency = match (args.aws.concurrency, file.reconcile.concurrency) {
-        (16, Some(file)) => file,
-        (flag, _) => flag,
-    };
-    let lambda_rate = match (args.aws.lambda_rate, file.reconcile.lambda_rate) {
-        (rate, Some(file)) if (rate - 15.0).abs() < f64::EPSILON => file,
-        (rate, _) => rate,
-    };
+    let concurrency = args
+        .aws
+        .concurrency
+        .or(file.reconcile.concurrency)
+        .unwrap_or(defaults.concurrency);
+    let lambda_rate = args
+        .aws
+        .lambda_rate
+        .or(file.reconcile.lambda_rate)
+        .unwrap_or(defaults.lambda_rate);
     if lambda_rate <= 0.0 {
         return Err("lambda rate: must be above 0".to_owned());
     }
@@ -207,7 +242,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
             keep_versions: args
                 .keep_versions
                 .or(file.reconcile.keep_versions)
-                .unwrap_or(5),
+                .unwrap_or(defaults.keep_versions),
             alarm_poll,
         },
         execute: ExecuteOptions {
@@ -224,7 +259,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     let max_connections = args
         .http_max_connections
         .or(file.http.max_connections)
-        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        .unwrap_or(defaults.max_connections);
     if max_connections == 0 {
         return Err("http.maxConnections: at least 1".to_owned());
     }
@@ -303,8 +338,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         let aws = crate::cli::AwsArgs {
             region: args.aws.region.clone(),
             endpoint_url: args.aws.endpoint_url.clone(),
-            lambda_rate: resolved.lambda_rate,
-            concurrency: resolved.settings.workers,
+            lambda_rate: Some(resolved.lambda_rate),
+            concurrency: Some(resolved.settings.workers),
         };
         let cloud = connect(&aws).await;
         let metrics = Arc::new(Metrics::new());
@@ -406,6 +441,40 @@ mod tests {
             default_checkout("https://github.com/acme/specs.git", "main", "0.0.0.0:8080"),
             "a restarted controller finds its checkout again"
         );
+    }
+
+    fn resolved(config: &str, flags: &[&str]) -> Resolved {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, config).unwrap();
+        let source = dir.path().to_str().unwrap();
+        let mut args = vec!["shepherd", "run", "--config", path.to_str().unwrap()];
+        args.extend(["--source", source]);
+        args.extend(flags);
+        let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+        let crate::cli::Command::Run(run) = cli.command else {
+            unreachable!("a run command")
+        };
+        resolve(&run).unwrap()
+    }
+
+    #[test]
+    fn each_setting_is_the_flag_else_the_file_else_the_default() {
+        let file = "reconcile:\n  concurrency: 4\n  lambdaRate: 5\n  keepVersions: 2\n";
+        let from_file = resolved(file, &[]);
+        assert_eq!(from_file.settings.workers, 4);
+        assert_eq!(from_file.lambda_rate, 5.0);
+        assert_eq!(from_file.settings.reconcile.plan.keep_versions, 2);
+        // A flag wins even when it names the default value.
+        let flags = resolved(file, &["--concurrency", "16", "--lambda-rate", "15"]);
+        assert_eq!(flags.settings.workers, 16);
+        assert_eq!(flags.lambda_rate, 15.0);
+        let defaults = resolved("", &[]);
+        assert_eq!(defaults.settings.workers, 16);
+        assert_eq!(defaults.lambda_rate, 15.0);
+        assert_eq!(defaults.settings.reconcile.plan.keep_versions, 5);
+        assert_eq!(defaults.settings.poll_interval, Duration::from_secs(60));
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> Result<ReconcileOpti
             alarm_poll: spec.alarm_poll,
         },
         execute: ExecuteOptions {
-            concurrency: aws.concurrency.max(1),
+            concurrency: aws
+                .concurrency
+                .unwrap_or(ExecuteOptions::default().concurrency)
+                .max(1),
             ..ExecuteOptions::default()
         },
         only: spec.only.clone(),
@@ -113,7 +116,7 @@ pub fn unreachable(planned: &Planned, aws: &AwsArgs) -> Option<String> {
 pub async fn connect(aws: &AwsArgs) -> Metered<AwsCloud> {
     let cloud = AwsCloud::from_env(aws.region.clone(), aws.endpoint_url.clone()).await;
     let budget = Budget::new(Rates {
-        lambda_control: aws.lambda_rate,
+        lambda_control: aws.lambda_rate.unwrap_or(Rates::default().lambda_control),
         ..Rates::default()
     });
     Metered::new(cloud, Arc::new(budget), RetryPolicy::default())
