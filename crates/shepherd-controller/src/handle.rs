@@ -46,6 +46,35 @@ impl Trigger {
     }
 }
 
+/// How a function's last reconcile ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReconcileResult {
+    /// AWS already matched the spec.
+    Unchanged,
+    /// Changes were applied.
+    Applied,
+    /// An AWS call or the packaging of the code failed.
+    Failed,
+    /// The plan was refused (another owner's function, an event source Lambda refuses).
+    Refused,
+    /// The commit's specs did not validate; nothing was applied.
+    Invalid,
+}
+
+impl ReconcileResult {
+    /// The label of `shepherd_reconciles_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReconcileResult::Unchanged => "unchanged",
+            ReconcileResult::Applied => "applied",
+            ReconcileResult::Failed => "failed",
+            ReconcileResult::Refused => "refused",
+            ReconcileResult::Invalid => "invalid",
+        }
+    }
+}
+
 /// The last reconcile of one function, as the status API shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,8 +84,7 @@ pub struct FunctionStatus {
     pub last_applied_commit: Option<String>,
     /// The commit last tried.
     pub last_attempted_commit: Option<String>,
-    /// `unchanged`, `applied`, `failed`, `refused`, or `invalid` (the spec did not validate).
-    pub last_result: Option<String>,
+    pub last_result: Option<ReconcileResult>,
     pub last_error: Option<String>,
     /// When the last commit tried was invalid: its errors, each `FILE:LINE:COLUMN: ...`
     /// with the file named inside the repository (at most 20).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shepherd_controller::controller::{ControlLoop, Settings};
-use shepherd_controller::handle::{Controller, FunctionStatus, Trigger};
+use shepherd_controller::handle::{Controller, FunctionStatus, ReconcileResult, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
 use shepherd_core::cloud::CloudError;
@@ -124,8 +124,8 @@ async fn prune_never_deletes_a_function_the_specs_name_and_deletes_one_they_drop
     for name in ["orders", "invoices", "reports"] {
         let status = running.status(name);
         assert_eq!(
-            status.last_result.as_deref(),
-            Some("unchanged"),
+            status.last_result,
+            Some(ReconcileResult::Unchanged),
             "{status:#?}"
         );
     }
@@ -161,7 +161,11 @@ async fn a_function_whose_code_cannot_be_packaged_stays_listed_as_failed_and_is_
     tokio::time::sleep(Duration::from_secs(300)).await;
 
     let status = running.status("reports");
-    assert_eq!(status.last_result.as_deref(), Some("failed"), "{status:#?}");
+    assert_eq!(
+        status.last_result,
+        Some(ReconcileResult::Failed),
+        "{status:#?}"
+    );
     let error = status.last_error.unwrap_or_default();
     assert!(error.contains("app.py"), "{error}");
     assert_eq!(running.aws.function_names(), ["orders", "reports"]);
@@ -207,7 +211,11 @@ async fn the_status_api_shows_aws_failures_without_awss_own_messages() {
     running.core.request_sync(Trigger::Resync);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let status = running.status("orders");
-    assert_eq!(status.last_result.as_deref(), Some("failed"), "{status:#?}");
+    assert_eq!(
+        status.last_result,
+        Some(ReconcileResult::Failed),
+        "{status:#?}"
+    );
     assert_eq!(
         status.last_error.as_deref(),
         Some("GetFunction: refused by AWS (AccessDeniedException)")
@@ -275,8 +283,8 @@ async fn an_invalid_commit_is_reported_with_files_named_inside_the_repository() 
     tokio::time::sleep(Duration::from_secs(35)).await;
     let status = running.status("orders");
     assert_eq!(
-        status.last_result.as_deref(),
-        Some("invalid"),
+        status.last_result,
+        Some(ReconcileResult::Invalid),
         "{status:#?}"
     );
     assert_eq!(status.diagnostics.len(), 1, "{status:#?}");

@@ -11,7 +11,9 @@ use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use shepherd_controller::handle::{CommandError, Controller, FunctionStatus, Trigger};
+use shepherd_controller::handle::{
+    CommandError, Controller, FunctionStatus, ReconcileResult, Trigger,
+};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{
     MAX_BODY_BYTES, ReadAccess, Secrets, ServerState, router, serve,
@@ -197,7 +199,7 @@ async fn lists_and_gets_functions() {
         FunctionStatus {
             name: "api".to_owned(),
             last_applied_commit: Some(COMMIT.to_owned()),
-            last_result: Some("applied".to_owned()),
+            last_result: Some(ReconcileResult::Applied),
             ..FunctionStatus::default()
         },
         FunctionStatus {

@@ -14,7 +14,7 @@ use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::plan_prune;
 
 use super::ControlLoop;
-use crate::handle::Trigger;
+use crate::handle::{ReconcileResult, Trigger};
 
 /// The queue key of the prune step. Function names hold no parentheses, so it never
 /// clashes with one.
@@ -71,16 +71,16 @@ impl<C: Cloud> ControlLoop<C> {
         let result = match report.map(|r| r.outcome) {
             Some(Outcome::Failed { error, .. }) => {
                 tracing::warn!(%error, "prune failed");
-                "failed"
+                ReconcileResult::Failed
             }
             _ => {
                 tracing::info!("pruned: the function is deleted");
-                "applied"
+                ReconcileResult::Applied
             }
         };
         self.metrics
             .reconciles
-            .with_label_values(&[Trigger::Prune.label(), result])
+            .with_label_values(&[Trigger::Prune.label(), result.label()])
             .inc();
     }
 }

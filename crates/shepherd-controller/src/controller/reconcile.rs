@@ -17,7 +17,7 @@ use shepherd_engine::reconcile::{Desired, apply, plan};
 use shepherd_engine::rollouts::{RolloutStatus, rollout_status, status};
 use tracing::Instrument;
 
-use crate::handle::{FunctionStatus, Trigger};
+use crate::handle::{FunctionStatus, ReconcileResult, Trigger};
 
 use super::{ControlLoop, lock, prune};
 
@@ -114,17 +114,21 @@ impl<C: Cloud> ControlLoop<C> {
             tracing::warn!(%error, "reconcile failed");
         }
         let (result, error) = match (report.as_ref().map(|r| &r.outcome), package_error) {
-            (Some(Outcome::Failed { summary, .. }), _) => ("failed", Some(summary.clone())),
+            (Some(Outcome::Failed { summary, .. }), _) => {
+                (ReconcileResult::Failed, Some(summary.clone()))
+            }
             // The rollout was guarded, but the commit's code is not deployed.
-            (_, Some(error)) => ("failed", Some(error)),
-            (Some(Outcome::Unchanged) | None, None) => ("unchanged", None),
-            (Some(Outcome::Applied), None) => ("applied", None),
-            (Some(Outcome::Refused { reason }), None) => ("refused", Some(reason.clone())),
+            (_, Some(error)) => (ReconcileResult::Failed, Some(error)),
+            (Some(Outcome::Unchanged) | None, None) => (ReconcileResult::Unchanged, None),
+            (Some(Outcome::Applied), None) => (ReconcileResult::Applied, None),
+            (Some(Outcome::Refused { reason }), None) => {
+                (ReconcileResult::Refused, Some(reason.clone()))
+            }
         };
         let drift = report.as_ref().is_some_and(|r| r.drift_corrected);
         self.metrics
             .reconciles
-            .with_label_values(&[trigger.label(), result])
+            .with_label_values(&[trigger.label(), result.label()])
             .inc();
         self.metrics
             .reconcile_seconds
@@ -137,8 +141,8 @@ impl<C: Cloud> ControlLoop<C> {
                 .inc();
         }
         match &error {
-            Some(error) => tracing::warn!(result, %error, "reconcile ended"),
-            None => tracing::info!(result, "reconcile ended"),
+            Some(error) => tracing::warn!(result = result.label(), %error, "reconcile ended"),
+            None => tracing::info!(result = result.label(), "reconcile ended"),
         }
         let written = report.as_ref().map_or(&[][..], |r| &r.aliases_written[..]);
         let updated = match after.as_mut() {
@@ -172,7 +176,7 @@ impl<C: Cloud> ControlLoop<C> {
         &self,
         name: &str,
         commit: Option<String>,
-        result: &str,
+        result: ReconcileResult,
         error: Option<String>,
         drift: bool,
         rollout: Option<RolloutStatus>,
@@ -188,7 +192,7 @@ impl<C: Cloud> ControlLoop<C> {
         if error.is_none() {
             status.last_applied_commit = commit;
         }
-        status.last_result = Some(result.to_owned());
+        status.last_result = Some(result);
         status.last_error = error;
         status.last_reconciled_at = Some(shepherd_engine::clock::unix_now());
         status.drift_corrections += u64::from(drift);

@@ -16,7 +16,7 @@ use shepherd_engine::package::PackageCache;
 use shepherd_engine::reconcile::{Desired, resolve_desired_cached};
 use tokio_util::sync::CancellationToken;
 
-use crate::handle::Trigger;
+use crate::handle::{ReconcileResult, Trigger};
 
 use super::{ControlLoop, lock, prune};
 
@@ -118,7 +118,7 @@ impl<C: Cloud> ControlLoop<C> {
             let mut statuses = lock(&self.statuses);
             for status in statuses.values_mut() {
                 status.last_attempted_commit.clone_from(&commit);
-                status.last_result = Some("invalid".to_owned());
+                status.last_result = Some(ReconcileResult::Invalid);
                 status.last_error = Some(message.clone());
                 status.diagnostics = diagnostics.iter().take(MAX_DIAGNOSTICS).cloned().collect();
             }
