@@ -404,5 +404,5 @@ fn rollout_in_flight(
     function: &ObservedFunction,
 ) -> Option<RolloutRecord> {
     let alias = function.alias(&desired.alias.as_ref()?.name)?;
-    RolloutRecord::parse(&alias.description).filter(|r| r.phase.in_flight())
+    alias.record().filter(|r| r.phase.in_flight())
 }

@@ -119,7 +119,7 @@ pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus
     };
     match found {
         Ok(alias) => {
-            status.record = RolloutRecord::parse(&alias.description);
+            status.record = alias.record();
             status.alias = Some(alias.name);
             status.version = Some(alias.version);
             status.additional = alias.additional_version;
@@ -143,7 +143,7 @@ fn rollout_alias<'a>(
     }
     let with_record: Vec<(&ObservedAlias, RolloutRecord)> = aliases
         .iter()
-        .filter_map(|a| Some((a, RolloutRecord::parse(&a.description)?)))
+        .filter_map(|a| Some((a, a.record()?)))
         .collect();
     let in_flight: Vec<_> = with_record
         .iter()

@@ -129,7 +129,7 @@ pub fn rollout_status(
     if let Some(alias) = alias {
         status.version = Some(alias.version.clone());
         status.additional = alias.additional_version.clone();
-        status.record = RolloutRecord::parse(&alias.description);
+        status.record = alias.record();
     }
     if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
         status.step = Some(describe_step(&d.rollout_steps, record.step));

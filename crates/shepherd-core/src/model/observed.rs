@@ -78,6 +78,14 @@ pub struct ObservedAlias {
     pub revision_id: Option<String>,
 }
 
+impl ObservedAlias {
+    /// The rollout record shepherd keeps in the alias's description, if it holds one: the
+    /// one place that reads it.
+    pub fn record(&self) -> Option<crate::rollout::RolloutRecord> {
+        crate::rollout::RolloutRecord::parse(&self.description)
+    }
+}
+
 /// Provisioned concurrency status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ProvisionedStatus {
@@ -175,7 +183,7 @@ impl Observation {
         for alias in written {
             observed.aliases.retain(|a| a.name != alias.name);
             observed.aliases.push(alias.clone());
-            if let Some(record) = crate::rollout::RolloutRecord::parse(&alias.description) {
+            if let Some(record) = alias.record() {
                 self.at = self.at.max(record.since);
             }
         }

@@ -61,7 +61,7 @@ pub fn plan_alias(
         gates: gates(desired, observation, poll),
         now: observation.at,
     };
-    match RolloutRecord::parse(&current.description) {
+    match current.record() {
         Some(record) if record.phase.in_flight() && desired.is_release(&record.release) => {
             planner.continue_rollout(&record)
         }
@@ -383,8 +383,7 @@ pub fn plan_guard(
     let Some(current) = observed.alias(&alias.name) else {
         return AliasPlan::default();
     };
-    let Some(record) = RolloutRecord::parse(&current.description).filter(|r| r.phase.in_flight())
-    else {
+    let Some(record) = current.record().filter(|r| r.phase.in_flight()) else {
         return AliasPlan::default();
     };
     let planner = Rollout {
@@ -422,7 +421,8 @@ pub fn operator_action(
     steps: Option<&[RolloutStep]>,
     command: crate::rollout::Command,
 ) -> Result<Action, String> {
-    let record = RolloutRecord::parse(&current.description)
+    let record = current
+        .record()
         .ok_or_else(|| format!("{function} has no rollout (its alias holds no rollout record)"))?;
     let live_weight = current
         .additional_version
