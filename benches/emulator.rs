@@ -53,7 +53,6 @@ use std::time::{Duration, Instant};
 
 use shepherd_aws::AwsCloud;
 use shepherd_core::cloud::{CallClass, call_class, is_write};
-use shepherd_core::fake::FakeCloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::Outcome;
@@ -62,6 +61,7 @@ use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
 use shepherd_engine::stats::CallStats;
+use shepherd_fake::FakeCloud;
 use support::Emulator;
 
 /// Which process this is: unset in the one cargo starts, which runs the others.

@@ -20,7 +20,7 @@ mod lambda;
 mod s3;
 mod sqs;
 
-pub use sqs::SqsQueue;
+pub use sqs::{SqsMessage, SqsQueue};
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -31,9 +31,21 @@ impl SqsQueue {
     }
 }
 
-impl shepherd_core::cloud::MessageQueue for SqsQueue {
+/// A message as `ReceiveMessage` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsMessage {
+    pub body: String,
+    /// Handle for deleting the message.
+    pub receipt: String,
+    /// How often it has been received (`ApproximateReceiveCount`).
+    pub receive_count: u32,
+}
+
+// The controller's trigger port (`shepherd_controller::triggers::MessageQueue`) is
+// implemented on these by the binary, which depends on both crates.
+impl SqsQueue {
     /// `ReceiveMessage` with a 20-second long poll, up to 10 messages.
-    async fn receive(&self, url: &str) -> Result<Vec<shepherd_core::cloud::Message>, String> {
+    pub async fn receive(&self, url: &str) -> Result<Vec<SqsMessage>, String> {
         let out = self
             .client
             .receive_message()
@@ -49,7 +61,7 @@ impl shepherd_core::cloud::MessageQueue for SqsQueue {
         Ok(out
             .messages()
             .iter()
-            .map(|m| shepherd_core::cloud::Message {
+            .map(|m| SqsMessage {
                 body: m.body().unwrap_or_default().to_owned(),
                 receipt: m.receipt_handle().unwrap_or_default().to_owned(),
                 receive_count: m
@@ -62,7 +74,7 @@ impl shepherd_core::cloud::MessageQueue for SqsQueue {
     }
 
     /// `DeleteMessage`.
-    async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
+    pub async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
         self.client
             .delete_message()
             .queue_url(url)

@@ -1,7 +1,7 @@
 //! Are the alarm checks of 500 concurrent rollouts batched? Target (issue 4): at most one
 //! `DescribeAlarms` call per 100 gating alarms per poll.
 //!
-//! Everything runs against the in-memory fake (`shepherd_core::fake::FakeCloud`) in virtual
+//! Everything runs against the in-memory fake (`shepherd_fake::FakeCloud`) in virtual
 //! time (a paused tokio clock: the budget's waits, the pauses and the alarm polls pass
 //! without waiting, and durations are exact), so the bench takes seconds.
 //!
@@ -41,7 +41,6 @@ use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::{Controller, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
-use shepherd_core::fake::FakeCloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
 use shepherd_core::plan::PlanOptions;
@@ -52,6 +51,7 @@ use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
 use shepherd_engine::rollouts::apply_until_settled;
+use shepherd_fake::FakeCloud;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 

@@ -6,9 +6,24 @@ use std::future::Future;
 
 use serde::Deserialize;
 
-pub use shepherd_core::cloud::{Message, MessageQueue};
-
 use crate::handle::Trigger;
+
+/// A received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub body: String,
+    /// Handle for deleting the message.
+    pub receipt: String,
+    /// How often it has been received (`ApproximateReceiveCount`).
+    pub receive_count: u32,
+}
+
+/// The SQS calls of the controller's triggers: SQS in production, a stand-in in tests.
+pub trait MessageQueue: Send + Sync + 'static {
+    /// Long-polls for up to 10 messages.
+    fn receive(&self, url: &str) -> impl Future<Output = Result<Vec<Message>, String>> + Send;
+    fn delete(&self, url: &str, receipt: &str) -> impl Future<Output = Result<(), String>> + Send;
+}
 
 /// A malformed message is dropped after this many receives (it never becomes valid; the
 /// queue's own dead-letter redrive, when configured, usually takes it earlier).

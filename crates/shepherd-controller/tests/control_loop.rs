@@ -10,13 +10,13 @@ use shepherd_controller::handle::{Controller, FunctionStatus, ReconcileResult, T
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
 use shepherd_core::cloud::CloudError;
-use shepherd_core::fake::FakeCloud;
 use shepherd_core::model::Owner;
 use shepherd_core::rollout::Command;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::metered::Metered;
 use shepherd_engine::reconcile::ReconcileOptions;
 use shepherd_engine::retry::RetryPolicy;
+use shepherd_fake::FakeCloud;
 use tokio_util::sync::CancellationToken;
 
 fn spec(name: &str, code: &str) -> String {

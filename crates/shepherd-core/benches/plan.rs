@@ -40,7 +40,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shepherd_core::fake::{FakeCloud, function_arn};
 use shepherd_core::model::{
     CodeArtifact, DesiredFunction, FunctionState, LastUpdateStatus, Observation, ObservedAlias,
     ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency, ProvisionedStatus,
@@ -53,6 +52,7 @@ use shepherd_core::rollout::{Phase, RolloutRecord};
 use shepherd_core::source::{LoadedSources, parse_file};
 use shepherd_core::spec::CodeSource;
 use shepherd_core::validate::{ValidFunction, validate};
+use shepherd_fake::{FakeCloud, function_arn};
 
 const TARGET_MS: f64 = 50.0;
 const TARGET_FUNCTIONS: usize = 10_000;

@@ -335,23 +335,6 @@ pub trait Cloud: Send + Sync + 'static {
     fn delete_alarms(&self, names: &[String]) -> impl Future<Output = CloudResult<()>> + Send;
 }
 
-/// A received message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub body: String,
-    /// Handle for deleting the message.
-    pub receipt: String,
-    /// How often it has been received (`ApproximateReceiveCount`).
-    pub receive_count: u32,
-}
-
-/// The SQS calls of the controller's triggers: SQS in production, a stand-in in tests.
-pub trait MessageQueue: Send + Sync + 'static {
-    /// Long-polls for up to 10 messages.
-    fn receive(&self, url: &str) -> impl Future<Output = Result<Vec<Message>, String>> + Send;
-    fn delete(&self, url: &str, receipt: &str) -> impl Future<Output = Result<(), String>> + Send;
-}
-
 /// The budget class of each call, by API name.
 pub fn call_class(api: &str) -> CallClass {
     match api {

@@ -5,7 +5,6 @@
 pub mod cloud;
 pub mod diagnostic;
 pub mod display;
-pub mod fake;
 pub mod lint;
 pub mod model;
 pub mod plan;

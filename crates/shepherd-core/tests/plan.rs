@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use shepherd_core::fake::{FakeCloud, function_arn};
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{
     CodeArtifact, DesiredFunction, FunctionState, LastUpdateStatus, ManagedFunction, Observation,
@@ -17,6 +16,7 @@ use shepherd_core::plan::{
     plan_all, plan_function, plan_prune,
 };
 use shepherd_core::spec::RecursiveLoop;
+use shepherd_fake::{FakeCloud, function_arn};
 
 // The world: specs and what AWS reports.
 

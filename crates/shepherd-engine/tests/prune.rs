@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use shepherd_core::cloud::CloudError;
-use shepherd_core::fake::{FakeCloud, function_arn};
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{Owner, tags};
 use shepherd_core::validate::ValidFunction;
@@ -15,6 +14,7 @@ use shepherd_engine::metered::Metered;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{PRUNE, ReconcileOptions, apply, plan_spec_set, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
+use shepherd_fake::{FakeCloud, function_arn};
 
 struct World {
     specs: tempfile::TempDir,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shepherd_core::cloud::CloudError;
-use shepherd_core::fake::FakeCloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{LastUpdateStatus, ProvisionedStatus};
 use shepherd_engine::budget::{Budget, Rates};
@@ -19,6 +18,7 @@ use shepherd_engine::reconcile::{
     Desired, Planned, ReconcileOptions, apply, plan, resolve_desired,
 };
 use shepherd_engine::retry::RetryPolicy;
+use shepherd_fake::FakeCloud;
 use tokio::time::Instant;
 
 /// A spec repository, an AWS account, and shepherd between them.

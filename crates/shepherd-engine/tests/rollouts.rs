@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use shepherd_core::fake::FakeCloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
@@ -12,6 +11,7 @@ use shepherd_engine::operator::{RolloutTarget, operate};
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
 use shepherd_engine::rollouts::{apply_until_settled, status};
+use shepherd_fake::FakeCloud;
 
 const SPEC: &str = r#"
 apiVersion: shepherd.dev/v1alpha1

@@ -14,7 +14,9 @@ use shepherd_controller::server::{
     DEFAULT_MAX_CONNECTIONS, ReadAccess, Secrets, ServerLimits, ServerState, router, serve_with,
 };
 use shepherd_controller::source::SourceConfig;
-use shepherd_controller::triggers::{consume, parse_alarm_event, parse_deploy_request};
+use shepherd_controller::triggers::{
+    Message, MessageQueue, consume, parse_alarm_event, parse_deploy_request,
+};
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
@@ -25,6 +27,27 @@ use tokio_util::sync::CancellationToken;
 
 use super::session::{connect, runtime};
 use crate::cli::RunArgs;
+
+/// The controller's trigger queues on SQS.
+struct SqsTriggers(SqsQueue);
+
+impl MessageQueue for SqsTriggers {
+    async fn receive(&self, url: &str) -> Result<Vec<Message>, String> {
+        let received = self.0.receive(url).await?;
+        Ok(received
+            .into_iter()
+            .map(|m| Message {
+                body: m.body,
+                receipt: m.receipt,
+                receive_count: m.receive_count,
+            })
+            .collect())
+    }
+
+    async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
+        self.0.delete(url, receipt).await
+    }
+}
 
 /// The shortest alarm poll: a faster one spends the CloudWatch budget for nothing.
 const MIN_ALARM_POLL: Duration = Duration::from_secs(5);
@@ -377,7 +400,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         ];
         for (url, parse) in queues {
             let Some(url) = url else { continue };
-            let sqs = SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await;
+            let sqs =
+                SqsTriggers(SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await);
             let core = Arc::clone(&core);
             let stop = cancel.clone().cancelled_owned();
             tokio::spawn(async move {

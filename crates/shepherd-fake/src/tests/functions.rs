@@ -3,12 +3,12 @@ use std::collections::BTreeMap;
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, config, create, managed, rejected_code, zip};
-use crate::cloud::{Cloud, CloudError};
-use crate::fake::{FakeCloud, function_arn};
-use crate::model::{
+use crate::{FakeCloud, function_arn};
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{
     CodeArtifact, FunctionState, LastUpdateStatus, ObservedMapping, Package, Readable, tags,
 };
-use crate::spec::Architecture;
+use shepherd_core::spec::Architecture;
 
 fn state(cloud: &FakeCloud) -> (FunctionState, LastUpdateStatus) {
     let f = block_on(cloud.get_function(NAME)).unwrap().expect("exists");

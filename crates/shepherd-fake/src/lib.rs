@@ -1,4 +1,4 @@
-//! An in-memory [`Cloud`](crate::cloud::Cloud) for logic tests of the planner, the
+//! An in-memory [`Cloud`](shepherd_core::cloud::Cloud) for logic tests of the planner, the
 //! executor and rollouts: one AWS account (`123456789012`) in `us-east-1`, faithful to how
 //! AWS behaves where shepherd depends on it, not to the local emulator (which accepts
 //! requests AWS refuses; see `AWS-FACTS.md`).
@@ -28,7 +28,7 @@
 //!
 //! ```
 //! use shepherd_core::cloud::Cloud;
-//! use shepherd_core::fake::FakeCloud;
+//! use shepherd_fake::FakeCloud;
 //!
 //! let cloud = FakeCloud::new();
 //! let found = futures::executor::block_on(cloud.get_function("orders"));
@@ -50,8 +50,8 @@ mod tests;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::cloud::{CloudError, CloudResult, is_write};
 use faults::Faults;
+use shepherd_core::cloud::{CloudError, CloudResult, is_write};
 pub use state::{ACCOUNT, FakeFunction, FakeVersion, REGION, function_arn};
 use state::{Outcome, World};
 
@@ -120,7 +120,7 @@ impl FakeCloud {
     /// Makes the endpoint keep something else than it is sent, as AWS does when it
     /// normalises a value and the emulator does for fields it ignores: `keep` rewrites
     /// every configuration written, before it is stored.
-    pub fn set_keeps(&self, keep: fn(&mut crate::model::FunctionConfig)) {
+    pub fn set_keeps(&self, keep: fn(&mut shepherd_core::model::FunctionConfig)) {
         self.lock().world.knobs.keeps = Some(keep);
     }
 

@@ -1,10 +1,10 @@
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, create, publish_new, rejected_code};
-use crate::cloud::{Cloud, CloudError};
-use crate::fake::function_arn;
-use crate::model::{AsyncConfig, MappingConfig};
-use crate::spec::RecursiveLoop;
+use crate::function_arn;
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{AsyncConfig, MappingConfig};
+use shepherd_core::spec::RecursiveLoop;
 
 const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:orders-in";
 

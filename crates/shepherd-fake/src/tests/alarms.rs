@@ -3,9 +3,9 @@ use std::collections::BTreeMap;
 use futures::executor::block_on;
 
 use super::rejected_code;
-use crate::cloud::{Cloud, CloudError};
-use crate::fake::FakeCloud;
-use crate::model::{AlarmDefinition, AlarmMetric, AlarmState};
+use crate::FakeCloud;
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
 
 fn alarm(name: &str) -> AlarmDefinition {
     AlarmDefinition {

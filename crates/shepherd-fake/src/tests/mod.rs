@@ -15,9 +15,9 @@ use std::sync::Arc;
 use futures::executor::block_on;
 
 use super::FakeCloud;
-use crate::cloud::{Cloud, CloudError};
-use crate::model::{CodeArtifact, FunctionConfig, Package, tags};
-use crate::spec::{Architecture, SnapStart, TracingMode};
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{CodeArtifact, FunctionConfig, Package, tags};
+use shepherd_core::spec::{Architecture, SnapStart, TracingMode};
 
 pub(super) const NAME: &str = "orders";
 

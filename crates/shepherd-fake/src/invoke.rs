@@ -2,9 +2,9 @@
 //! event source mappings.
 
 use super::state::{LATEST, Outcome, Refusal, World, function_arn, in_use, invalid, record};
-use crate::model::lambda;
-use crate::model::{AsyncConfig, MappingConfig, ObservedMapping};
-use crate::spec::RecursiveLoop;
+use shepherd_core::model::lambda;
+use shepherd_core::model::{AsyncConfig, MappingConfig, ObservedMapping};
+use shepherd_core::spec::RecursiveLoop;
 
 /// The services an async invoke destination can be.
 const DESTINATIONS: [&str; 4] = [

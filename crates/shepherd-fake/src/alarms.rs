@@ -1,7 +1,7 @@
 //! CloudWatch metric alarms. Their state is whatever a test sets: the fake has no metrics.
 
 use super::state::{Outcome, Refusal, World};
-use crate::model::{AlarmDefinition, AlarmState, ObservedAlarm};
+use shepherd_core::model::{AlarmDefinition, AlarmState, ObservedAlarm};
 
 /// The most names `DescribeAlarms` and `DeleteAlarms` accept in one call.
 pub(super) const MAX_NAMES: usize = 100;

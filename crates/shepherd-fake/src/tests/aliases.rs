@@ -1,8 +1,8 @@
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, publish_new, rejected_code, rejected_message};
-use crate::cloud::{Cloud, CloudError};
-use crate::fake::FakeCloud;
+use crate::FakeCloud;
+use shepherd_core::cloud::{Cloud, CloudError};
 
 /// A function with versions 1 and 2 and alias `live` on version 1.
 fn with_alias() -> FakeCloud {

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use super::FakeCloud;
-use crate::cloud::{Cloud, CloudResult};
-use crate::model::{
+use shepherd_core::cloud::{Cloud, CloudResult};
+use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
     ProvisionedConcurrency, QueueAttributes, S3ObjectHead,
 };
-use crate::spec::{Architecture, RecursiveLoop};
+use shepherd_core::spec::{Architecture, RecursiveLoop};
 
 impl Cloud for FakeCloud {
     async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
@@ -263,9 +263,9 @@ impl Cloud for FakeCloud {
         version: &str,
         _window: (u64, u64),
         p99: bool,
-    ) -> CloudResult<crate::model::VersionMetrics> {
+    ) -> CloudResult<shepherd_core::model::VersionMetrics> {
         self.call("GetMetricData", |w| {
-            let empty = crate::model::VersionMetrics {
+            let empty = shepherd_core::model::VersionMetrics {
                 invocations: 0.0,
                 errors: 0.0,
                 p99_ms: None,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::cloud::CloudError;
+use shepherd_core::cloud::CloudError;
 
 #[derive(Debug, Default)]
 pub(super) struct Faults {

@@ -1,9 +1,9 @@
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, publish_new, rejected_code, rejected_message, zip};
-use crate::cloud::{Cloud, CloudError};
-use crate::model::AsyncConfig;
-use crate::spec::Architecture;
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::AsyncConfig;
+use shepherd_core::spec::Architecture;
 
 #[test]
 fn publishing_numbers_versions_and_snapshots_latest() {

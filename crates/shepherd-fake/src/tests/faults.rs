@@ -3,10 +3,10 @@ use std::collections::BTreeMap;
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, config, managed, zip};
-use crate::cloud::{Cloud, CloudError, is_write};
-use crate::fake::{FakeCloud, function_arn};
-use crate::model::{AlarmDefinition, AlarmMetric, AsyncConfig};
-use crate::spec::{Architecture, RecursiveLoop};
+use crate::{FakeCloud, function_arn};
+use shepherd_core::cloud::{Cloud, CloudError, is_write};
+use shepherd_core::model::{AlarmDefinition, AlarmMetric, AsyncConfig};
+use shepherd_core::spec::{Architecture, RecursiveLoop};
 
 fn server_error(api: &'static str) -> CloudError {
     CloudError::Server {

@@ -3,14 +3,14 @@
 
 use super::FakeCloud;
 use super::state::{FakeFunction, FakeVersion, LATEST};
-use crate::model::{
+use shepherd_core::model::{
     AlarmDefinition, AlarmState, AsyncConfig, ObservedAlarm, ObservedAlias, ObservedMapping,
     ProvisionedConcurrency,
 };
 
 impl FakeCloud {
     /// Makes an SQS queue exist, with its attributes.
-    pub fn set_queue(&self, arn: &str, attributes: crate::model::QueueAttributes) {
+    pub fn set_queue(&self, arn: &str, attributes: shepherd_core::model::QueueAttributes) {
         self.lock().world.queues.insert(arn.to_owned(), attributes);
     }
 
@@ -19,7 +19,7 @@ impl FakeCloud {
     pub fn put_object(&self, bucket: &str, key: &str, content: &str) {
         let mut inner = self.lock();
         let id = inner.world.next_id();
-        let etag = format!("\"{}\"", crate::model::short_digest(content));
+        let etag = format!("\"{}\"", shepherd_core::model::short_digest(content));
         inner
             .world
             .objects
@@ -180,7 +180,7 @@ impl FakeCloud {
         &self,
         name: &str,
         version: &str,
-        metrics: crate::model::VersionMetrics,
+        metrics: shepherd_core::model::VersionMetrics,
     ) {
         self.lock()
             .world

@@ -1,9 +1,9 @@
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, publish_new, rejected_code, rejected_message};
-use crate::cloud::{Cloud, CloudError};
-use crate::fake::FakeCloud;
-use crate::model::{ProvisionedConcurrency, ProvisionedStatus};
+use crate::FakeCloud;
+use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::model::{ProvisionedConcurrency, ProvisionedStatus};
 
 /// A function with version 1 and alias `live` on it.
 fn with_alias() -> FakeCloud {

@@ -5,7 +5,7 @@ use super::state::{
     FunctionRecord, LATEST, Outcome, Provisioned, Refusal, Target, World, function_arn, in_use,
     invalid, record,
 };
-use crate::model::{ObservedAlias, ProvisionedConcurrency, ProvisionedStatus};
+use shepherd_core::model::{ObservedAlias, ProvisionedConcurrency, ProvisionedStatus};
 
 const WEIGHTS_WITH_PROVISIONED: &str =
     "Alias with weights can not be used with Provisioned Concurrency";

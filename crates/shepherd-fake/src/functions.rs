@@ -6,12 +6,12 @@ use super::state::{
     FakeFunction, FakeVersion, FunctionRecord, LATEST, Outcome, Refusal, World, code_sha256,
     function_arn, in_use, invalid, missing_function, record,
 };
-use crate::model::lambda;
-use crate::model::{
+use shepherd_core::model::lambda;
+use shepherd_core::model::{
     CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ManagedFunction,
     ObservedFunction, ObservedVersion, Package, tags,
 };
-use crate::spec::{Architecture, RecursiveLoop};
+use shepherd_core::spec::{Architecture, RecursiveLoop};
 
 /// Lambda's limit on tags per function.
 const MAX_TAGS: usize = 50;

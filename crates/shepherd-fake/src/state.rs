@@ -3,15 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::cloud::CloudError;
-use crate::model::{
+use shepherd_core::cloud::CloudError;
+use shepherd_core::model::{
     AsyncConfig, CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ObservedAlarm,
     ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
     ProvisionedStatus, Readable,
 };
-use crate::spec::{Architecture, RecursiveLoop};
+use shepherd_core::spec::{Architecture, RecursiveLoop};
 
 /// The region of every ARN the fake hands out.
 pub const REGION: &str = "us-east-1";
@@ -360,7 +361,7 @@ pub(super) struct Knobs {
     pub fail_next_provisioned: Option<String>,
     /// What the endpoint does not keep of a configuration it is sent (it normalises a
     /// value, or ignores a field): applied to every configuration written.
-    pub keeps: Option<fn(&mut crate::model::FunctionConfig)>,
+    pub keeps: Option<fn(&mut shepherd_core::model::FunctionConfig)>,
 }
 
 impl Default for Knobs {
@@ -383,9 +384,9 @@ pub(super) struct World {
     pub mappings: BTreeMap<String, ObservedMapping>,
     pub alarms: BTreeMap<String, ObservedAlarm>,
     /// Metrics of `(function, version)`, as CloudWatch would report them.
-    pub metrics: BTreeMap<(String, String), crate::model::VersionMetrics>,
+    pub metrics: BTreeMap<(String, String), shepherd_core::model::VersionMetrics>,
     /// SQS queues by ARN, as event sources see them.
-    pub queues: BTreeMap<String, crate::model::QueueAttributes>,
+    pub queues: BTreeMap<String, shepherd_core::model::QueueAttributes>,
     /// S3 objects by `s3://bucket/key`: every version as `(version id, ETag)`, the
     /// newest last.
     pub objects: BTreeMap<String, Vec<(String, String)>>,
@@ -446,42 +447,7 @@ pub(super) fn code_sha256(
     }
 }
 
+/// Base64 of the SHA-256 of `text`: the form of Lambda's `CodeSha256`.
 fn digest(text: &str) -> String {
-    base64(&Sha256::digest(text.as_bytes()))
-}
-
-/// Standard base64 with padding, the form of Lambda's `CodeSha256` (the core crate has
-/// no base64 dependency, and this is all it needs).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let triple = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(
-                    ALPHABET[((triple >> (18 - 6 * i)) & 63) as usize],
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64;
-
-    #[test]
-    fn base64_matches_the_standard_alphabet_and_padding() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
-    }
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
 }
