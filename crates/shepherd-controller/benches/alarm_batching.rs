@@ -479,7 +479,7 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
                 let fired = Instant::now();
                 core.request_sync(Trigger::AlarmChange {
                     alarm: alarm.clone(),
-                    state: "ALARM".into(),
+                    state: AlarmState::Alarm,
                 });
                 loop {
                     let alias = fake.alias(&victim, ALIAS).expect("the alias");

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
+use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::Command;
 use shepherd_engine::rollouts::RolloutStatus;
 
@@ -27,7 +28,7 @@ pub enum Trigger {
         commit: Option<String>,
     },
     /// A CloudWatch alarm changed state (EventBridge event on SQS).
-    AlarmChange { alarm: String, state: String },
+    AlarmChange { alarm: String, state: AlarmState },
     /// The prune step found this owner's function absent from the spec set.
     Prune,
 }

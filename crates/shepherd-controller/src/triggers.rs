@@ -79,9 +79,12 @@ pub fn parse_alarm_event(body: &str) -> Result<Trigger, String> {
             event.source, event.detail_type
         ));
     }
+    let value = event.detail.state.value;
+    let state = shepherd_core::model::AlarmState::from_cloudwatch(&value)
+        .ok_or_else(|| format!("unknown alarm state {value}"))?;
     Ok(Trigger::AlarmChange {
         alarm: event.detail.alarm_name,
-        state: event.detail.state.value,
+        state,
     })
 }
 
@@ -149,8 +152,13 @@ mod tests {
             parse_alarm_event(event).unwrap(),
             Trigger::AlarmChange {
                 alarm: "api-errors".into(),
-                state: "ALARM".into()
+                state: shepherd_core::model::AlarmState::Alarm
             }
+        );
+        let unknown = event.replace(r#""value":"ALARM""#, r#""value":"SNOOZED""#);
+        assert_eq!(
+            parse_alarm_event(&unknown).unwrap_err(),
+            "unknown alarm state SNOOZED"
         );
         assert!(parse_alarm_event("{}").is_err());
     }

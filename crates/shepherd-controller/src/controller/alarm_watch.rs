@@ -7,6 +7,8 @@ use std::sync::{Arc, PoisonError};
 use shepherd_core::cloud::Cloud;
 use tokio_util::sync::CancellationToken;
 
+use shepherd_core::model::AlarmState;
+
 use crate::handle::Trigger;
 
 use super::{ControlLoop, lock};
@@ -69,7 +71,7 @@ impl<C: Cloud> ControlLoop<C> {
                         name,
                         Trigger::AlarmChange {
                             alarm: alarm.definition.name.clone(),
-                            state: "ALARM".to_owned(),
+                            state: AlarmState::Alarm,
                         },
                     );
                 }

@@ -10,6 +10,8 @@ use shepherd_core::rollout::Command;
 use shepherd_engine::operator::{OperateError, RolloutTarget, operate};
 use shepherd_engine::rollouts::status;
 
+use shepherd_core::model::AlarmState;
+
 use crate::handle::{CommandError, Controller, FunctionStatus, Trigger};
 
 use super::{ControlLoop, lock, prune};
@@ -55,7 +57,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             }
             Trigger::Prune => self.queue.add(prune::PRUNE_KEY, Trigger::Prune),
             Trigger::AlarmChange { alarm, state } => {
-                if state == "ALARM" {
+                if *state == AlarmState::Alarm {
                     for name in self.gated_by(alarm) {
                         self.queue.add(&name, trigger.clone());
                     }

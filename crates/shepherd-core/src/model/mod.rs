@@ -219,6 +219,19 @@ pub enum AlarmState {
     InsufficientData,
 }
 
+impl AlarmState {
+    /// A state as CloudWatch names it (`OK`, `ALARM`, `INSUFFICIENT_DATA`), as in
+    /// EventBridge's alarm state change events.
+    pub fn from_cloudwatch(value: &str) -> Option<Self> {
+        match value {
+            "OK" => Some(AlarmState::Ok),
+            "ALARM" => Some(AlarmState::Alarm),
+            "INSUFFICIENT_DATA" => Some(AlarmState::InsufficientData),
+            _ => None,
+        }
+    }
+}
+
 /// An alarm as DescribeAlarms reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObservedAlarm {
