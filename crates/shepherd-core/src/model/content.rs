@@ -169,7 +169,12 @@ pub fn ecr_repository(repository: &str) -> Option<EcrRepository<'_>> {
     };
     let well_formed = registry_id.len() == 12
         && registry_id.bytes().all(|b| b.is_ascii_digit())
+        // The region names the endpoint shepherd signs requests for: only a region's
+        // characters, whatever the spec repository writes.
         && !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.is_empty();
     well_formed.then_some(EcrRepository {
         registry_id,
@@ -303,5 +308,9 @@ mod tests {
             ecr_repository("12.dkr.ecr.eu-west-1.amazonaws.com/app"),
             None
         );
+        for hostile in ["x@evil", "eu-west-1:443", "EU-WEST-1", "a%2f"] {
+            let uri = format!("123456789012.dkr.ecr.{hostile}.amazonaws.com/app");
+            assert_eq!(ecr_repository(&uri), None, "{uri}");
+        }
     }
 }
