@@ -226,7 +226,7 @@ async fn apply_pass(cloud: &Metered<FakeCloud>, desired: &Desired) -> PassResult
     let holding = planned
         .plans
         .iter()
-        .filter(|p| p.actions.is_empty() && p.requeue_after.is_some())
+        .filter(|p| p.actions.is_empty() && p.next.requeue_after().is_some())
         .count();
     let alarms_seen = planned.observation.alarms.len();
     let reports = apply(cloud, planned, &options(), &Silent).await;

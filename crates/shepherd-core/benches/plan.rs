@@ -253,7 +253,7 @@ fn check(desired: &[DesiredFunction], observation: &Observation) {
     assert_eq!(plans.len(), desired.len());
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (i, plan) in plans.iter().enumerate() {
-        assert!(plan.refused.is_none(), "{}: refused", plan.name);
+        assert!(plan.next.refusal().is_none(), "{}: refused", plan.name);
         let has = |f: fn(&Action) -> bool| plan.actions.iter().any(f);
         let (label, ok) = match Kind::of(i) {
             Kind::Converged => ("converged", plan.actions.is_empty()),

@@ -296,7 +296,7 @@ fn a_new_function_is_created_then_published_aliased_configured_and_tagged_last()
     for (case, text, expected) in cases {
         let plan = plan(&desired(&text), None);
         assert_eq!(kinds(&plan), expected, "{case}");
-        assert!(!plan.drift && plan.refused.is_none(), "{case}");
+        assert!(!plan.drift && plan.next.refusal().is_none(), "{case}");
     }
 }
 
@@ -682,7 +682,7 @@ fn an_unmanaged_function_is_refused_unless_adopted() {
 
     let refused = plan(&function, Some(&observed));
     assert!(refused.actions.is_empty(), "{:#?}", refused.actions);
-    let reason = refused.refused.as_deref().unwrap_or_default();
+    let reason = refusal(&refused).unwrap_or_default();
     assert!(reason.contains("not managed by shepherd") && reason.contains("--adopt"));
     assert!(!refused.is_empty(), "a refusal is something to report");
 
@@ -694,7 +694,7 @@ fn an_unmanaged_function_is_refused_unless_adopted() {
             ..PlanOptions::default()
         },
     );
-    assert!(adopted.refused.is_none());
+    assert!(adopted.next.refusal().is_none());
     let Some(Action::Tag { set, .. }) = adopted.actions.last() else {
         panic!("{:#?}", adopted.actions);
     };
@@ -714,7 +714,7 @@ fn another_owners_function_is_refused_unless_adopted_and_then_claimed() {
 
     let refused = plan(&function, Some(&observed));
     assert!(refused.actions.is_empty(), "{:#?}", refused.actions);
-    let reason = refused.refused.as_deref().unwrap_or_default();
+    let reason = refusal(&refused).unwrap_or_default();
     assert!(
         reason.contains("another spec source")
             && reason.contains("\"github.com/acme/other-specs\"")
@@ -746,7 +746,7 @@ fn a_function_managed_before_owners_were_recorded_is_claimed_by_the_spec_that_na
     let mut observed = converged(&function);
     observed.tags.remove(tags::OWNER);
     let plan = plan(&function, Some(&observed));
-    assert!(plan.refused.is_none(), "{:?}", plan.refused);
+    assert!(plan.next.refusal().is_none(), "{:?}", plan.next);
     assert_eq!(
         plan.actions,
         [Action::Tag {
@@ -808,9 +808,9 @@ fn prune_deletes_only_this_owners_functions_that_the_spec_set_does_not_name() {
             owner: "team-a".to_owned()
         }]
     );
-    let noted: Vec<(&str, &str)> = plans
+    let noted: Vec<(&str, String)> = plans
         .iter()
-        .filter_map(|p| Some((p.name.as_str(), p.note.as_deref()?)))
+        .filter_map(|p| Some((p.name.as_str(), p.note()?)))
         .collect();
     assert_eq!(noted.len(), 1, "{plans:#?}");
     assert_eq!(noted[0].0, "legacy");
@@ -1050,7 +1050,7 @@ fn an_event_source_is_checked_against_its_queue() {
     let plan = plan_function(&function, observed(&short).as_ref(), &short, &options);
     assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
     assert_eq!(
-        plan.refused.as_deref(),
+        refusal(&plan).as_deref(),
         Some(
             "eventSources.sqs[0]: the function's timeout (30s) is above the visibility timeout of queue orders (10s); Lambda refuses such a mapping: raise the queue's visibility timeout to at least 3m (6 times the timeout, as AWS advises) or lower the function's timeout"
         )
@@ -1063,14 +1063,14 @@ fn an_event_source_is_checked_against_its_queue() {
         &below_advice,
         &options,
     );
-    assert!(plan.refused.is_none());
+    assert!(plan.next.refusal().is_none());
     assert!(
-        plan.note
+        plan.note()
             .as_deref()
             .unwrap_or_default()
             .contains("is below 6 times the function's timeout (3m"),
         "{:?}",
-        plan.note
+        plan.note()
     );
 
     let elsewhere = with_queue(
@@ -1085,7 +1085,7 @@ fn an_event_source_is_checked_against_its_queue() {
         &options,
     );
     assert_eq!(
-        plan.note.as_deref(),
+        plan.note().as_deref(),
         Some(
             "eventSources.sqs[0]: the spec's deadLetterQueue is arn:aws:sqs:us-east-1:123456789012:orders-dlq, but queue orders's redrive policy sends failed records to arn:aws:sqs:us-east-1:123456789012:other"
         )
@@ -1093,7 +1093,7 @@ fn an_event_source_is_checked_against_its_queue() {
 
     let right = with_queue(&function, 180, dlq);
     let plan = plan_function(&function, observed(&right).as_ref(), &right, &options);
-    assert_eq!((plan.refused, plan.note), (None, None));
+    assert_eq!((plan.next.refusal(), plan.note()), (None, None));
 }
 
 #[test]
@@ -1122,4 +1122,9 @@ fn filter_criteria_compare_as_json_and_changes_update_the_mapping() {
         "{:#?}",
         update.changes()
     );
+}
+
+/// Why a plan refuses its function, as people read it.
+fn refusal(plan: &FunctionPlan) -> Option<String> {
+    plan.next.refusal().map(ToString::to_string)
 }

@@ -6,7 +6,8 @@
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::display::percent;
 use shepherd_core::model::{DesiredFunction, ObservedAlias};
-use shepherd_core::plan::{Action, FunctionPlan, VersionRef, operator_action};
+use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
+use shepherd_core::rollout::operator_action;
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
 

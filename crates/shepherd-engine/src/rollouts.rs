@@ -172,14 +172,12 @@ pub async fn apply_until_settled<C: Cloud>(
             plan(cloud, desired, options).await
         };
         // A rollout that waits for an operator has settled as far as this loop goes.
-        let moving = |p: &&shepherd_core::plan::FunctionPlan| {
-            p.requeue_after.is_some() && !p.waiting_for_operator
-        };
+        let moving = |p: &&shepherd_core::plan::FunctionPlan| p.next.is_moving();
         let requeue = planned
             .plans
             .iter()
             .filter(moving)
-            .filter_map(|p| p.requeue_after)
+            .filter_map(|p| p.next.requeue_after())
             .min();
         let waiting: Vec<DesiredFunction> = planned
             .plans
@@ -191,7 +189,7 @@ pub async fn apply_until_settled<C: Cloud>(
         let gated: Vec<String> = planned
             .plans
             .iter()
-            .filter(|p| p.waiting_for_operator)
+            .filter(|p| p.next.is_waiting_for_operator())
             .map(|p| p.name.clone())
             .collect();
         for report in apply(cloud, planned, options, progress).await {

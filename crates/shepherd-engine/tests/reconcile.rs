@@ -656,7 +656,7 @@ async fn a_setting_aws_does_not_keep_is_reported_not_republished_on_every_pass()
         let planned = world.plan().await;
         let plan = &planned.plans[0];
         assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
-        let note = plan.note.as_deref().unwrap_or_default();
+        let note = plan.note().unwrap_or_default();
         assert!(
             note.starts_with(
                 "not converging: AWS did not keep what shepherd wrote: tracing is PassThrough"
@@ -744,7 +744,7 @@ async fn code_whose_content_cannot_be_read_is_warned_about_and_never_redeployed_
     let planned = world.plan().await;
     let plan = &planned.plans[0];
     assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
-    let note = plan.note.as_deref().unwrap_or_default();
+    let note = plan.note().unwrap_or_default();
     assert!(
         note.contains(
             "code.s3 s3://artifacts/orders/1.0.0.zip is a mutable reference whose content cannot be read (HeadObject: refused by AWS (AccessDenied))"

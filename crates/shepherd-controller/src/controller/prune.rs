@@ -41,7 +41,7 @@ impl<C: Cloud> ControlLoop<C> {
             Err(reason) => tracing::warn!(%reason, "prune skipped"),
             Ok(plans) => {
                 for plan in plans {
-                    if let Some(note) = &plan.note {
+                    for note in &plan.warnings {
                         tracing::info!(function = %plan.name, %note, "not pruned");
                     }
                     if !plan.actions.is_empty() {

@@ -87,7 +87,7 @@ impl<C: Cloud> ControlLoop<C> {
         };
         let planned = plan(&self.cloud, &desired, &options).await;
         let first = planned.plans.first();
-        let requeue = first.and_then(|p| p.requeue_after);
+        let requeue = first.and_then(|p| p.next.requeue_after());
         // The status comes from the observation the plan was made with; only when the
         // plan moved the alias is it read again, after the move.
         let moves_alias = first.is_some_and(|p| {
@@ -122,7 +122,7 @@ impl<C: Cloud> ControlLoop<C> {
             (Some(Outcome::Unchanged) | None, None) => (ReconcileResult::Unchanged, None),
             (Some(Outcome::Applied), None) => (ReconcileResult::Applied, None),
             (Some(Outcome::Refused { reason }), None) => {
-                (ReconcileResult::Refused, Some(reason.clone()))
+                (ReconcileResult::Refused, Some(reason.to_string()))
             }
         };
         let drift = report.as_ref().is_some_and(|r| r.drift_corrected);

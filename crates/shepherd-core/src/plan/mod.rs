@@ -6,6 +6,7 @@ mod alias;
 mod code;
 mod concurrency;
 mod diff;
+mod next;
 mod queues;
 mod resources;
 
@@ -15,8 +16,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use action::{Action, Change, Qualifier, RecordTemplate, VersionRef};
-pub use alias::operator_action;
+pub(crate) use alias::AliasPlan;
 pub use diff::{config_changes, mapping_changes};
+pub use next::{Next, Refusal, ReleaseFailure};
 pub use resources::{invokes, managed_alarm_names};
 
 use code::{code_changes, code_tag};
@@ -68,17 +70,11 @@ pub struct FunctionPlan {
     /// The recorded spec digest matches the spec, yet AWS differs: someone changed the
     /// function behind shepherd's back, and the plan corrects it.
     pub drift: bool,
-    /// Why the function cannot be planned (for example: not managed by shepherd).
-    pub refused: Option<String>,
-    /// A rollout is in flight: plan again after this long.
-    pub requeue_after: Option<Duration>,
-    /// The rollout holds until an operator promotes or resumes it.
-    pub waiting_for_operator: bool,
-    /// Something a person should know about the function (a rolled-back release).
-    pub note: Option<String>,
-    /// The spec's release was rolled back (by this plan or before) or aborted, with the
-    /// reason: applying this plan does not reach the spec's desired state.
-    pub release_failed: Option<String>,
+    /// What happens once the actions are done.
+    pub next: Next,
+    /// What a reviewer should know of the function (settings AWS does not keep, a
+    /// queue's advice, a function left unpruned), in plan order.
+    pub warnings: Vec<String>,
 }
 
 impl FunctionPlan {
@@ -88,16 +84,24 @@ impl FunctionPlan {
             name: name.to_owned(),
             actions: Vec::new(),
             drift: false,
-            refused: None,
-            requeue_after: None,
-            waiting_for_operator: false,
-            note: None,
-            release_failed: None,
+            next: Next::Converged,
+            warnings: Vec::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty() && self.refused.is_none()
+        self.actions.is_empty() && self.next.refusal().is_none()
+    }
+
+    /// What a person should know, in one line: a release held back, then the warnings.
+    pub fn note(&self) -> Option<String> {
+        let held = self
+            .next
+            .release_failure()
+            .filter(|f| f.earlier)
+            .map(|f| f.held_note(&self.name));
+        let lines: Vec<String> = held.into_iter().chain(self.warnings.clone()).collect();
+        (!lines.is_empty()).then(|| lines.join("; "))
     }
 }
 
@@ -145,7 +149,7 @@ pub fn plan_prune(
             // Another owner's function is none of this run's business: not even a note.
             Some(_) => continue,
             None => {
-                plan.note = Some(format!(
+                plan.warnings.push(format!(
                     "not pruned: managed by shepherd but has no {} tag (deployed before owners were recorded), so it may belong to another spec source; tag it with {}={owner} to let this source prune it",
                     tags::OWNER,
                     tags::OWNER
@@ -168,8 +172,8 @@ pub fn plan_function(
     let identified = identify(desired, observed, observation);
     let desired = identified.desired.as_ref();
     let queues = queues::check_queues(desired, observation);
-    if let Some(error) = queues.error {
-        plan.refused = Some(error);
+    if let Some(message) = queues.error {
+        plan.next = Next::Refused(Refusal::EventSource { message });
         return plan;
     }
     let warnings: Vec<String> = identified
@@ -177,9 +181,6 @@ pub fn plan_function(
         .into_iter()
         .chain(queues.warnings)
         .collect();
-    if !warnings.is_empty() {
-        plan.note = Some(warnings.join("; "));
-    }
     let Some(observed) = observed else {
         // Code that could not be packaged creates nothing.
         if desired.code.unavailable().is_none() {
@@ -188,27 +189,23 @@ pub fn plan_function(
         return plan;
     };
     if !options.adopt
-        && let Some(reason) = not_ours(&desired.name, observed, &options.owner)
+        && let Some(refusal) = not_ours(&desired.name, observed, &options.owner)
     {
-        plan.refused = Some(reason);
+        plan.next = Next::Refused(refusal);
         return plan;
     }
     if desired.code.unavailable().is_some() {
         let guard = alias::plan_guard(desired, observed, observation, options.alarm_poll);
         plan.actions = guard.actions;
-        plan.requeue_after = guard.requeue_after;
-        plan.release_failed = guard.release_failed;
+        plan.next = guard.next;
+        plan.warnings = warnings;
         return plan;
     }
     let update = plan_update(desired, observed, observation, options);
     plan.actions = update.actions;
-    plan.requeue_after = update.requeue_after;
-    plan.waiting_for_operator = update.waiting_for_operator;
-    plan.note = match (plan.note.take(), update.note) {
-        (Some(queues), Some(update)) => Some(format!("{update}; {queues}")),
-        (queues, update) => update.or(queues),
-    };
-    plan.release_failed = update.release_failed;
+    plan.next = update.next;
+    plan.warnings = update.warnings;
+    plan.warnings.extend(warnings);
     // A rollout moving on is not drift; anything else planned while the recorded digest
     // matches the spec is.
     let corrects = plan.actions.iter().any(|a| {
@@ -227,17 +224,17 @@ pub fn plan_function(
 }
 
 /// Why a function that exists may not be changed by this owner without `--adopt`.
-fn not_ours(name: &str, observed: &ObservedFunction, owner: &Owner) -> Option<String> {
+fn not_ours(name: &str, observed: &ObservedFunction, owner: &Owner) -> Option<Refusal> {
     match ownership(&observed.tags, owner) {
         Ownership::Ours | Ownership::Unclaimed => None,
-        Ownership::Other(other) => Some(format!(
-            "function {name} is managed by shepherd for another spec source ({} is \"{other}\", this one is \"{owner}\"); run with --adopt to take it over",
-            tags::OWNER
-        )),
-        Ownership::Unmanaged => Some(format!(
-            "function {name} exists but is not managed by shepherd (no {} tag); run with --adopt to take it over",
-            tags::MANAGED_BY
-        )),
+        Ownership::Other(other) => Some(Refusal::OtherOwner {
+            function: name.to_owned(),
+            recorded: other.to_string(),
+            owner: owner.to_string(),
+        }),
+        Ownership::Unmanaged => Some(Refusal::Unmanaged {
+            function: name.to_owned(),
+        }),
     }
 }
 
@@ -331,10 +328,8 @@ fn plan_create(desired: &DesiredFunction, owner: &Owner) -> Vec<Action> {
 /// A plan for an existing function.
 struct Update {
     actions: Vec<Action>,
-    requeue_after: Option<Duration>,
-    waiting_for_operator: bool,
-    note: Option<String>,
-    release_failed: Option<String>,
+    next: Next,
+    warnings: Vec<String>,
 }
 
 fn plan_update(
@@ -408,12 +403,8 @@ fn plan_update(
     actions.extend(warm);
     actions.extend(alias.actions);
     actions.extend(release);
-    let (requeue_after, waiting_for_operator, note, release_failed) = (
-        alias.requeue_after,
-        alias.waiting_for_operator,
-        not_converging(&not_kept).or(alias.note),
-        alias.release_failed,
-    );
+    let next = alias.next;
+    let warnings: Vec<String> = not_converging(&not_kept).into_iter().collect();
 
     match (observed.reserved_concurrency, desired.reserved_concurrency) {
         (current, Some(count)) if current != Some(count) => {
@@ -482,10 +473,8 @@ fn plan_update(
     }
     Update {
         actions,
-        requeue_after,
-        waiting_for_operator,
-        note,
-        release_failed,
+        next,
+        warnings,
     }
 }
 

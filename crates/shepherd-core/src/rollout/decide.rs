@@ -93,17 +93,24 @@ pub fn fired_alarm<'a>(
         .find(|a| a.state == AlarmState::Alarm && a.state_since.is_none_or(|t| t >= started))
 }
 
-/// Inputs of a decision besides the record.
+/// What the spec says of a rollout: its steps and what gates them.
 #[derive(Debug, Clone, Copy)]
-pub struct Gates<'a> {
+pub struct Policy<'a> {
     pub steps: &'a [RolloutStep],
+    /// The alarms that roll the canary back.
     pub gating: &'a [String],
-    pub alarms: &'a BTreeMap<String, ObservedAlarm>,
     pub auto_rollback: bool,
     /// How often alarms are looked at during a pause.
     pub poll: Duration,
-    /// The metric analysis, and the canary's metrics since the step began.
+    /// The metric analysis of the canary, if any.
     pub analysis: Option<&'a AnalysisConfig>,
+}
+
+/// What AWS says of the canary now: the gating alarms' states and the canary's metrics
+/// since the step began.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    pub alarms: &'a BTreeMap<String, ObservedAlarm>,
     pub metrics: Option<&'a CanaryMetrics>,
 }
 
@@ -133,15 +140,20 @@ fn conclusive(analysis: &AnalysisConfig, metrics: Option<&CanaryMetrics>) -> boo
 }
 
 /// Decides the next move of a rollout in flight at time `now` (Unix seconds).
-pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
-    let alarm = fired_alarm(gates.gating, gates.alarms, record.started)
+pub fn decide(
+    record: &RolloutRecord,
+    policy: Policy<'_>,
+    evidence: Evidence<'_>,
+    now: u64,
+) -> Decision {
+    let alarm = fired_alarm(policy.gating, evidence.alarms, record.started)
         .map(|a| format!("alarm {} fired: {}", a.definition.name, a.state_reason));
-    let breach = match (gates.analysis, gates.metrics) {
+    let breach = match (policy.analysis, evidence.metrics) {
         (Some(analysis), Some(CanaryMetrics::Read(metrics))) => metric_breach(analysis, metrics),
         _ => None,
     };
     if let Some(reason) = alarm.or(breach) {
-        if gates.auto_rollback {
+        if policy.auto_rollback {
             return Decision::RollBack { reason };
         }
         if record.phase != Phase::Paused {
@@ -149,34 +161,34 @@ pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
             return Decision::Advance(Transition {
                 phase: Phase::Paused,
                 step: record.step,
-                canary_weight: Some(weight_before(gates.steps, record.step)),
+                canary_weight: Some(weight_before(policy.steps, record.step)),
                 reason: Some(format!("{reason}; automatic rollback is off")),
             });
         }
     }
     if record.phase == Phase::Paused {
         return Decision::Hold {
-            requeue_after: gates.poll,
+            requeue_after: policy.poll,
         };
     }
-    match gates.steps.get(record.step) {
+    match policy.steps.get(record.step) {
         Some(RolloutStep::Pause(duration)) => {
             let elapsed = Duration::from_secs(now.saturating_sub(record.since));
             if elapsed < *duration {
                 return Decision::Hold {
-                    requeue_after: (*duration - elapsed).min(gates.poll),
+                    requeue_after: (*duration - elapsed).min(policy.poll),
                 };
             }
-            match gates.analysis {
-                Some(analysis) if !conclusive(analysis, gates.metrics) => {
-                    inconclusive(analysis, gates, record, *duration, elapsed)
+            match policy.analysis {
+                Some(analysis) if !conclusive(analysis, evidence.metrics) => {
+                    inconclusive(analysis, policy, evidence, record, *duration, elapsed)
                 }
-                _ => Decision::Advance(enter(gates.steps, record.step + 1)),
+                _ => Decision::Advance(enter(policy.steps, record.step + 1)),
             }
         }
         // A weight step not yet written (after a restart), a pause until promoted not yet
         // recorded, or the end: enter it now.
-        _ => Decision::Advance(enter(gates.steps, record.step)),
+        _ => Decision::Advance(enter(policy.steps, record.step)),
     }
 }
 
@@ -184,7 +196,8 @@ pub fn decide(record: &RolloutRecord, gates: Gates<'_>, now: u64) -> Decision {
 /// spec's rule. Never silently healthy.
 fn inconclusive(
     analysis: &AnalysisConfig,
-    gates: Gates<'_>,
+    policy: Policy<'_>,
+    evidence: Evidence<'_>,
     record: &RolloutRecord,
     pause: Duration,
     elapsed: Duration,
@@ -192,22 +205,22 @@ fn inconclusive(
     let deadline = pause + Duration::from_secs(analysis.inconclusive_timeout_secs);
     if elapsed < deadline {
         return Decision::Hold {
-            requeue_after: (deadline - elapsed).min(gates.poll),
+            requeue_after: (deadline - elapsed).min(policy.poll),
         };
     }
     // Metrics that cannot be read say nothing about the canary: it waits for a person,
     // whatever `onInconclusive` says (that rule is for too little traffic).
-    if let Some(CanaryMetrics::Unavailable(why)) = gates.metrics {
+    if let Some(CanaryMetrics::Unavailable(why)) = evidence.metrics {
         return Decision::Advance(Transition {
             phase: Phase::Paused,
             step: record.step,
-            canary_weight: Some(weight_before(gates.steps, record.step)),
+            canary_weight: Some(weight_before(policy.steps, record.step)),
             reason: Some(format!(
                 "metrics unavailable: {why}; the analysis cannot judge the new version"
             )),
         });
     }
-    let seen = match gates.metrics {
+    let seen = match evidence.metrics {
         Some(CanaryMetrics::Read(m)) => m.invocations,
         _ => 0.0,
     };
@@ -216,12 +229,12 @@ fn inconclusive(
         analysis.min_invocations
     );
     match analysis.on_inconclusive {
-        OnInconclusive::Promote => Decision::Advance(enter(gates.steps, record.step + 1)),
+        OnInconclusive::Promote => Decision::Advance(enter(policy.steps, record.step + 1)),
         OnInconclusive::RollBack => Decision::RollBack { reason },
         OnInconclusive::Pause => Decision::Advance(Transition {
             phase: Phase::Paused,
             step: record.step,
-            canary_weight: Some(weight_before(gates.steps, record.step)),
+            canary_weight: Some(weight_before(policy.steps, record.step)),
             reason: Some(reason),
         }),
     }
@@ -296,16 +309,23 @@ mod tests {
         steps: &'a [RolloutStep],
         alarms: &'a BTreeMap<String, ObservedAlarm>,
         gating: &'a [String],
-    ) -> Gates<'a> {
-        Gates {
+    ) -> (Policy<'a>, Evidence<'a>) {
+        let policy = Policy {
             steps,
             gating,
-            alarms,
             auto_rollback: true,
             poll: Duration::from_secs(10),
             analysis: None,
+        };
+        let evidence = Evidence {
+            alarms,
             metrics: None,
-        }
+        };
+        (policy, evidence)
+    }
+
+    fn decide_with(r: &RolloutRecord, g: (Policy<'_>, Evidence<'_>), now: u64) -> Decision {
+        decide(r, g.0, g.1, now)
     }
 
     #[test]
@@ -315,18 +335,18 @@ mod tests {
         let g = gates(&steps, &none, &[]);
         let r = record(1, 1000);
         assert_eq!(
-            decide(&r, g, 1000 + 60),
+            decide(&r, g.0, g.1, 1000 + 60),
             Decision::Hold {
                 requeue_after: Duration::from_secs(10)
             }
         );
         assert_eq!(
-            decide(&r, g, 1000 + 295),
+            decide(&r, g.0, g.1, 1000 + 295),
             Decision::Hold {
                 requeue_after: Duration::from_secs(5)
             }
         );
-        let Decision::Advance(t) = decide(&r, g, 1000 + 300) else {
+        let Decision::Advance(t) = decide(&r, g.0, g.1, 1000 + 300) else {
             panic!("advances")
         };
         assert_eq!(
@@ -340,14 +360,14 @@ mod tests {
         let steps = steps();
         let none = BTreeMap::new();
         let g = gates(&steps, &none, &[]);
-        let Decision::Advance(t) = decide(&record(3, 1000), g, 2000) else {
+        let Decision::Advance(t) = decide(&record(3, 1000), g.0, g.1, 2000) else {
             panic!("records the pause")
         };
         assert_eq!((t.phase, t.canary_weight), (Phase::Paused, Some(50.0)));
         let mut paused = record(3, 2000);
         paused.phase = Phase::Paused;
         assert!(matches!(
-            decide(&paused, g, 9_999_999),
+            decide(&paused, g.0, g.1, 9_999_999),
             Decision::Hold { .. }
         ));
         let t = promote(&paused, &steps, false);
@@ -361,17 +381,17 @@ mod tests {
         let firing = alarm(AlarmState::Alarm, Some(1100));
         let r = record(1, 1000);
         assert!(matches!(
-            decide(&r, gates(&steps, &firing, &gating), 1200),
+            decide_with(&r, gates(&steps, &firing, &gating), 1200),
             Decision::RollBack { .. }
         ));
         let stale = alarm(AlarmState::Alarm, Some(900));
         assert!(matches!(
-            decide(&r, gates(&steps, &stale, &gating), 1200),
+            decide_with(&r, gates(&steps, &stale, &gating), 1200),
             Decision::Hold { .. }
         ));
         let quiet = alarm(AlarmState::InsufficientData, Some(1100));
         assert!(matches!(
-            decide(&r, gates(&steps, &quiet, &gating), 1200),
+            decide_with(&r, gates(&steps, &quiet, &gating), 1200),
             Decision::Hold { .. }
         ));
     }
@@ -382,8 +402,8 @@ mod tests {
         let gating = vec!["fn-errors".to_owned()];
         let firing = alarm(AlarmState::Alarm, None);
         let mut g = gates(&steps, &firing, &gating);
-        g.auto_rollback = false;
-        let Decision::Advance(t) = decide(&record(1, 1000), g, 1100) else {
+        g.0.auto_rollback = false;
+        let Decision::Advance(t) = decide(&record(1, 1000), g.0, g.1, 1100) else {
             panic!("pauses")
         };
         assert_eq!(t.phase, Phase::Paused);

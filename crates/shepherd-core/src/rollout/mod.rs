@@ -4,11 +4,22 @@
 //! (`AdditionalVersionWeights`), checks the gating alarms before every step and throughout
 //! every pause, and rolls back by itself when one fires. Its state lives in AWS: the
 //! alias's weights plus the [`RolloutRecord`] in the alias description, written together.
+//!
+//! - `decide`: the state machine, from the spec's [`Policy`] and AWS's [`Evidence`].
+//! - `planner`: a pass's path from the record to the next alias write.
+//! - `write`: the one `UpdateAlias` a transition makes.
+//! - `operate`: operators' commands.
+//! - `record`: the record's encoding.
 
 mod decide;
 mod operate;
+mod planner;
 mod record;
+mod write;
 
-pub use decide::{Decision, Gates, Transition, decide, enter, fired_alarm, promote, weight_before};
-pub use operate::{Command, operate};
+pub use decide::{
+    Decision, Evidence, Policy, Transition, decide, enter, fired_alarm, promote, weight_before,
+};
+pub use operate::{Command, operate, operator_action};
+pub(crate) use planner::Rollout;
 pub use record::{Phase, RECORD_PREFIX, RolloutRecord};

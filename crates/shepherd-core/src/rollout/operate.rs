@@ -5,6 +5,9 @@ use std::fmt;
 
 use super::decide::{Transition, promote, weight_before};
 use super::record::{Phase, RolloutRecord};
+use super::write::{Kept, alias_write};
+use crate::model::ObservedAlias;
+use crate::plan::{Action, VersionRef};
 use crate::spec::RolloutStep;
 
 /// An operator's command.
@@ -106,4 +109,33 @@ pub fn operate(
         }),
         _ => Err(format!("cannot {command}: the rollout is {}", record.phase)),
     }
+}
+
+/// The alias update an operator's command makes on `current` (the alias holding the
+/// rollout record), or why it does not apply. `steps` come from the function's spec when
+/// it is at hand; the commands that do not need them work without (see
+/// [`Command::needs_steps`]).
+pub fn operator_action(
+    function: &str,
+    current: &ObservedAlias,
+    steps: Option<&[RolloutStep]>,
+    command: Command,
+) -> Result<Action, String> {
+    let record = current
+        .record()
+        .ok_or_else(|| format!("{function} has no rollout (its alias holds no rollout record)"))?;
+    let live_weight = current
+        .additional_version
+        .as_ref()
+        .map_or(0.0, |(_, w)| w * 100.0);
+    let transition = operate(command, &record, steps, live_weight)?;
+    let stable = VersionRef::Existing(record.stable.clone());
+    let canary = VersionRef::Existing(record.canary.clone());
+    let mut kept = Kept::next_step(&record);
+    if command == Command::Retry {
+        // A record that names no release blocks none: the next reconcile rolls the spec's
+        // release out again.
+        kept.release = "retry";
+    }
+    Ok(alias_write(current, &transition, &stable, &canary, kept))
 }

@@ -12,7 +12,8 @@ use shepherd_core::model::{
     ReleaseTag, kept_digest, ownership, tags,
 };
 use shepherd_core::plan::{
-    Action, FunctionPlan, Qualifier, RecordTemplate, VERSION_DESCRIPTION_PREFIX, VersionRef,
+    Action, FunctionPlan, Next, Qualifier, RecordTemplate, Refusal, VERSION_DESCRIPTION_PREFIX,
+    VersionRef,
 };
 use shepherd_core::rollout::RolloutRecord;
 use tracing::Instrument;
@@ -56,8 +57,10 @@ impl Default for ExecuteOptions {
 pub enum Outcome {
     Unchanged,
     Applied,
+    /// Not planned, so nothing was done (shown as its message).
     Refused {
-        reason: String,
+        #[serde(serialize_with = "as_text")]
+        reason: Refusal,
     },
     /// `error` in full, for the person running the command and the logs; `summary`
     /// without AWS's own messages, for the controller's status API.
@@ -65,6 +68,10 @@ pub enum Outcome {
         error: String,
         summary: String,
     },
+}
+
+fn as_text<S: serde::Serializer>(value: &Refusal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 impl Outcome {
@@ -164,7 +171,7 @@ async fn execute_function<C: Cloud>(
         drift_corrected: false,
         aliases_written: Vec::new(),
     };
-    if let Some(reason) = plan.refused {
+    if let Next::Refused(reason) = plan.next {
         report.outcome = Outcome::Refused { reason };
         return report;
     }

@@ -56,7 +56,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             let rolled_back: BTreeMap<String, String> = planned
                 .plans
                 .iter()
-                .filter_map(|p| Some((p.name.clone(), p.release_failed.clone()?)))
+                .filter_map(|p| Some((p.name.clone(), p.next.release_failure()?.summary())))
                 .collect();
             let reports = apply(&cloud, planned, &options, progress).await;
             return (Some(reports), cloud.stats().clone(), rolled_back);

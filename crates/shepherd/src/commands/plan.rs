@@ -42,7 +42,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         }
         Format::Json => outln!("{}", plan_json(&planned.plans, &planned.errors)),
     }
-    let refused = planned.plans.iter().any(|p| p.refused.is_some());
+    let refused = planned.plans.iter().any(|p| p.next.refusal().is_some());
     if !planned.errors.is_empty() || refused {
         ExitCode::FAILURE
     } else if planned.has_changes() {

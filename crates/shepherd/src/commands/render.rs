@@ -61,11 +61,11 @@ pub fn plan_text(
 ) -> std::io::Result<()> {
     let (mut create, mut change, mut delete, mut unchanged) = (0, 0, 0, 0);
     for plan in plans {
-        if let Some(reason) = &plan.refused {
+        if let Some(reason) = plan.next.refusal() {
             writeln!(out, "{} {}: {reason}", style.red("!"), plan.name)?;
             continue;
         }
-        if let Some(note) = &plan.note {
+        if let Some(note) = plan.note() {
             writeln!(out, "{} {}: {note}", style.yellow("!"), plan.name)?;
         }
         if plan.actions.is_empty() {
@@ -128,9 +128,9 @@ struct JsonAction<'a> {
 struct JsonPlan<'a> {
     name: &'a str,
     drift: bool,
-    note: Option<&'a str>,
-    refused: Option<&'a str>,
-    release_failed: Option<&'a str>,
+    note: Option<String>,
+    refused: Option<String>,
+    release_failed: Option<String>,
     actions: Vec<JsonAction<'a>>,
 }
 
@@ -147,9 +147,9 @@ pub fn plan_json(plans: &[FunctionPlan], errors: &BTreeMap<String, String>) -> S
         .map(|p| JsonPlan {
             name: &p.name,
             drift: p.drift,
-            note: p.note.as_deref(),
-            refused: p.refused.as_deref(),
-            release_failed: p.release_failed.as_deref(),
+            note: p.note(),
+            refused: p.next.refusal().map(ToString::to_string),
+            release_failed: p.next.release_failure().map(|f| f.summary()),
             actions: p
                 .actions
                 .iter()

@@ -1,0 +1,111 @@
+//! The one alias write a rollout makes per transition: routing and record together, so
+//! that the rollout's whole state changes in one `UpdateAlias`.
+
+use crate::display::percent;
+use crate::model::ObservedAlias;
+use crate::plan::{Action, Change, RecordTemplate, VersionRef};
+
+use super::decide::Transition;
+use super::record::{Phase, RolloutRecord};
+
+/// What an alias write keeps of the rollout it continues.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kept<'a> {
+    /// The release the record names: the one rolling out, which a superseded, rolled-back
+    /// or held rollout keeps even when the spec now names another.
+    pub release: &'a str,
+    /// The rollout's start; `None`: the rollout starts with this write.
+    pub started: Option<u64>,
+    /// The step's start; `None`: the step starts with this write.
+    pub since: Option<u64>,
+}
+
+impl<'a> Kept<'a> {
+    /// A new rollout of `release`.
+    pub fn start(release: &'a str) -> Self {
+        Self {
+            release,
+            started: None,
+            since: None,
+        }
+    }
+
+    /// A write that continues `record`'s rollout into a new step.
+    pub fn next_step(record: &'a RolloutRecord) -> Self {
+        Self {
+            release: &record.release,
+            started: Some(record.started),
+            since: None,
+        }
+    }
+
+    /// A write that only repairs routing: the step's clock keeps running.
+    pub fn same_step(record: &'a RolloutRecord) -> Self {
+        Self {
+            since: Some(record.since),
+            ..Self::next_step(record)
+        }
+    }
+}
+
+/// The `UpdateAlias` of `transition` on `current`, from `stable` to `canary`.
+pub(crate) fn alias_write(
+    current: &ObservedAlias,
+    transition: &Transition,
+    stable: &VersionRef,
+    canary: &VersionRef,
+    kept: Kept<'_>,
+) -> Action {
+    let (version, additional) = match transition.canary_weight {
+        Some(weight) => (stable.clone(), Some((canary.clone(), weight / 100.0))),
+        // Promotion: the canary takes all traffic. Rollback or abort: the stable does.
+        None if transition.phase == Phase::Healthy => (canary.clone(), None),
+        None => (stable.clone(), None),
+    };
+    let routing = match &additional {
+        Some((extra, weight)) => format!(
+            "{version} {}%, {extra} {}%",
+            percent((1.0 - weight) * 100.0),
+            percent(weight * 100.0)
+        ),
+        None => format!("{version} 100%"),
+    };
+    // Steps counted from 1, as `status` counts them.
+    let to = match transition.phase {
+        Phase::Healthy => format!("{}: {routing}", transition.phase),
+        phase => format!("{phase} at step {}: {routing}", transition.step + 1),
+    };
+    Action::UpdateAlias {
+        name: current.name.clone(),
+        version,
+        additional,
+        description: String::new(),
+        record: Some(RecordTemplate {
+            phase: transition.phase,
+            step: transition.step,
+            release: kept.release.to_owned(),
+            reason: transition.reason.clone(),
+            stable: stable.clone(),
+            canary: canary.clone(),
+            started: kept.started,
+            since: kept.since,
+        }),
+        changes: vec![Change {
+            field: "rollout".to_owned(),
+            from: describe_routing(current),
+            to,
+        }],
+    }
+}
+
+fn describe_routing(alias: &ObservedAlias) -> String {
+    match &alias.additional_version {
+        Some((extra, weight)) => format!(
+            "{} {}%, {extra} {}%",
+            alias.version,
+            percent((1.0 - weight) * 100.0),
+            percent(weight * 100.0)
+        ),
+        None => format!("{} 100%", alias.version),
+    }
+}
