@@ -52,6 +52,10 @@ struct Running {
 
 impl Running {
     async fn start(root: &Path, prune: bool) -> Self {
+        Self::start_with(root, prune, Duration::from_secs(60)).await
+    }
+
+    async fn start_with(root: &Path, prune: bool, resync_interval: Duration) -> Self {
         let aws = FakeCloud::new();
         let mut reconcile = ReconcileOptions::default();
         reconcile.plan.prune = prune;
@@ -63,7 +67,7 @@ impl Running {
             },
             lint_config: None,
             poll_interval: Duration::from_secs(30),
-            resync_interval: Duration::from_secs(60),
+            resync_interval,
             full_refresh_every: 2,
             workers: 4,
             reconcile,
@@ -332,5 +336,80 @@ async fn a_reconcile_that_starts_a_canary_reads_aws_once() {
     let calls = running.aws.calls();
     assert_eq!(running.aws.call_count("UpdateAlias"), 2, "{calls:?}");
     assert_eq!(running.aws.call_count("ListAliases"), 2, "{calls:?}");
+    running.stop().await;
+}
+
+/// A failed reconcile whose cause can pass is tried again by the error policy, well before
+/// the next resync; one that cannot is left for the next commit or resync.
+#[tokio::test(start_paused = true)]
+async fn a_reconcile_that_failed_on_a_passing_fault_is_retried_before_the_resync() {
+    let specs = tempfile::tempdir().unwrap();
+    write(specs.path(), "orders.yaml", &spec("orders", &s3("orders")));
+    write(
+        specs.path(),
+        "invoices.yaml",
+        &spec("invoices", &s3("invoices")),
+    );
+    let hour = Duration::from_secs(3600);
+    let running = Running::start_with(specs.path(), false, hour).await;
+    let server_error = CloudError::Server {
+        api: "UpdateFunctionCode",
+        status: 503,
+        message: "service unavailable".into(),
+    };
+    let refused = CloudError::Rejected {
+        api: "UpdateFunctionConfiguration",
+        code: "InvalidParameterValueException".into(),
+        message: "the role cannot be assumed".into(),
+    };
+    // More failures than the metered client's own retries (8 attempts): the reconcile fails.
+    running.aws.fail_next("UpdateFunctionCode", server_error, 8);
+    running
+        .aws
+        .fail_next("UpdateFunctionConfiguration", refused, 1);
+    write(
+        specs.path(),
+        "orders.yaml",
+        &spec(
+            "orders",
+            "    s3:\n      bucket: artifacts\n      key: orders/2.0.0.zip\n",
+        ),
+    );
+    write(
+        specs.path(),
+        "invoices.yaml",
+        &(spec("invoices", &s3("invoices")) + "  memory: 512\n"),
+    );
+    let failed = |name: &str| running.status(name).last_result == Some(ReconcileResult::Failed);
+    for _ in 0..120 {
+        if failed("orders") && failed("invoices") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(
+        failed("orders") && failed("invoices"),
+        "{:#?}",
+        running.core.functions()
+    );
+    // A minute on, far short of the hour's resync: the passing fault is behind.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let orders = running.status("orders");
+    assert_eq!(
+        orders.last_result,
+        Some(ReconcileResult::Applied),
+        "{orders:#?}"
+    );
+    let code = running.aws.function("orders").unwrap().code;
+    assert!(
+        matches!(&code, shepherd_core::model::CodeArtifact::S3 { key, .. } if key == "orders/2.0.0.zip"),
+        "{code:?}"
+    );
+    let invoices = running.status("invoices");
+    assert_eq!(
+        invoices.last_result,
+        Some(ReconcileResult::Failed),
+        "AWS refused it: trying again at once would fail the same way"
+    );
     running.stop().await;
 }

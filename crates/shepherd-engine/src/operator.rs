@@ -7,11 +7,10 @@ use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::display::percent;
 use shepherd_core::model::{DesiredFunction, ObservedAlias};
 use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
-use shepherd_core::rollout::operator_action;
-use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_core::rollout::{Command, CommandRefused, Phase, RolloutRecord, operator_action};
 use shepherd_core::spec::RolloutStep;
 
-use crate::execute::{Outcome, execute};
+use crate::execute::{ExecuteError, execute};
 use crate::rollouts::RolloutStatus;
 
 /// What a command acts on.
@@ -48,18 +47,45 @@ impl From<&DesiredFunction> for RolloutTarget {
 /// Why an operator's command could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum OperateError {
-    /// The function does not exist, or none of its aliases holds a rollout.
-    #[error("{0}")]
-    NotFound(String),
-    /// AWS failed.
-    #[error("{0}: {1}")]
-    Cloud(String, CloudError),
+    #[error("{function}: no such function")]
+    NoSuchFunction { function: String },
+    /// None of the function's aliases holds a rollout record.
+    #[error("{function} has no rollout (none of its aliases holds a rollout record)")]
+    NoRollout { function: String },
+    /// The spec's alias is not there.
+    #[error("{function}: alias {alias} does not exist yet")]
+    NoAlias { function: String, alias: String },
+    /// Without the spec, the alias to act on cannot be told.
+    #[error(
+        "{function}: several aliases hold a rollout record; give the function's spec (--specs) so its alias is known"
+    )]
+    SeveralRollouts { function: String },
+    /// Reading the aliases failed.
+    #[error("{function}: {source}")]
+    Cloud {
+        function: String,
+        source: CloudError,
+    },
     /// The command does not apply to the rollout as it stands.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] CommandRefused),
     /// The alias update failed.
-    #[error("{0}")]
-    Failed(String),
+    #[error("{action}: {source}")]
+    Failed {
+        action: String,
+        source: ExecuteError,
+    },
+}
+
+impl OperateError {
+    /// The command cannot apply (no such function or rollout, or not in this phase), as
+    /// opposed to AWS failing to carry it out.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            OperateError::Cloud { .. } | OperateError::Failed { .. }
+        )
+    }
 }
 
 /// Carries out an operator's command with one alias update; the answer says what was
@@ -70,14 +96,14 @@ pub async fn operate<C: Cloud>(
     command: Command,
 ) -> Result<String, OperateError> {
     let name = &target.function;
-    let aliases = cloud.list_aliases(name).await.map_err(|e| match e {
-        CloudError::NotFound { .. } => OperateError::NotFound(format!("{name}: no such function")),
-        e => OperateError::Cloud(name.clone(), e),
-    })?;
+    let aliases = cloud
+        .list_aliases(name)
+        .await
+        .map_err(|e| aliases_error(name, e))?;
     let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
-    let action = operator_action(name, current, target.steps.as_deref(), command)
-        .map_err(OperateError::Refused)?;
+    let action = operator_action(name, current, target.steps.as_deref(), command)?;
     let done = describe(name, command, &action);
+    let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
     plan.actions.push(action);
     let report = execute(
@@ -88,9 +114,24 @@ pub async fn operate<C: Cloud>(
     )
     .await
     .remove(0);
-    match report.outcome {
-        Outcome::Failed { error, .. } => Err(OperateError::Failed(error)),
-        _ => Ok(done),
+    match report.failure {
+        Some(source) => Err(OperateError::Failed {
+            action: written,
+            source,
+        }),
+        None => Ok(done),
+    }
+}
+
+fn aliases_error(function: &str, error: CloudError) -> OperateError {
+    match error {
+        CloudError::NotFound { .. } => OperateError::NoSuchFunction {
+            function: function.to_owned(),
+        },
+        source => OperateError::Cloud {
+            function: function.to_owned(),
+            source,
+        },
     }
 }
 
@@ -113,10 +154,7 @@ pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus
     };
     let found = match cloud.list_aliases(function).await {
         Ok(aliases) => rollout_alias(function, None, &aliases).cloned(),
-        Err(CloudError::NotFound { .. }) => Err(OperateError::NotFound(format!(
-            "{function}: no such function"
-        ))),
-        Err(error) => Err(OperateError::Cloud(function.to_owned(), error)),
+        Err(error) => Err(aliases_error(function, error)),
     };
     match found {
         Ok(alias) => {
@@ -138,9 +176,13 @@ fn rollout_alias<'a>(
     aliases: &'a [ObservedAlias],
 ) -> Result<&'a ObservedAlias, OperateError> {
     if let Some(alias) = alias {
-        return aliases.iter().find(|a| a.name == alias).ok_or_else(|| {
-            OperateError::Refused(format!("{function}: alias {alias} does not exist yet"))
-        });
+        return aliases
+            .iter()
+            .find(|a| a.name == alias)
+            .ok_or_else(|| OperateError::NoAlias {
+                function: function.to_owned(),
+                alias: alias.to_owned(),
+            });
     }
     let with_record: Vec<(&ObservedAlias, RolloutRecord)> = aliases
         .iter()
@@ -152,12 +194,12 @@ fn rollout_alias<'a>(
         .collect();
     match (in_flight.as_slice(), with_record.as_slice()) {
         ([(alias, _)], _) | ([], [(alias, _)]) => Ok(alias),
-        ([], []) => Err(OperateError::NotFound(format!(
-            "{function} has no rollout (none of its aliases holds a rollout record)"
-        ))),
-        _ => Err(OperateError::Refused(format!(
-            "{function}: several aliases hold a rollout record; give the function's spec (--specs) so its alias is known"
-        ))),
+        ([], []) => Err(OperateError::NoRollout {
+            function: function.to_owned(),
+        }),
+        _ => Err(OperateError::SeveralRollouts {
+            function: function.to_owned(),
+        }),
     }
 }
 

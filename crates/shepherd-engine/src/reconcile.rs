@@ -9,7 +9,7 @@ use shepherd_core::model::{CodeArtifact, DesiredFunction, Observation, Owner, re
 use shepherd_core::plan::{FunctionPlan, PlanOptions, plan_all};
 use shepherd_core::validate::ValidFunction;
 
-use crate::execute::{ExecuteOptions, FunctionReport, Outcome, execute};
+use crate::execute::{ExecuteError, ExecuteOptions, FunctionReport, Outcome, execute};
 use crate::observe::{Refresh, observe};
 use crate::package::{PackageCache, PackageError, PackageLimits, artifact};
 use crate::progress::ProgressSink;
@@ -104,9 +104,9 @@ pub struct Planned {
     pub observation: Observation,
     /// Functions that could not be observed (and so were not planned), with the reason.
     pub errors: BTreeMap<String, String>,
-    /// For the errors that came from AWS, the same without AWS's own message (see
-    /// `CloudError::summary`).
-    pub summaries: BTreeMap<String, String>,
+    /// The errors that came from AWS, typed: their summaries (see `CloudError::summary`)
+    /// are what the status API shows, and their kinds what the controller retries.
+    pub cloud_errors: BTreeMap<String, CloudError>,
 }
 
 impl Planned {
@@ -138,17 +138,13 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
         .filter(|d| !errors.contains_key(&d.name))
         .cloned()
         .collect();
-    let summaries = observed
-        .errors
-        .iter()
-        .map(|(n, e)| (n.clone(), e.summary()))
-        .collect();
+    let cloud_errors = observed.errors.clone();
     let plans = plan_all(&plannable, &observed.observation, &options.plan);
     Planned {
         plans,
         observation: observed.observation,
         errors,
-        summaries,
+        cloud_errors,
     }
 }
 
@@ -226,23 +222,24 @@ pub async fn apply<C: Cloud>(
     progress: &dyn ProgressSink,
 ) -> Vec<FunctionReport> {
     let mut reports = execute(cloud, planned.plans, &options.execute, progress).await;
-    let mut summaries = planned.summaries;
-    reports.extend(
-        planned
-            .errors
-            .into_iter()
-            .map(|(name, error)| FunctionReport {
-                outcome: Outcome::Failed {
-                    summary: summaries.remove(&name).unwrap_or_else(|| error.clone()),
-                    error,
-                },
-                name,
-                done: Vec::new(),
-                skipped: Vec::new(),
-                drift_corrected: false,
-                aliases_written: Vec::new(),
-            }),
-    );
+    let mut cloud_errors = planned.cloud_errors;
+    reports.extend(planned.errors.into_iter().map(|(name, error)| {
+        let cause = cloud_errors.remove(&name);
+        FunctionReport {
+            outcome: Outcome::Failed {
+                summary: cause
+                    .as_ref()
+                    .map_or_else(|| error.clone(), CloudError::summary),
+                error,
+            },
+            name,
+            done: Vec::new(),
+            skipped: Vec::new(),
+            drift_corrected: false,
+            aliases_written: Vec::new(),
+            failure: cause.map(ExecuteError::Cloud),
+        }
+    }));
     reports.sort_by(|a, b| a.name.cmp(&b.name));
     reports
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
 use shepherd_core::rollout::Command;
-use shepherd_engine::operator::{OperateError, RolloutTarget, operate};
+use shepherd_engine::operator::{RolloutTarget, operate};
 use shepherd_engine::rollouts::status;
 
 use shepherd_core::model::AlarmState;
@@ -99,11 +99,10 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .ok_or_else(|| CommandError::NotFound(format!("no function named {name}")))?;
         let done = operate(&self.cloud, &RolloutTarget::from(&function), command)
             .await
-            .map_err(|e| match e {
-                OperateError::NotFound(_) | OperateError::Refused(_) => {
+            .map_err(|e| {
+                if e.is_refusal() {
                     CommandError::Conflict(e.to_string())
-                }
-                OperateError::Cloud(..) | OperateError::Failed(_) => {
+                } else {
                     CommandError::Failed(e.to_string())
                 }
             })?;

@@ -29,6 +29,7 @@ use crate::source::SourceConfig;
 
 mod alarm_watch;
 mod commands;
+mod error_policy;
 mod prune;
 mod reconcile;
 mod source_sync;
@@ -67,6 +68,8 @@ pub struct ControlLoop<C: Cloud> {
     queue: Arc<WorkQueue>,
     desired: RwLock<DesiredSet>,
     statuses: Mutex<BTreeMap<String, FunctionStatus>>,
+    /// Failed reconciles in a row, per function, for the error policy's backoff.
+    failures: Mutex<BTreeMap<String, u32>>,
     ready: AtomicBool,
     /// Functions of the first sync not yet reconciled once (ready when empty).
     first_round: Mutex<Option<HashSet<String>>>,
@@ -90,6 +93,7 @@ impl<C: Cloud> ControlLoop<C> {
             queue: Arc::new(WorkQueue::default()),
             desired: RwLock::new(DesiredSet::default()),
             statuses: Mutex::new(BTreeMap::new()),
+            failures: Mutex::new(BTreeMap::new()),
             ready: AtomicBool::new(false),
             first_round: Mutex::new(None),
             metrics,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::plan::Action;
 use shepherd_core::rollout::Phase;
-use shepherd_engine::execute::Outcome;
+use shepherd_engine::execute::{ExecuteError, Outcome};
 use shepherd_engine::observe::Refresh;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, apply, plan};
@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use crate::handle::{FunctionStatus, ReconcileResult, Trigger};
 
-use super::{ControlLoop, lock, prune};
+use super::{ControlLoop, error_policy, lock, prune};
 
 /// How often a rollout without metric analysis is reconciled while it holds (its pauses
 /// end on their own schedule; the alarm watch covers its alarms in between).
@@ -163,13 +163,41 @@ impl<C: Cloud> ControlLoop<C> {
                 .pop(),
         };
         self.record(name, commit, result, error, drift, rollout);
-        if let Some(delay) = requeue {
+        let cause = report.as_ref().and_then(|r| r.failure.as_ref());
+        let retry = self.error_policy(name, result, cause);
+        if let Some(delay) = [requeue, retry].into_iter().flatten().min() {
             self.queue.add_after(
                 name.to_owned(),
                 Trigger::Resync,
                 delay.max(Duration::from_secs(1)),
             );
         }
+    }
+
+    /// Counts the failure (or clears the count) and says when to try again, by the one
+    /// error policy.
+    fn error_policy(
+        &self,
+        name: &str,
+        result: ReconcileResult,
+        cause: Option<&ExecuteError>,
+    ) -> Option<Duration> {
+        let mut failures = lock(&self.failures);
+        if result != ReconcileResult::Failed {
+            failures.remove(name);
+            return None;
+        }
+        let attempt = failures.entry(name.to_owned()).or_default();
+        *attempt = attempt.saturating_add(1);
+        let retry = error_policy::retry_after(cause, *attempt);
+        if let Some(after) = retry {
+            tracing::info!(
+                attempt = *attempt,
+                ?after,
+                "retrying after a failure that may pass"
+            );
+        }
+        retry
     }
 
     pub(super) fn record(

@@ -20,6 +20,6 @@ mod write;
 pub use decide::{
     Decision, Evidence, Policy, Transition, decide, enter, fired_alarm, promote, weight_before,
 };
-pub use operate::{Command, operate, operator_action};
+pub use operate::{Command, CommandRefused, operate, operator_action};
 pub(crate) use planner::Rollout;
 pub use record::{Phase, RECORD_PREFIX, RolloutRecord};

@@ -47,6 +47,21 @@ impl Command {
     }
 }
 
+/// Why a command does not apply to a rollout as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandRefused {
+    #[error("{function} has no rollout (its alias holds no rollout record)")]
+    NoRollout { function: String },
+    #[error(
+        "{command} needs the rollout's steps, from the function's valid spec (`promote --full`, `abort` and `pause` do not)"
+    )]
+    NeedsSteps { command: Command },
+    #[error("the rollout waits for `shepherd promote`, not for resume")]
+    WaitsForPromote,
+    #[error("cannot {command}: the rollout is {phase}")]
+    NotNow { command: Command, phase: Phase },
+}
+
 /// The transition a command makes, or why it does not apply. `steps` are the rollout's
 /// steps when the spec is at hand; `live_weight` is the percent the canary has now, which
 /// a pause keeps.
@@ -55,13 +70,11 @@ pub fn operate(
     record: &RolloutRecord,
     steps: Option<&[RolloutStep]>,
     live_weight: f64,
-) -> Result<Transition, String> {
+) -> Result<Transition, CommandRefused> {
     let in_flight = record.phase.in_flight();
     let weight = Some(steps.map_or(live_weight, |s| weight_before(s, record.step)));
     if in_flight && command.needs_steps() && steps.is_none() {
-        return Err(format!(
-            "{command} needs the rollout's steps, from the function's valid spec (`promote --full`, `abort` and `pause` do not)"
-        ));
+        return Err(CommandRefused::NeedsSteps { command });
     }
     match command {
         Command::Promote { full: true } if in_flight => Ok(match steps {
@@ -90,9 +103,7 @@ pub fn operate(
         }),
         Command::Resume if record.phase == Phase::Paused => {
             match steps.unwrap_or_default().get(record.step) {
-                Some(RolloutStep::PauseUntilPromoted) => {
-                    Err("the rollout waits for `shepherd promote`, not for resume".to_owned())
-                }
+                Some(RolloutStep::PauseUntilPromoted) => Err(CommandRefused::WaitsForPromote),
                 _ => Ok(Transition {
                     phase: Phase::Progressing,
                     step: record.step,
@@ -107,7 +118,10 @@ pub fn operate(
             canary_weight: None,
             reason: Some("retry requested".to_owned()),
         }),
-        _ => Err(format!("cannot {command}: the rollout is {}", record.phase)),
+        _ => Err(CommandRefused::NotNow {
+            command,
+            phase: record.phase,
+        }),
     }
 }
 
@@ -120,10 +134,10 @@ pub fn operator_action(
     current: &ObservedAlias,
     steps: Option<&[RolloutStep]>,
     command: Command,
-) -> Result<Action, String> {
-    let record = current
-        .record()
-        .ok_or_else(|| format!("{function} has no rollout (its alias holds no rollout record)"))?;
+) -> Result<Action, CommandRefused> {
+    let record = current.record().ok_or_else(|| CommandRefused::NoRollout {
+        function: function.to_owned(),
+    })?;
     let live_weight = current
         .additional_version
         .as_ref()

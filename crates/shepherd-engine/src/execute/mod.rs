@@ -21,8 +21,11 @@ use tracing::Instrument;
 use crate::clock::unix_now;
 use crate::progress::{Progress, ProgressSink};
 
+mod error;
 mod perform;
 mod waits;
+
+pub use error::ExecuteError;
 
 use perform::perform;
 use waits::{already_exists, gone, wait_provisioned, wait_settled, with_conflict_retry};
@@ -100,27 +103,9 @@ pub struct FunctionReport {
     /// caller can tell the rollout's state without reading it again.
     #[serde(skip)]
     pub aliases_written: Vec<ObservedAlias>,
-}
-
-/// Why an action failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ExecuteError {
-    #[error(transparent)]
-    Cloud(#[from] CloudError),
-    #[error("timed out after {0:?} waiting for {1}")]
-    Timeout(Duration, String),
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl ExecuteError {
-    /// The error without AWS's own message (see [`CloudError::summary`]).
-    pub fn summary(&self) -> String {
-        match self {
-            ExecuteError::Cloud(error) => error.summary(),
-            other => other.to_string(),
-        }
-    }
+    /// Why the failed action failed, typed (the outcome says it in words).
+    #[serde(skip)]
+    pub failure: Option<ExecuteError>,
 }
 
 /// Performs every plan; one function's failure never stops the others.
@@ -170,6 +155,7 @@ async fn execute_function<C: Cloud>(
         skipped: Vec::new(),
         drift_corrected: false,
         aliases_written: Vec::new(),
+        failure: None,
     };
     if let Next::Refused(reason) = plan.next {
         report.outcome = Outcome::Refused { reason };
@@ -211,6 +197,7 @@ async fn execute_function<C: Cloud>(
                     summary: format!("{}: {}", action.kind(), error.summary()),
                 };
                 report.aliases_written = context.aliases;
+                report.failure = Some(error);
                 return report;
             }
         }
@@ -240,9 +227,10 @@ fn written_alias(
 fn version(reference: &VersionRef, context: &Context) -> Result<String, ExecuteError> {
     match reference {
         VersionRef::Existing(v) => Ok(v.clone()),
-        VersionRef::Published => context.published.clone().ok_or_else(|| {
-            ExecuteError::Failed("no version was published before this step".into())
-        }),
+        VersionRef::Published => context
+            .published
+            .clone()
+            .ok_or(ExecuteError::NothingPublished),
     }
 }
 
@@ -250,10 +238,13 @@ async fn arn<C: Cloud>(cloud: &C, context: &mut Context) -> Result<String, Execu
     if let Some(arn) = &context.arn {
         return Ok(arn.clone());
     }
-    let function = cloud
-        .get_function(&context.name)
-        .await?
-        .ok_or_else(|| ExecuteError::Failed(format!("function {} does not exist", context.name)))?;
+    let function =
+        cloud
+            .get_function(&context.name)
+            .await?
+            .ok_or_else(|| ExecuteError::Missing {
+                function: context.name.clone(),
+            })?;
     context.arn = Some(function.arn.clone());
     Ok(function.arn)
 }

@@ -131,9 +131,9 @@ pub(super) async fn perform<C: Cloud>(
                 // Publishing found (or an endpoint reused) the stable version's number: a
                 // canary of the stable version itself would test nothing, and Lambda
                 // refuses such routing anyway.
-                return Err(ExecuteError::Failed(format!(
-                    "not starting a canary: the new version {canary} is the stable version itself (the published code and configuration may equal what serves, or the endpoint reused a version number)"
-                )));
+                return Err(ExecuteError::CanaryIsStable {
+                    version: canary.clone(),
+                });
             }
             let extra = extra.as_ref().map(|(e, w)| (e.as_str(), *w));
             let description = match record {
@@ -242,12 +242,12 @@ pub(super) async fn perform<C: Cloud>(
             let Some(found) = cloud.get_function(name).await? else {
                 return Ok(());
             };
-            let owner = Owner::parse(owner).map_err(ExecuteError::Failed)?;
+            let owner = Owner::parse(owner).map_err(ExecuteError::InvalidOwner)?;
             if ownership(&found.tags, &owner) != Ownership::Ours {
-                return Err(ExecuteError::Failed(format!(
-                    "not deleted: {name} no longer carries {}={owner}",
-                    tags::OWNER
-                )));
+                return Err(ExecuteError::NoLongerOurs {
+                    function: name.to_owned(),
+                    owner: owner.to_string(),
+                });
             }
             gone(cloud.delete_function(name).await)?;
         }

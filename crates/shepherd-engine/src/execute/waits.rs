@@ -71,31 +71,33 @@ pub(super) async fn wait_settled<C: Cloud>(
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
-        let function = cloud.get_function(&context.name).await?.ok_or_else(|| {
-            ExecuteError::Failed(format!("function {} disappeared", context.name))
-        })?;
+        let function =
+            cloud
+                .get_function(&context.name)
+                .await?
+                .ok_or_else(|| ExecuteError::Disappeared {
+                    function: context.name.clone(),
+                })?;
         context.arn = Some(function.arn.clone());
         if function.state == FunctionState::Failed {
-            return Err(ExecuteError::Failed(format!(
-                "the function is in state Failed: {}",
-                function.last_update_reason.unwrap_or_default()
-            )));
+            return Err(ExecuteError::FunctionFailed {
+                reason: function.last_update_reason.unwrap_or_default(),
+            });
         }
         if function.last_update == LastUpdateStatus::Failed {
-            return Err(ExecuteError::Failed(format!(
-                "the update failed: {}",
-                function.last_update_reason.unwrap_or_default()
-            )));
+            return Err(ExecuteError::UpdateFailed {
+                reason: function.last_update_reason.unwrap_or_default(),
+            });
         }
         if function.is_settled() {
             context.kept = Some(kept_digest(&function.config, function.architecture));
             return Ok(());
         }
         if started.elapsed() >= options.settle_timeout {
-            return Err(ExecuteError::Timeout(
-                options.settle_timeout,
-                what.to_owned(),
-            ));
+            return Err(ExecuteError::Timeout {
+                waited: options.settle_timeout,
+                what: what.to_owned(),
+            });
         }
         progress.report(Progress::Waiting {
             function: &context.name,
@@ -122,19 +124,23 @@ pub(super) async fn wait_provisioned<C: Cloud>(
         match config.map(|c| c.status) {
             Some(ProvisionedStatus::Ready) => return Ok(()),
             Some(ProvisionedStatus::Failed(reason)) => {
-                return Err(ExecuteError::Failed(format!(
-                    "provisioned concurrency of {qualifier} FAILED: {reason}"
-                )));
+                return Err(ExecuteError::ProvisionedFailed {
+                    qualifier: qualifier.to_owned(),
+                    reason,
+                });
             }
             Some(ProvisionedStatus::InProgress) => {}
             None => {
-                return Err(ExecuteError::Failed(format!(
-                    "provisioned concurrency of {qualifier} vanished while allocating"
-                )));
+                return Err(ExecuteError::ProvisionedVanished {
+                    qualifier: qualifier.to_owned(),
+                });
             }
         }
         if started.elapsed() >= options.provisioned_timeout {
-            return Err(ExecuteError::Timeout(options.provisioned_timeout, what));
+            return Err(ExecuteError::Timeout {
+                waited: options.provisioned_timeout,
+                what,
+            });
         }
         progress.report(Progress::Waiting {
             function: name,
