@@ -52,7 +52,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shepherd_aws::AwsCloud;
-use shepherd_core::cloud::{CallClass, call_class, is_write};
+use shepherd_core::cloud::{Api, CallClass};
 use shepherd_core::lint::LintConfig;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::Outcome;
@@ -399,13 +399,13 @@ struct Counts {
 fn counts(stats: &CallStats) -> Counts {
     let mut counts = Counts::default();
     for (api, outcome, n) in stats.snapshot() {
-        match call_class(api) {
+        match api.class() {
             CallClass::GetFunction => counts.get_function += n,
             CallClass::LambdaControl => counts.lambda_control += n,
             CallClass::CloudWatch => counts.cloudwatch += n,
             CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
         }
-        if is_write(api) {
+        if api.is_write() {
             counts.writes += n;
         }
         if outcome == "throttled" {
@@ -417,14 +417,14 @@ fn counts(stats: &CallStats) -> Counts {
 
 /// Calls by API, most frequent first: `CreateFunction 200, PublishVersion 200, ...`.
 fn by_api(stats: &CallStats, class: impl Fn(CallClass) -> bool) -> String {
-    let mut apis: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut apis: BTreeMap<Api, u64> = BTreeMap::new();
     for (api, _, n) in stats.snapshot() {
-        if class(call_class(api)) {
+        if class(api.class()) {
             *apis.entry(api).or_default() += n;
         }
     }
     let mut apis: Vec<_> = apis.into_iter().collect();
-    apis.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    apis.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name().cmp(b.0.name())));
     apis.iter()
         .map(|(api, n)| format!("{api} {n}"))
         .collect::<Vec<_>>()

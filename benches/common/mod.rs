@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shepherd_aws::AwsCloud;
-use shepherd_core::cloud::Cloud;
+use shepherd_core::cloud::Aliases;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::{Api, CloudError};
 
 /// Error codes that mean "slow down". Lambda answers `TooManyRequestsException` (HTTP 429);
 /// CloudWatch's awsQuery protocol answers `Throttling` with HTTP 400, so the status alone is
@@ -36,10 +36,16 @@ const NOT_FOUND_CODES: &[&str] = &[
     "ProvisionedConcurrencyConfigNotFoundException",
 ];
 
+/// Error codes that, with a message saying so, mean "what you create exists already".
+const ALREADY_EXISTS_CODES: &[&str] = &[
+    "ResourceConflictException",
+    "ResourceAlreadyExistsException",
+];
+
 const PRECONDITION_CODES: &[&str] = &["PreconditionFailedException"];
 
 /// Returns a closure for `map_err` that classifies the SDK error of the call `api`.
-pub(crate) fn from_sdk<E>(api: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> CloudError
+pub(crate) fn from_sdk<E>(api: Api) -> impl FnOnce(SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -47,7 +53,7 @@ where
 }
 
 /// Classifies one failed call.
-pub(crate) fn classify<E>(api: &'static str, err: &SdkError<E, HttpResponse>) -> CloudError
+pub(crate) fn classify<E>(api: Api, err: &SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -135,7 +141,7 @@ fn root_cause(err: &dyn std::error::Error) -> String {
 /// Classifies an error response from its parts. Separate from [`classify`] so that the
 /// rules can be read (and tested) without building SDK errors.
 pub(crate) fn classify_parts(
-    api: &'static str,
+    api: Api,
     status: Option<u16>,
     code: Option<&str>,
     message: String,
@@ -144,6 +150,11 @@ pub(crate) fn classify_parts(
     let has_code = |codes: &[&str]| code.is_some_and(|c| codes.contains(&c));
     if status == Some(429) || has_code(THROTTLING_CODES) {
         return CloudError::Throttled { api, retry_after };
+    }
+    // Lambda answers a create of what exists with the same code as a busy function,
+    // `ResourceConflictException`: only the message tells them apart.
+    if has_code(ALREADY_EXISTS_CODES) && message.contains("already exist") {
+        return CloudError::AlreadyExists { api, message };
     }
     if has_code(CONFLICT_CODES) {
         return CloudError::Conflict { api, message };
@@ -184,7 +195,7 @@ fn retry_after(response: &HttpResponse) -> Option<Duration> {
 
 /// A request shepherd could not even build (a required field missing): a bug in the
 /// caller's input, never worth retrying.
-pub(crate) fn invalid_request(api: &'static str, err: BuildError) -> CloudError {
+pub(crate) fn invalid_request(api: Api, err: BuildError) -> CloudError {
     CloudError::Rejected {
         api,
         code: "InvalidRequest".to_owned(),
@@ -193,7 +204,7 @@ pub(crate) fn invalid_request(api: &'static str, err: BuildError) -> CloudError 
 }
 
 /// A successful response that lacks a field shepherd needs.
-pub(crate) fn incomplete(api: &'static str, field: &str) -> CloudError {
+pub(crate) fn incomplete(api: Api, field: &str) -> CloudError {
     CloudError::Rejected {
         api,
         code: "IncompleteResponse".to_owned(),
@@ -206,7 +217,7 @@ mod tests {
     use super::*;
 
     fn parts(status: u16, code: Option<&str>) -> CloudError {
-        classify_parts("Api", Some(status), code, "m".to_owned(), None)
+        classify_parts(Api::GetFunction, Some(status), code, "m".to_owned(), None)
     }
 
     #[test]
@@ -219,6 +230,40 @@ mod tests {
         assert!(matches!(
             parts(400, Some("ThrottlingException")),
             CloudError::Throttled { .. }
+        ));
+    }
+
+    #[test]
+    fn a_conflict_that_says_the_resource_exists_is_already_exists_not_busy() {
+        let exists = |code: &str, message: &str| {
+            classify_parts(
+                Api::CreateAlias,
+                Some(409),
+                Some(code),
+                message.to_owned(),
+                None,
+            )
+        };
+        assert!(matches!(
+            exists(
+                "ResourceConflictException",
+                "Alias already exists: arn:aws:lambda:..."
+            ),
+            CloudError::AlreadyExists { .. }
+        ));
+        assert!(matches!(
+            exists(
+                "ResourceConflictException",
+                "Function already exist: orders"
+            ),
+            CloudError::AlreadyExists { .. }
+        ));
+        assert!(matches!(
+            exists(
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress"
+            ),
+            CloudError::Conflict { .. }
         ));
     }
 
@@ -252,11 +297,16 @@ mod tests {
             parts(500, Some("ServiceException")),
             CloudError::Server { status: 500, .. }
         ));
-        assert_eq!(parts(404, None), CloudError::Unsupported { api: "Api" });
+        assert_eq!(
+            parts(404, None),
+            CloudError::Unsupported {
+                api: Api::GetFunction
+            }
+        );
         assert_eq!(
             parts(400, Some("InvalidParameterValueException")),
             CloudError::Rejected {
-                api: "Api",
+                api: Api::GetFunction,
                 code: "InvalidParameterValueException".to_owned(),
                 message: "m".to_owned()
             }

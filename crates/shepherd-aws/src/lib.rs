@@ -1,15 +1,19 @@
-//! shepherd's AWS adapter: [`Cloud`] implemented with the AWS SDK for Rust, over Lambda and
-//! CloudWatch, with SQS (event source queues), S3 and ECR (code identity) for reads.
+//! shepherd's AWS adapter: the ports of [`shepherd_core::cloud`] implemented with the AWS
+//! SDK for Rust, over Lambda and CloudWatch, with SQS (event source queues), S3 and ECR
+//! (code identity) for reads. Each port is implemented where its calls are, with no layer
+//! of forwarding in between.
 //!
 //! The adapter is deliberately thin. Each trait method makes one API call (a `List*` one
 //! call per page), with the single documented exception of
-//! [`Cloud::list_managed_functions`]. The SDK's own retries are off: shepherd budgets and
+//! `Functions::list_managed_functions`. The SDK's own retries are off: shepherd budgets and
 //! retries every call itself (Lambda allows 15 control-plane requests per second per
 //! account and region), which only works if every attempt goes through it. Errors are
 //! classified in one place (the `error` module) into the kinds the engine acts on.
 //!
 //! - `convert`: SDK shapes to and from the model, AWS defaults filled in.
-//! - `lambda`, `cloudwatch`, `sqs`, `s3`, `ecr`: the calls.
+//! - `lambda` (`Functions`, `Aliases`, `Concurrency`, `EventSources`), `cloudwatch`
+//!   (`Alarms`, `CanaryMetricsSource`), `sqs` (`Queues`), `s3` (`ObjectStore`), `ecr`
+//!   (`ImageRegistry`): the calls.
 //! - `error`: `SdkError` to [`CloudError`](shepherd_core::cloud::CloudError).
 
 mod cloudwatch;
@@ -22,19 +26,11 @@ mod sqs;
 
 pub use sqs::{SqsMessage, SqsQueue};
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use shepherd_core::cloud::{Cloud, CloudResult};
-use shepherd_core::model::{
-    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
-    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
-    ProvisionedConcurrency, QueueAttributes, S3ObjectHead,
-};
-use shepherd_core::spec::{Architecture, RecursiveLoop};
 
 /// Time to open a connection: an endpoint that does not accept one in this time is down.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -155,252 +151,4 @@ fn timeouts() -> TimeoutConfig {
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .build()
-}
-
-impl Cloud for AwsCloud {
-    /// `GetFunction`. `ResourceNotFoundException` is `Ok(None)`. A function whose tags
-    /// cannot be read (`TagsError`) is an error, not a function without tags.
-    async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
-        lambda::get_function(&self.lambda, name).await
-    }
-
-    /// `ListAliases`, one call per page.
-    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
-        lambda::list_aliases(&self.lambda, name).await
-    }
-
-    /// `ListVersionsByFunction`, one call per page.
-    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
-        lambda::list_versions(&self.lambda, name).await
-    }
-
-    /// `GetFunctionEventInvokeConfig`; AWS's defaults (2 retries, 6 hours) fill absent
-    /// fields.
-    async fn get_async_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<Option<AsyncConfig>> {
-        lambda::get_async_config(&self.lambda, name, qualifier).await
-    }
-
-    /// `ListProvisionedConcurrencyConfigs`, one call per page.
-    async fn list_provisioned_concurrency(
-        &self,
-        name: &str,
-    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
-        lambda::list_provisioned_concurrency(&self.lambda, name).await
-    }
-
-    /// `GetProvisionedConcurrencyConfig`.
-    async fn get_provisioned_concurrency(
-        &self,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<Option<ProvisionedConcurrency>> {
-        lambda::get_provisioned_concurrency(&self.lambda, name, qualifier).await
-    }
-
-    /// `GetFunctionRecursionConfig`.
-    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
-        lambda::get_recursive_loop(&self.lambda, name).await
-    }
-
-    /// `ListEventSourceMappings`, one call per page; SQS mappings only. `name` may be
-    /// `name:alias`.
-    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
-        lambda::list_mappings(&self.lambda, name).await
-    }
-
-    /// `GetQueueUrl` from the ARN's name and account, then `GetQueueAttributes`.
-    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
-        sqs::queue_attributes(&self.sqs, queue_arn).await
-    }
-
-    /// `HeadObject`.
-    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
-        s3::head_object(&self.s3, bucket, key).await
-    }
-
-    /// `DescribeImages`, one call for all tags (one per tag when some are missing).
-    async fn image_digests(
-        &self,
-        repository: &str,
-        tags: &[String],
-    ) -> CloudResult<BTreeMap<String, String>> {
-        ecr::image_digests(&self.ecr, repository, tags).await
-    }
-
-    /// `ListFunctions` pages, then one `ListTags` per function: for `--prune` only.
-    async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
-        lambda::list_managed_functions(&self.lambda).await
-    }
-
-    /// `CreateFunction`, unpublished.
-    async fn create_function(
-        &self,
-        name: &str,
-        config: &FunctionConfig,
-        architecture: Architecture,
-        code: &CodeArtifact,
-        tags: &BTreeMap<String, String>,
-    ) -> CloudResult<()> {
-        lambda::create_function(&self.lambda, name, config, architecture, code, tags).await
-    }
-
-    /// `UpdateFunctionConfiguration`, every setting sent.
-    async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
-        lambda::update_configuration(&self.lambda, name, config).await
-    }
-
-    /// `UpdateFunctionCode`.
-    async fn update_code(
-        &self,
-        name: &str,
-        code: &CodeArtifact,
-        architecture: Architecture,
-    ) -> CloudResult<String> {
-        lambda::update_code(&self.lambda, name, code, architecture).await
-    }
-
-    /// `PublishVersion`.
-    async fn publish_version(
-        &self,
-        name: &str,
-        description: &str,
-        expected_sha256: Option<&str>,
-    ) -> CloudResult<ObservedVersion> {
-        lambda::publish_version(&self.lambda, name, description, expected_sha256).await
-    }
-
-    /// `DeleteFunction` with `Qualifier`.
-    async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
-        lambda::delete_version(&self.lambda, name, version).await
-    }
-
-    /// `CreateAlias`.
-    async fn create_alias(
-        &self,
-        name: &str,
-        alias: &str,
-        version: &str,
-        description: &str,
-    ) -> CloudResult<()> {
-        lambda::create_alias(&self.lambda, name, alias, version, description).await
-    }
-
-    /// `UpdateAlias`; without `additional`, the weights are cleared.
-    async fn update_alias(
-        &self,
-        name: &str,
-        alias: &str,
-        version: &str,
-        additional: Option<(&str, f64)>,
-        description: &str,
-    ) -> CloudResult<()> {
-        lambda::update_alias(&self.lambda, name, alias, version, additional, description).await
-    }
-
-    /// `PutFunctionConcurrency` or `DeleteFunctionConcurrency`.
-    async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
-        lambda::put_reserved_concurrency(&self.lambda, name, count).await
-    }
-
-    /// `PutProvisionedConcurrencyConfig`.
-    async fn put_provisioned_concurrency(
-        &self,
-        name: &str,
-        qualifier: &str,
-        count: u32,
-    ) -> CloudResult<()> {
-        lambda::put_provisioned_concurrency(&self.lambda, name, qualifier, count).await
-    }
-
-    /// `DeleteProvisionedConcurrencyConfig`.
-    async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
-        lambda::delete_provisioned_concurrency(&self.lambda, name, qualifier).await
-    }
-
-    /// `PutFunctionEventInvokeConfig` or `DeleteFunctionEventInvokeConfig`.
-    async fn put_async_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        config: Option<&AsyncConfig>,
-    ) -> CloudResult<()> {
-        lambda::put_async_config(&self.lambda, name, qualifier, config).await
-    }
-
-    /// `PutFunctionRecursionConfig`.
-    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
-        lambda::put_recursive_loop(&self.lambda, name, mode).await
-    }
-
-    /// `CreateEventSourceMapping`.
-    async fn create_mapping(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        config: &MappingConfig,
-    ) -> CloudResult<String> {
-        lambda::create_mapping(&self.lambda, name, qualifier, config).await
-    }
-
-    /// `UpdateEventSourceMapping`.
-    async fn update_mapping(
-        &self,
-        uuid: &str,
-        name: &str,
-        qualifier: Option<&str>,
-        config: &MappingConfig,
-    ) -> CloudResult<()> {
-        lambda::update_mapping(&self.lambda, uuid, name, qualifier, config).await
-    }
-
-    /// `DeleteEventSourceMapping`.
-    async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
-        lambda::delete_mapping(&self.lambda, uuid).await
-    }
-
-    /// `TagResource` (no call for no tags).
-    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
-        lambda::tag_function(&self.lambda, arn, tags).await
-    }
-
-    /// `UntagResource` (no call for no keys).
-    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        lambda::untag_function(&self.lambda, arn, keys).await
-    }
-
-    /// `DeleteFunction`.
-    async fn delete_function(&self, name: &str) -> CloudResult<()> {
-        lambda::delete_function(&self.lambda, name).await
-    }
-
-    /// `GetMetricData` on the version's `ExecutedVersion` dimension.
-    async fn get_version_metrics(
-        &self,
-        name: &str,
-        alias: &str,
-        version: &str,
-        window: (u64, u64),
-        p99: bool,
-    ) -> CloudResult<shepherd_core::model::VersionMetrics> {
-        cloudwatch::version_metrics(&self.cloudwatch, name, alias, version, window, p99).await
-    }
-
-    /// `DescribeAlarms`, metric and composite alarms (no call for no names).
-    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
-        cloudwatch::describe_alarms(&self.cloudwatch, names).await
-    }
-
-    /// `PutMetricAlarm`.
-    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
-        cloudwatch::put_alarm(&self.cloudwatch, alarm).await
-    }
-
-    /// `DeleteAlarms` (no call for no names).
-    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
-        cloudwatch::delete_alarms(&self.cloudwatch, names).await
-    }
 }

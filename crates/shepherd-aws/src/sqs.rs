@@ -2,11 +2,14 @@
 //! deploy-request and alarm-event queues.
 
 use aws_sdk_sqs::error::DisplayErrorContext;
+use shepherd_core::cloud::{Api, Queues};
 
-const RECEIVE: &str = "ReceiveMessage";
-const DELETE: &str = "DeleteMessage";
+use crate::AwsCloud;
 
-fn failed<E: std::error::Error>(api: &str, error: E) -> String {
+const RECEIVE: Api = Api::ReceiveMessage;
+const DELETE: Api = Api::DeleteMessage;
+
+fn failed<E: std::error::Error>(api: Api, error: E) -> String {
     format!("{api}: {}", DisplayErrorContext(error))
 }
 
@@ -86,62 +89,66 @@ impl SqsQueue {
     }
 }
 
-/// `GetQueueUrl` (the name and owner account come from the ARN), then
-/// `GetQueueAttributes` for the visibility timeout and the redrive policy's target.
-pub(crate) async fn queue_attributes(
-    client: &aws_sdk_sqs::Client,
-    queue_arn: &str,
-) -> shepherd_core::cloud::CloudResult<Option<shepherd_core::model::QueueAttributes>> {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    use shepherd_core::cloud::CloudError;
-    let mut parts = queue_arn.split(':');
-    let (Some(account), Some(name)) = (parts.nth(4), parts.next()) else {
-        return Err(CloudError::Rejected {
-            api: "GetQueueUrl",
-            code: "InvalidArn".to_owned(),
-            message: format!("{queue_arn} is not an SQS queue ARN"),
-        });
-    };
-    let url = match client
-        .get_queue_url()
-        .queue_name(name)
-        .queue_owner_aws_account_id(account)
-        .send()
-        .await
-    {
-        Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
-        Err(error) => {
-            let code = aws_sdk_sqs::error::ProvideErrorMetadata::code(&error).unwrap_or_default();
-            if code.contains("NonExistentQueue") || code.contains("QueueDoesNotExist") {
-                return Ok(None);
+impl Queues for AwsCloud {
+    /// `GetQueueUrl` (the name and owner account come from the ARN), then
+    /// `GetQueueAttributes` for the visibility timeout and the redrive policy's target.
+    async fn get_queue_attributes(
+        &self,
+        queue_arn: &str,
+    ) -> shepherd_core::cloud::CloudResult<Option<shepherd_core::model::QueueAttributes>> {
+        let client = &self.sqs;
+        use aws_sdk_sqs::types::QueueAttributeName;
+        use shepherd_core::cloud::CloudError;
+        let mut parts = queue_arn.split(':');
+        let (Some(account), Some(name)) = (parts.nth(4), parts.next()) else {
+            return Err(CloudError::Rejected {
+                api: Api::GetQueueUrl,
+                code: "InvalidArn".to_owned(),
+                message: format!("{queue_arn} is not an SQS queue ARN"),
+            });
+        };
+        let url = match client
+            .get_queue_url()
+            .queue_name(name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+        {
+            Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+            Err(error) => {
+                let code =
+                    aws_sdk_sqs::error::ProvideErrorMetadata::code(&error).unwrap_or_default();
+                if code.contains("NonExistentQueue") || code.contains("QueueDoesNotExist") {
+                    return Ok(None);
+                }
+                return Err(crate::error::from_sdk(Api::GetQueueUrl)(error));
             }
-            return Err(crate::error::from_sdk("GetQueueUrl")(error));
-        }
-    };
-    let out = client
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::VisibilityTimeout)
-        .attribute_names(QueueAttributeName::RedrivePolicy)
-        .send()
-        .await
-        .map_err(crate::error::from_sdk("GetQueueAttributes"))?;
-    let attributes = out.attributes();
-    let visibility_timeout_secs = attributes
-        .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
-    let dead_letter_queue = attributes
-        .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
-        .and_then(|policy| serde_json::from_str::<serde_json::Value>(policy).ok())
-        .and_then(|policy| {
-            policy
-                .get("deadLetterTargetArn")?
-                .as_str()
-                .map(str::to_owned)
-        });
-    Ok(Some(shepherd_core::model::QueueAttributes {
-        visibility_timeout_secs,
-        dead_letter_queue,
-    }))
+        };
+        let out = client
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::VisibilityTimeout)
+            .attribute_names(QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(crate::error::from_sdk(Api::GetQueueAttributes))?;
+        let attributes = out.attributes();
+        let visibility_timeout_secs = attributes
+            .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30);
+        let dead_letter_queue = attributes
+            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
+            .and_then(|policy| serde_json::from_str::<serde_json::Value>(policy).ok())
+            .and_then(|policy| {
+                policy
+                    .get("deadLetterTargetArn")?
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        Ok(Some(shepherd_core::model::QueueAttributes {
+            visibility_timeout_secs,
+            dead_letter_queue,
+        }))
+    }
 }

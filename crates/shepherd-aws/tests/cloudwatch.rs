@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::operation::put_metric_alarm::PutMetricAlarmOutput;
 use aws_sdk_cloudwatch::types as cw;
 use aws_smithy_mocks::mock;
 use common::cloudwatch_cloud;
-use shepherd_core::cloud::Cloud;
+use shepherd_core::cloud::*;
 use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
 
 fn dimensions() -> BTreeMap<String, String> {

@@ -11,7 +11,7 @@ use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_mocks::mock;
 use common::{cloudwatch_cloud, http, lambda_cloud, lambda_error, query_error};
 use shepherd_aws::AwsCloud;
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 
 #[tokio::test]
 async fn http_429_is_throttled_with_retry_after_and_is_not_retried_by_the_sdk() {
@@ -25,7 +25,7 @@ async fn http_429_is_throttled_with_retry_after_and_is_not_retried_by_the_sdk() 
     assert_eq!(
         err,
         CloudError::Throttled {
-            api: "GetFunction",
+            api: Api::GetFunction,
             retry_after: Some(Duration::from_secs(3)),
         }
     );
@@ -43,7 +43,7 @@ async fn http_429_without_code_is_throttled() {
     assert_eq!(
         err,
         CloudError::Throttled {
-            api: "ListAliases",
+            api: Api::ListAliases,
             retry_after: None,
         }
     );
@@ -61,7 +61,7 @@ async fn cloudwatch_throttling_is_throttled_despite_http_400() {
         matches!(
             err,
             CloudError::Throttled {
-                api: "DescribeAlarms",
+                api: Api::DescribeAlarms,
                 ..
             }
         ),
@@ -76,7 +76,7 @@ async fn http_500_is_a_server_error_and_is_not_retried_by_the_sdk() {
     let cloud = lambda_cloud(&[&rule]);
     let err = cloud.get_function("orders").await.unwrap_err();
     assert!(
-        matches!(err, CloudError::Server { api: "GetFunction", status: 500, ref message } if message == "internal failure"),
+        matches!(err, CloudError::Server { api: Api::GetFunction, status: 500, ref message } if message == "internal failure"),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -113,7 +113,7 @@ async fn resource_conflict_is_a_conflict() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Conflict { api: "UpdateFunctionCode", ref message } if message.contains("in progress")),
+        matches!(err, CloudError::Conflict { api: Api::UpdateFunctionCode, ref message } if message.contains("in progress")),
         "{err:?}"
     );
     assert!(!err.is_retryable());
@@ -136,7 +136,7 @@ async fn precondition_failed_is_recognised() {
         matches!(
             err,
             CloudError::PreconditionFailed {
-                api: "PublishVersion",
+                api: Api::PublishVersion,
                 ..
             }
         ),
@@ -161,7 +161,7 @@ async fn http_404_without_code_is_unsupported() {
     assert_eq!(
         err,
         CloudError::Unsupported {
-            api: "PutProvisionedConcurrencyConfig"
+            api: Api::PutProvisionedConcurrencyConfig
         }
     );
 }
@@ -183,7 +183,7 @@ async fn http_404_with_code_is_not_found() {
         matches!(
             err,
             CloudError::NotFound {
-                api: "DeleteEventSourceMapping",
+                api: Api::DeleteEventSourceMapping,
                 ..
             }
         ),
@@ -218,7 +218,7 @@ async fn cloudwatch_html_404_is_unsupported() {
     assert_eq!(
         err,
         CloudError::Unsupported {
-            api: "PutMetricAlarm"
+            api: Api::PutMetricAlarm
         }
     );
 }
@@ -251,7 +251,7 @@ async fn validation_errors_are_rejected_with_their_code() {
     assert_eq!(
         err,
         CloudError::Rejected {
-            api: "UpdateFunctionConfiguration",
+            api: Api::UpdateFunctionConfiguration,
             code: "InvalidParameterValueException".to_owned(),
             message: "Unsupported runtime".to_owned(),
         }
@@ -276,7 +276,7 @@ async fn a_refused_connection_is_an_unreachable_endpoint() {
     assert_eq!(
         err,
         CloudError::Unreachable {
-            api: "GetFunction",
+            api: Api::GetFunction,
             message: "connection refused (os error 111)".to_owned(),
         }
     );

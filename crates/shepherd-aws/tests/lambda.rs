@@ -18,7 +18,7 @@ use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConf
 use aws_sdk_lambda::types as lt;
 use aws_smithy_mocks::mock;
 use common::{lambda_cloud, lambda_error};
-use shepherd_core::cloud::Cloud;
+use shepherd_core::cloud::*;
 use shepherd_core::model::{
     AsyncConfig, FunctionConfig, FunctionState, LastUpdateStatus, LoggingConfig, MappingConfig,
     ObservedAlias, ObservedVersion, Package, ProvisionedConcurrency, ProvisionedStatus, Readable,

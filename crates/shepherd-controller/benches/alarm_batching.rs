@@ -41,6 +41,7 @@ use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::{Controller, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
+use shepherd_core::cloud::Api;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
 use shepherd_core::plan::PlanOptions;
@@ -203,7 +204,7 @@ async fn fleet_in_flight(dir: &Path, functions: usize) -> (FakeCloud, PathBuf) {
     );
     println!(
         "  the pass that started the canaries (every sub-resource read, the digests differ): {} DescribeAlarms calls for {} candidate alarm names ({} per function: errors, throttles, duration), {}",
-        fake.call_count("DescribeAlarms"),
+        fake.call_count(Api::DescribeAlarms),
         3 * functions,
         3,
         calls_by_api(&fake)
@@ -269,7 +270,7 @@ fn gating_alarms(desired: &Desired) -> usize {
 }
 
 fn calls_by_api(fake: &FakeCloud) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<Api, usize> = BTreeMap::new();
     for call in fake.calls() {
         *counts.entry(call).or_default() += 1;
     }
@@ -296,7 +297,7 @@ async fn engine(fake: &FakeCloud, specs: &Path, functions: usize) {
     );
     fake.reset_calls();
     let pass = apply_pass(&metered(fake, UNLIMITED), &desired).await;
-    let describe = fake.call_count("DescribeAlarms");
+    let describe = fake.call_count(Api::DescribeAlarms);
     println!(
         "  {} holding (pause running, alarms quiet), {} applied, {} unchanged, {} failed; {} alarms observed",
         pass.holding,
@@ -317,7 +318,7 @@ async fn engine(fake: &FakeCloud, specs: &Path, functions: usize) {
     println!(
         "  the same pass under the default budget (GetFunction 100/s, other Lambda calls 15/s, CloudWatch 20/s): {:.1} s (virtual time; {} DescribeAlarms calls): the alarm checks of `apply --wait` come every {:.1} s (pass + {} s poll), not every {} s",
         budgeted.elapsed.as_secs_f64(),
-        fake.call_count("DescribeAlarms"),
+        fake.call_count(Api::DescribeAlarms),
         budgeted.elapsed.as_secs_f64() + ALARM_POLL.as_secs_f64(),
         ALARM_POLL.as_secs(),
         ALARM_POLL.as_secs()
@@ -423,14 +424,15 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
         }
         // Steady state: a window of whole polls.
         let window = Duration::from_secs(60);
-        let before = ["DescribeAlarms", "GetFunction", "ListAliases"].map(|a| fake.call_count(a));
+        let before =
+            [Api::DescribeAlarms, Api::GetFunction, Api::ListAliases].map(|a| fake.call_count(a));
         let mut depth = Vec::new();
         let window_start = Instant::now();
         while window_start.elapsed() < window {
             tokio::time::sleep(Duration::from_secs(1)).await;
             depth.push(metrics.queue_depth.get());
         }
-        let [describe, gets, lists] = ["DescribeAlarms", "GetFunction", "ListAliases"]
+        let [describe, gets, lists] = [Api::DescribeAlarms, Api::GetFunction, Api::ListAliases]
             .map(|a| fake.call_count(a))
             .map(|n| n as f64);
         let (describe, gets, lists) = (
@@ -474,8 +476,8 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
                 let alarm = format!("{victim}-errors");
                 tokio::time::sleep(Duration::from_millis(1_700 * (trial as u64 + 1))).await;
                 fake.set_alarm_state(&alarm, AlarmState::Alarm, "bench");
-                let calls =
-                    ["GetFunction", "ListAliases", "DescribeAlarms"].map(|a| fake.call_count(a));
+                let calls = [Api::GetFunction, Api::ListAliases, Api::DescribeAlarms]
+                    .map(|a| fake.call_count(a));
                 let fired = Instant::now();
                 core.request_sync(Trigger::AlarmChange {
                     alarm: alarm.clone(),
@@ -492,8 +494,8 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
                 // Whatever the reconcile reads after its write (the status) comes now.
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 // Only reconciles read functions and aliases (the alarm watch reads alarms).
-                let after =
-                    ["GetFunction", "ListAliases", "DescribeAlarms"].map(|a| fake.call_count(a));
+                let after = [Api::GetFunction, Api::ListAliases, Api::DescribeAlarms]
+                    .map(|a| fake.call_count(a));
                 reads.push((
                     after[0] - calls[0],
                     after[1] - calls[1],

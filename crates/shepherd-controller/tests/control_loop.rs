@@ -9,7 +9,7 @@ use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::handle::{Controller, FunctionStatus, ReconcileResult, Trigger};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::*;
 use shepherd_core::model::Owner;
 use shepherd_core::rollout::Command;
 use shepherd_engine::budget::{Budget, Rates};
@@ -124,7 +124,7 @@ async fn prune_never_deletes_a_function_the_specs_name_and_deletes_one_they_drop
         running.aws.function_names(),
         ["invoices", "orders", "reports"]
     );
-    assert_eq!(running.aws.call_count("DeleteFunction"), 0);
+    assert_eq!(running.aws.call_count(Api::DeleteFunction), 0);
     for name in ["orders", "invoices", "reports"] {
         let status = running.status(name);
         assert_eq!(
@@ -173,7 +173,7 @@ async fn a_function_whose_code_cannot_be_packaged_stays_listed_as_failed_and_is_
     let error = status.last_error.unwrap_or_default();
     assert!(error.contains("app.py"), "{error}");
     assert_eq!(running.aws.function_names(), ["orders", "reports"]);
-    assert_eq!(running.aws.call_count("DeleteFunction"), 0);
+    assert_eq!(running.aws.call_count(Api::DeleteFunction), 0);
     running.stop().await;
 }
 
@@ -207,11 +207,11 @@ async fn the_status_api_shows_aws_failures_without_awss_own_messages() {
     write(specs.path(), "orders.yaml", &spec("orders", &s3("orders")));
     let running = Running::start(specs.path(), false).await;
     let denied = CloudError::Rejected {
-        api: "GetFunction",
+        api: Api::GetFunction,
         code: "AccessDeniedException".into(),
         message: "User: arn:aws:sts::123456789012:assumed-role/shepherd/i-0abc is not authorized (request id 5f1e)".into(),
     };
-    running.aws.fail_next("GetFunction", denied, 1);
+    running.aws.fail_next(Api::GetFunction, denied, 1);
     running.core.request_sync(Trigger::Resync);
     tokio::time::sleep(Duration::from_secs(5)).await;
     let status = running.status("orders");
@@ -334,8 +334,8 @@ async fn a_reconcile_that_starts_a_canary_reads_aws_once() {
     // write: the aliases are read once per reconcile, never again after the write (the
     // alarm watch reads alarms on its own clock, so their count is not the reconcile's).
     let calls = running.aws.calls();
-    assert_eq!(running.aws.call_count("UpdateAlias"), 2, "{calls:?}");
-    assert_eq!(running.aws.call_count("ListAliases"), 2, "{calls:?}");
+    assert_eq!(running.aws.call_count(Api::UpdateAlias), 2, "{calls:?}");
+    assert_eq!(running.aws.call_count(Api::ListAliases), 2, "{calls:?}");
     running.stop().await;
 }
 
@@ -353,20 +353,22 @@ async fn a_reconcile_that_failed_on_a_passing_fault_is_retried_before_the_resync
     let hour = Duration::from_secs(3600);
     let running = Running::start_with(specs.path(), false, hour).await;
     let server_error = CloudError::Server {
-        api: "UpdateFunctionCode",
+        api: Api::UpdateFunctionCode,
         status: 503,
         message: "service unavailable".into(),
     };
     let refused = CloudError::Rejected {
-        api: "UpdateFunctionConfiguration",
+        api: Api::UpdateFunctionConfiguration,
         code: "InvalidParameterValueException".into(),
         message: "the role cannot be assumed".into(),
     };
     // More failures than the metered client's own retries (8 attempts): the reconcile fails.
-    running.aws.fail_next("UpdateFunctionCode", server_error, 8);
     running
         .aws
-        .fail_next("UpdateFunctionConfiguration", refused, 1);
+        .fail_next(Api::UpdateFunctionCode, server_error, 8);
+    running
+        .aws
+        .fail_next(Api::UpdateFunctionConfiguration, refused, 1);
     write(
         specs.path(),
         "orders.yaml",

@@ -1072,6 +1072,10 @@ fn an_event_source_is_checked_against_its_queue() {
         "{:?}",
         plan.note()
     );
+    // A function about to be created is warned the same way.
+    let create = plan_function(&function, None, &below_advice, &options);
+    assert!(!create.actions.is_empty());
+    assert_eq!(create.note(), plan.note());
 
     let elsewhere = with_queue(
         &function,

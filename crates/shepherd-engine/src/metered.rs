@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use shepherd_core::cloud::{Cloud, CloudResult, call_class};
+use shepherd_core::cloud::{
+    Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudResult, Concurrency, EventSources,
+    Functions, ImageRegistry, ObjectStore, Queues,
+};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
@@ -43,20 +46,20 @@ impl<C: Cloud> Metered<C> {
         &self.inner
     }
 
-    async fn call<T, F, Fut>(&self, api: &'static str, mut attempt_call: F) -> CloudResult<T>
+    async fn call<T, F, Fut>(&self, api: Api, mut attempt_call: F) -> CloudResult<T>
     where
         F: FnMut() -> Fut + Send,
         Fut: Future<Output = CloudResult<T>> + Send,
     {
         let mut attempt = 0;
         loop {
-            self.budget.acquire(call_class(api)).await;
+            self.budget.acquire(api.class()).await;
             let result = attempt_call().await;
             self.stats.record(api, &result);
             match result {
                 Err(error) => match self.retry.delay(attempt, &error) {
                     Some(delay) => {
-                        tracing::debug!(api, attempt, error = %error, ?delay, "retrying AWS call");
+                        tracing::debug!(%api, attempt, error = %error, ?delay, "retrying AWS call");
                         tokio::time::sleep(delay).await;
                         attempt += 1;
                     }
@@ -68,82 +71,17 @@ impl<C: Cloud> Metered<C> {
     }
 }
 
-impl<C: Cloud> Cloud for Metered<C> {
+impl<C: Cloud> Functions for Metered<C> {
     async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
-        self.call("GetFunction", || self.inner.get_function(name))
+        self.call(Api::GetFunction, || self.inner.get_function(name))
             .await
     }
-    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
-        self.call("ListAliases", || self.inner.list_aliases(name))
-            .await
-    }
-    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
-        self.call("ListVersionsByFunction", || self.inner.list_versions(name))
-            .await
-    }
-    async fn get_async_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<Option<AsyncConfig>> {
-        self.call("GetFunctionEventInvokeConfig", || {
-            self.inner.get_async_config(name, qualifier)
-        })
-        .await
-    }
-    async fn list_provisioned_concurrency(
-        &self,
-        name: &str,
-    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
-        self.call("ListProvisionedConcurrencyConfigs", || {
-            self.inner.list_provisioned_concurrency(name)
-        })
-        .await
-    }
-    async fn get_provisioned_concurrency(
-        &self,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<Option<ProvisionedConcurrency>> {
-        self.call("GetProvisionedConcurrencyConfig", || {
-            self.inner.get_provisioned_concurrency(name, qualifier)
-        })
-        .await
-    }
-    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
-        self.call("GetFunctionRecursionConfig", || {
-            self.inner.get_recursive_loop(name)
-        })
-        .await
-    }
-    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
-        self.call("ListEventSourceMappings", || self.inner.list_mappings(name))
-            .await
-    }
-    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
-        self.call("GetQueueAttributes", || {
-            self.inner.get_queue_attributes(queue_arn)
-        })
-        .await
-    }
-    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
-        self.call("HeadObject", || self.inner.head_object(bucket, key))
-            .await
-    }
-    async fn image_digests(
-        &self,
-        repository: &str,
-        tags: &[String],
-    ) -> CloudResult<BTreeMap<String, String>> {
-        self.call("DescribeImages", || {
-            self.inner.image_digests(repository, tags)
-        })
-        .await
-    }
+
     async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
-        self.call("ListFunctions", || self.inner.list_managed_functions())
+        self.call(Api::ListFunctions, || self.inner.list_managed_functions())
             .await
     }
+
     async fn create_function(
         &self,
         name: &str,
@@ -152,47 +90,95 @@ impl<C: Cloud> Cloud for Metered<C> {
         code: &CodeArtifact,
         tags: &BTreeMap<String, String>,
     ) -> CloudResult<()> {
-        self.call("CreateFunction", || {
+        self.call(Api::CreateFunction, || {
             self.inner
                 .create_function(name, config, architecture, code, tags)
         })
         .await
     }
+
     async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
-        self.call("UpdateFunctionConfiguration", || {
+        self.call(Api::UpdateFunctionConfiguration, || {
             self.inner.update_configuration(name, config)
         })
         .await
     }
+
     async fn update_code(
         &self,
         name: &str,
         code: &CodeArtifact,
         architecture: Architecture,
     ) -> CloudResult<String> {
-        self.call("UpdateFunctionCode", || {
+        self.call(Api::UpdateFunctionCode, || {
             self.inner.update_code(name, code, architecture)
         })
         .await
     }
+
+    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
+        self.call(Api::GetFunctionRecursionConfig, || {
+            self.inner.get_recursive_loop(name)
+        })
+        .await
+    }
+
+    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
+        self.call(Api::PutFunctionRecursionConfig, || {
+            self.inner.put_recursive_loop(name, mode)
+        })
+        .await
+    }
+
+    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
+        self.call(Api::TagResource, || self.inner.tag_function(arn, tags))
+            .await
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
+        self.call(Api::UntagResource, || self.inner.untag_function(arn, keys))
+            .await
+    }
+
+    async fn delete_function(&self, name: &str) -> CloudResult<()> {
+        self.call(Api::DeleteFunction, || self.inner.delete_function(name))
+            .await
+    }
+}
+
+impl<C: Cloud> Aliases for Metered<C> {
+    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
+        self.call(Api::ListVersionsByFunction, || {
+            self.inner.list_versions(name)
+        })
+        .await
+    }
+
     async fn publish_version(
         &self,
         name: &str,
         description: &str,
         expected_sha256: Option<&str>,
     ) -> CloudResult<ObservedVersion> {
-        self.call("PublishVersion", || {
+        self.call(Api::PublishVersion, || {
             self.inner
                 .publish_version(name, description, expected_sha256)
         })
         .await
     }
+
     async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
-        self.call("DeleteFunction", || {
+        self.call(Api::DeleteFunction, || {
             self.inner.delete_version(name, version)
         })
         .await
     }
+
+    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
+        self.call(Api::ListAliases, || self.inner.list_aliases(name))
+            .await
+    }
+
     async fn create_alias(
         &self,
         name: &str,
@@ -200,11 +186,12 @@ impl<C: Cloud> Cloud for Metered<C> {
         version: &str,
         description: &str,
     ) -> CloudResult<()> {
-        self.call("CreateAlias", || {
+        self.call(Api::CreateAlias, || {
             self.inner.create_alias(name, alias, version, description)
         })
         .await
     }
+
     async fn update_alias(
         &self,
         name: &str,
@@ -213,39 +200,79 @@ impl<C: Cloud> Cloud for Metered<C> {
         additional: Option<(&str, f64)>,
         description: &str,
     ) -> CloudResult<()> {
-        self.call("UpdateAlias", || {
+        self.call(Api::UpdateAlias, || {
             self.inner
                 .update_alias(name, alias, version, additional, description)
         })
         .await
     }
+}
+
+impl<C: Cloud> Concurrency for Metered<C> {
     async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
         let api = if count.is_some() {
-            "PutFunctionConcurrency"
+            Api::PutFunctionConcurrency
         } else {
-            "DeleteFunctionConcurrency"
+            Api::DeleteFunctionConcurrency
         };
         self.call(api, || self.inner.put_reserved_concurrency(name, count))
             .await
     }
+
+    async fn list_provisioned_concurrency(
+        &self,
+        name: &str,
+    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
+        self.call(Api::ListProvisionedConcurrencyConfigs, || {
+            self.inner.list_provisioned_concurrency(name)
+        })
+        .await
+    }
+
+    async fn get_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<Option<ProvisionedConcurrency>> {
+        self.call(Api::GetProvisionedConcurrencyConfig, || {
+            self.inner.get_provisioned_concurrency(name, qualifier)
+        })
+        .await
+    }
+
     async fn put_provisioned_concurrency(
         &self,
         name: &str,
         qualifier: &str,
         count: u32,
     ) -> CloudResult<()> {
-        self.call("PutProvisionedConcurrencyConfig", || {
+        self.call(Api::PutProvisionedConcurrencyConfig, || {
             self.inner
                 .put_provisioned_concurrency(name, qualifier, count)
         })
         .await
     }
+
     async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
-        self.call("DeleteProvisionedConcurrencyConfig", || {
+        self.call(Api::DeleteProvisionedConcurrencyConfig, || {
             self.inner.delete_provisioned_concurrency(name, qualifier)
         })
         .await
     }
+}
+
+impl<C: Cloud> EventSources for Metered<C> {
+    async fn get_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<Option<AsyncConfig>> {
+        self.call(Api::GetFunctionEventInvokeConfig, || {
+            self.inner.get_async_config(name, qualifier)
+        })
+        .await
+    }
+
     async fn put_async_config(
         &self,
         name: &str,
@@ -253,30 +280,33 @@ impl<C: Cloud> Cloud for Metered<C> {
         config: Option<&AsyncConfig>,
     ) -> CloudResult<()> {
         let api = if config.is_some() {
-            "PutFunctionEventInvokeConfig"
+            Api::PutFunctionEventInvokeConfig
         } else {
-            "DeleteFunctionEventInvokeConfig"
+            Api::DeleteFunctionEventInvokeConfig
         };
         self.call(api, || self.inner.put_async_config(name, qualifier, config))
             .await
     }
-    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
-        self.call("PutFunctionRecursionConfig", || {
-            self.inner.put_recursive_loop(name, mode)
+
+    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
+        self.call(Api::ListEventSourceMappings, || {
+            self.inner.list_mappings(name)
         })
         .await
     }
+
     async fn create_mapping(
         &self,
         name: &str,
         qualifier: Option<&str>,
         config: &MappingConfig,
     ) -> CloudResult<String> {
-        self.call("CreateEventSourceMapping", || {
+        self.call(Api::CreateEventSourceMapping, || {
             self.inner.create_mapping(name, qualifier, config)
         })
         .await
     }
+
     async fn update_mapping(
         &self,
         uuid: &str,
@@ -284,29 +314,67 @@ impl<C: Cloud> Cloud for Metered<C> {
         qualifier: Option<&str>,
         config: &MappingConfig,
     ) -> CloudResult<()> {
-        self.call("UpdateEventSourceMapping", || {
+        self.call(Api::UpdateEventSourceMapping, || {
             self.inner.update_mapping(uuid, name, qualifier, config)
         })
         .await
     }
+
     async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
-        self.call("DeleteEventSourceMapping", || {
+        self.call(Api::DeleteEventSourceMapping, || {
             self.inner.delete_mapping(uuid)
         })
         .await
     }
-    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
-        self.call("TagResource", || self.inner.tag_function(arn, tags))
+}
+
+impl<C: Cloud> Queues for Metered<C> {
+    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
+        self.call(Api::GetQueueAttributes, || {
+            self.inner.get_queue_attributes(queue_arn)
+        })
+        .await
+    }
+}
+
+impl<C: Cloud> ObjectStore for Metered<C> {
+    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
+        self.call(Api::HeadObject, || self.inner.head_object(bucket, key))
             .await
     }
-    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        self.call("UntagResource", || self.inner.untag_function(arn, keys))
+}
+
+impl<C: Cloud> ImageRegistry for Metered<C> {
+    async fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> CloudResult<BTreeMap<String, String>> {
+        self.call(Api::DescribeImages, || {
+            self.inner.image_digests(repository, tags)
+        })
+        .await
+    }
+}
+
+impl<C: Cloud> Alarms for Metered<C> {
+    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
+        self.call(Api::DescribeAlarms, || self.inner.describe_alarms(names))
             .await
     }
-    async fn delete_function(&self, name: &str) -> CloudResult<()> {
-        self.call("DeleteFunction", || self.inner.delete_function(name))
+
+    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
+        self.call(Api::PutMetricAlarm, || self.inner.put_alarm(alarm))
             .await
     }
+
+    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
+        self.call(Api::DeleteAlarms, || self.inner.delete_alarms(names))
+            .await
+    }
+}
+
+impl<C: Cloud> CanaryMetricsSource for Metered<C> {
     async fn get_version_metrics(
         &self,
         name: &str,
@@ -315,23 +383,10 @@ impl<C: Cloud> Cloud for Metered<C> {
         window: (u64, u64),
         p99: bool,
     ) -> CloudResult<VersionMetrics> {
-        self.call("GetMetricData", || {
+        self.call(Api::GetMetricData, || {
             self.inner
                 .get_version_metrics(name, alias, version, window, p99)
         })
         .await
-    }
-
-    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
-        self.call("DescribeAlarms", || self.inner.describe_alarms(names))
-            .await
-    }
-    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
-        self.call("PutMetricAlarm", || self.inner.put_alarm(alarm))
-            .await
-    }
-    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
-        self.call("DeleteAlarms", || self.inner.delete_alarms(names))
-            .await
     }
 }

@@ -59,12 +59,13 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shepherd_core::cloud::Api;
 
     #[test]
     fn backs_off_within_bounds_and_gives_up() {
         let policy = RetryPolicy::default();
         let throttled = CloudError::Throttled {
-            api: "UpdateAlias",
+            api: Api::UpdateAlias,
             retry_after: None,
         };
         for attempt in 0..7 {
@@ -73,7 +74,7 @@ mod tests {
         }
         assert_eq!(policy.delay(7, &throttled), None);
         let rejected = CloudError::Rejected {
-            api: "CreateFunction",
+            api: Api::CreateFunction,
             code: "InvalidParameterValueException".into(),
             message: "bad".into(),
         };
@@ -84,7 +85,7 @@ mod tests {
     fn honours_retry_after() {
         let policy = RetryPolicy::default();
         let throttled = CloudError::Throttled {
-            api: "UpdateAlias",
+            api: Api::UpdateAlias,
             retry_after: Some(Duration::from_secs(3)),
         };
         assert!(policy.delay(0, &throttled).unwrap() >= Duration::from_secs(3));

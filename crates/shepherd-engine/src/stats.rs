@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use shepherd_core::cloud::{CloudError, is_write};
+use shepherd_core::cloud::{Api, CloudError};
 
 /// Thread-safe call counters.
 #[derive(Debug, Default)]
 pub struct CallStats {
-    counts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    counts: Mutex<BTreeMap<(Api, &'static str), u64>>,
 }
 
 impl CallStats {
-    pub fn record<T>(&self, api: &'static str, result: &Result<T, CloudError>) {
+    pub fn record<T>(&self, api: Api, result: &Result<T, CloudError>) {
         let outcome = match result {
             Ok(_) => "ok",
             Err(e) => e.metric_label(),
@@ -23,7 +23,7 @@ impl CallStats {
     }
 
     /// Every `(api, outcome, count)`.
-    pub fn snapshot(&self) -> Vec<(&'static str, &'static str, u64)> {
+    pub fn snapshot(&self) -> Vec<(Api, &'static str, u64)> {
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         counts
             .iter()
@@ -39,7 +39,7 @@ impl CallStats {
     pub fn writes(&self) -> u64 {
         self.snapshot()
             .iter()
-            .filter(|(api, _, _)| is_write(api))
+            .filter(|(api, _, _)| api.is_write())
             .map(|(_, _, n)| n)
             .sum()
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::*;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{Owner, tags};
 use shepherd_core::validate::ValidFunction;
@@ -155,14 +155,14 @@ async fn a_function_whose_code_cannot_be_packaged_is_reported_and_nothing_is_pru
         world.aws.function_names(),
         ["old-reports", "orders", "reports"]
     );
-    assert_eq!(world.aws.call_count("DeleteFunction"), 0);
+    assert_eq!(world.aws.call_count(Api::DeleteFunction), 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_function_that_cannot_be_observed_is_reported_and_nothing_is_pruned() {
     let world = world_with_a_function_to_prune().await;
     let server_error = CloudError::Server {
-        api: "GetFunction",
+        api: Api::GetFunction,
         status: 500,
         message: "InternalFailure".into(),
     };
@@ -171,7 +171,9 @@ async fn a_function_that_cannot_be_observed_is_reported_and_nothing_is_pruned() 
     let mut options = World::options(true);
     options.execute.concurrency = 1;
     let attempts = RetryPolicy::default().max_attempts as usize;
-    world.aws.fail_next("GetFunction", server_error, attempts);
+    world
+        .aws
+        .fail_next(Api::GetFunction, server_error, attempts);
 
     let desired = resolve_desired(&world.valid(), &[]);
     let planned = plan_spec_set(&world.shepherd, &desired, &options).await;
@@ -204,7 +206,7 @@ async fn a_function_claimed_by_another_owner_after_the_listing_is_not_deleted() 
     let planned = plan_spec_set(&world.shepherd, &desired, &options).await;
     // Between the listing and the deletion, another source takes the function over.
     let taken = std::collections::BTreeMap::from([(tags::OWNER.to_owned(), "team-b".to_owned())]);
-    futures::executor::block_on(shepherd_core::cloud::Cloud::tag_function(
+    futures::executor::block_on(shepherd_core::cloud::Functions::tag_function(
         &world.aws,
         &function_arn("old-reports", None),
         &taken,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::*;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{LastUpdateStatus, ProvisionedStatus};
 use shepherd_engine::budget::{Budget, Rates};
@@ -190,7 +190,7 @@ const PROVISIONED: &str = concat!(
     "  reservedConcurrency: 10\n",
 );
 
-fn server_error(api: &'static str) -> CloudError {
+fn server_error(api: Api) -> CloudError {
     CloudError::Server {
         api,
         status: 503,
@@ -198,7 +198,7 @@ fn server_error(api: &'static str) -> CloudError {
     }
 }
 
-fn lost(api: &'static str) -> CloudError {
+fn lost(api: Api) -> CloudError {
     CloudError::Transport {
         api,
         message: "operation timed out".into(),
@@ -302,12 +302,12 @@ async fn a_conflict_on_update_code_is_waited_out_and_retried() {
     world.apply_cleanly().await;
     world.commit_release("orders", "1.1.0", "");
     let busy = CloudError::Conflict {
-        api: "UpdateFunctionCode",
+        api: Api::UpdateFunctionCode,
         message: "An update is in progress".into(),
     };
-    world.aws.fail_next("UpdateFunctionCode", busy, 2);
+    world.aws.fail_next(Api::UpdateFunctionCode, busy, 2);
     world.apply_cleanly().await;
-    assert_eq!(world.aws.call_count("UpdateFunctionCode"), 3);
+    assert_eq!(world.aws.call_count(Api::UpdateFunctionCode), 3);
     let function = world.aws.function("orders").expect("the function");
     assert!(format!("{:?}", function.code).contains("orders/1.1.0.zip"));
     world.assert_converged().await;
@@ -398,14 +398,14 @@ async fn server_errors_are_retried_and_the_world_converges() {
     let world = World::new();
     world.commit("orders", &format!("{PROVISIONED}{ALARMS}{QUEUE}"));
     for api in [
-        "GetFunction",
-        "CreateFunction",
-        "PublishVersion",
-        "CreateAlias",
-        "PutProvisionedConcurrencyConfig",
-        "CreateEventSourceMapping",
-        "PutMetricAlarm",
-        "TagResource",
+        Api::GetFunction,
+        Api::CreateFunction,
+        Api::PublishVersion,
+        Api::CreateAlias,
+        Api::PutProvisionedConcurrencyConfig,
+        Api::CreateEventSourceMapping,
+        Api::PutMetricAlarm,
+        Api::TagResource,
     ] {
         world.aws.fail_next(api, server_error(api), 3);
     }
@@ -419,15 +419,15 @@ async fn a_response_lost_after_a_write_is_survived() {
     // Each write takes effect in AWS, but shepherd never hears back, and tries again.
     let mut failures = Vec::new();
     let creating = [
-        "CreateFunction",
-        "PublishVersion",
-        "CreateAlias",
-        "PutFunctionConcurrency",
-        "PutProvisionedConcurrencyConfig",
-        "PutFunctionEventInvokeConfig",
-        "CreateEventSourceMapping",
-        "PutMetricAlarm",
-        "TagResource",
+        Api::CreateFunction,
+        Api::PublishVersion,
+        Api::CreateAlias,
+        Api::PutFunctionConcurrency,
+        Api::PutProvisionedConcurrencyConfig,
+        Api::PutFunctionEventInvokeConfig,
+        Api::CreateEventSourceMapping,
+        Api::PutMetricAlarm,
+        Api::TagResource,
     ];
     for api in creating {
         let world = World::new();
@@ -442,9 +442,9 @@ async fn a_response_lost_after_a_write_is_survived() {
         world.assert_converged().await;
     }
     let updating = [
-        "UpdateFunctionConfiguration",
-        "UpdateAlias",
-        "UntagResource",
+        Api::UpdateFunctionConfiguration,
+        Api::UpdateAlias,
+        Api::UntagResource,
     ];
     for api in updating {
         let world = World::new();
@@ -475,7 +475,7 @@ async fn provisioned_concurrency_on_the_alias_is_ready_before_the_apply_ends() {
     let provisioned = world.aws.provisioned("orders", "live").expect("configured");
     assert_eq!(provisioned.status, ProvisionedStatus::Ready);
     assert_eq!(provisioned.allocated, 3);
-    assert!(world.aws.call_count("GetProvisionedConcurrencyConfig") >= 5);
+    assert!(world.aws.call_count(Api::GetProvisionedConcurrencyConfig) >= 5);
     // Polls back off: five reads span seconds, not a busy loop.
     assert!(
         started.elapsed() >= Duration::from_secs(8),
@@ -510,7 +510,7 @@ async fn a_failed_provisioned_allocation_surfaces_its_reason() {
 #[tokio::test(start_paused = true)]
 async fn provisioned_concurrency_the_endpoint_lacks_is_skipped_not_failed() {
     let world = World::new();
-    world.aws.unsupported("PutProvisionedConcurrencyConfig");
+    world.aws.unsupported(Api::PutProvisionedConcurrencyConfig);
     world.commit("orders", PROVISIONED);
     let reports = world.apply().await;
     let orders = report(&reports, "orders");
@@ -568,11 +568,11 @@ async fn one_functions_failure_never_blocks_the_others() {
         .commit("b-plain", "")
         .commit("c-queued", QUEUE);
     let rejected = CloudError::Rejected {
-        api: "PutMetricAlarm",
+        api: Api::PutMetricAlarm,
         code: "LimitExceeded".into(),
         message: "The maximum number of alarms has been reached".into(),
     };
-    world.aws.fail_next("PutMetricAlarm", rejected, 1);
+    world.aws.fail_next(Api::PutMetricAlarm, rejected, 1);
     let reports = world.apply().await;
     assert!(failure(report(&reports, "a-alarmed")).contains("maximum number of alarms"));
     assert_eq!(report(&reports, "b-plain").outcome, Outcome::Applied);
@@ -736,11 +736,11 @@ async fn an_object_overwritten_at_the_same_key_is_deployed_pinned_to_its_new_ver
 async fn code_whose_content_cannot_be_read_is_warned_about_and_never_redeployed_blind() {
     let world = overwritten("").await;
     let denied = || CloudError::Rejected {
-        api: "HeadObject",
+        api: Api::HeadObject,
         code: "AccessDenied".into(),
         message: "Forbidden".into(),
     };
-    world.aws.fail_next("HeadObject", denied(), 1);
+    world.aws.fail_next(Api::HeadObject, denied(), 1);
     let planned = world.plan().await;
     let plan = &planned.plans[0];
     assert!(plan.actions.is_empty(), "{:#?}", plan.actions);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use shepherd_core::cloud::*;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::{Command, Phase, RolloutRecord};
@@ -110,12 +111,12 @@ async fn a_thirty_minute_canary_runs_in_virtual_time_and_promotes() {
     );
     assert_eq!(record(&cloud).unwrap().phase, Phase::Healthy);
     // Start at 10%, promote: two alias writes.
-    assert_eq!(cloud.call_count("UpdateAlias"), 2);
+    assert_eq!(cloud.call_count(Api::UpdateAlias), 2);
     // Alarms were looked at all through the pause, in batches.
     assert!(
-        cloud.call_count("DescribeAlarms") >= 30 * 60 / 5,
+        cloud.call_count(Api::DescribeAlarms) >= 30 * 60 / 5,
         "{}",
-        cloud.call_count("DescribeAlarms")
+        cloud.call_count(Api::DescribeAlarms)
     );
 }
 
@@ -550,11 +551,11 @@ async fn metrics_that_cannot_be_read_never_promote_even_when_inconclusive_would(
     // Plenty of healthy traffic that cannot be read: CloudWatch fails every time.
     cloud.set_version_metrics("api", "2", metrics(500.0, 0.0, 100.0));
     let unavailable = shepherd_core::cloud::CloudError::Rejected {
-        api: "GetMetricData",
+        api: Api::GetMetricData,
         code: "AccessDenied".into(),
         message: "not authorized".into(),
     };
-    cloud.fail_next("GetMetricData", unavailable, 10_000);
+    cloud.fail_next(Api::GetMetricData, unavailable, 10_000);
     apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
     let r = record(&cloud).unwrap();
     assert_eq!(r.phase, Phase::Paused, "{r:?}");

@@ -2,8 +2,8 @@
 //! an alias with weights cannot carry provisioned concurrency, and the other way round.
 
 use super::state::{
-    FunctionRecord, LATEST, Outcome, Provisioned, Refusal, Target, World, function_arn, in_use,
-    invalid, record,
+    FunctionRecord, LATEST, Outcome, Provisioned, Refusal, Target, World, exists, function_arn,
+    in_use, invalid, record,
 };
 use shepherd_core::model::{ObservedAlias, ProvisionedConcurrency, ProvisionedStatus};
 
@@ -27,7 +27,7 @@ impl World {
         let record = record(&mut self.functions, name)?;
         check_alias_name(alias)?;
         if record.aliases.contains_key(alias) {
-            return Err(in_use(format!(
+            return Err(exists(format!(
                 "Alias already exists: {}",
                 function_arn(name, Some(alias))
             )));

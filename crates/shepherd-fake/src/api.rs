@@ -1,10 +1,13 @@
-//! The [`Cloud`] trait over the fake: each method names its AWS API and hands the request
+//! The ports of `shepherd_core::cloud` over the fake: each method names its AWS API and hands the request
 //! to the state. Nothing here awaits, so any executor (or `block_on`) drives it.
 
 use std::collections::BTreeMap;
 
 use super::FakeCloud;
-use shepherd_core::cloud::{Cloud, CloudResult};
+use shepherd_core::cloud::{
+    Alarms, Aliases, Api, CanaryMetricsSource, CloudResult, Concurrency, EventSources, Functions,
+    ImageRegistry, ObjectStore, Queues,
+};
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
     ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
@@ -12,92 +15,13 @@ use shepherd_core::model::{
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
-impl Cloud for FakeCloud {
+impl Functions for FakeCloud {
     async fn get_function(&self, name: &str) -> CloudResult<Option<ObservedFunction>> {
-        self.call("GetFunction", |w| Ok(w.get_function(name)))
-    }
-
-    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
-        self.call("ListAliases", |w| w.list_aliases(name))
-    }
-
-    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
-        self.call("ListVersionsByFunction", |w| w.list_versions(name))
-    }
-
-    async fn get_async_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> CloudResult<Option<AsyncConfig>> {
-        self.call("GetFunctionEventInvokeConfig", |w| {
-            w.get_async_config(name, qualifier)
-        })
-    }
-
-    async fn list_provisioned_concurrency(
-        &self,
-        name: &str,
-    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
-        self.call("ListProvisionedConcurrencyConfigs", |w| {
-            w.list_provisioned(name)
-        })
-    }
-
-    async fn get_provisioned_concurrency(
-        &self,
-        name: &str,
-        qualifier: &str,
-    ) -> CloudResult<Option<ProvisionedConcurrency>> {
-        self.call("GetProvisionedConcurrencyConfig", |w| {
-            w.get_provisioned(name, qualifier)
-        })
-    }
-
-    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
-        self.call("GetFunctionRecursionConfig", |w| w.get_recursive_loop(name))
-    }
-
-    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
-        self.call("ListEventSourceMappings", |w| w.list_mappings(name))
-    }
-
-    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
-        self.call("GetQueueAttributes", |w| {
-            Ok(w.queues.get(queue_arn).cloned())
-        })
-    }
-
-    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
-        self.call("HeadObject", |w| {
-            let versions = w.objects.get(&format!("s3://{bucket}/{key}"));
-            Ok(versions
-                .and_then(|v| v.last())
-                .map(|(version_id, etag)| S3ObjectHead {
-                    etag: etag.clone(),
-                    version_id: Some(version_id.clone()),
-                }))
-        })
-    }
-
-    async fn image_digests(
-        &self,
-        repository: &str,
-        tags: &[String],
-    ) -> CloudResult<BTreeMap<String, String>> {
-        self.call("DescribeImages", |w| {
-            Ok(tags
-                .iter()
-                .filter_map(|tag| {
-                    let digest = w.images.get(&format!("{repository}:{tag}"))?;
-                    Some((tag.clone(), digest.clone()))
-                })
-                .collect())
-        })
+        self.call(Api::GetFunction, |w| Ok(w.get_function(name)))
     }
 
     async fn list_managed_functions(&self) -> CloudResult<Vec<ManagedFunction>> {
-        self.call("ListFunctions", |w| Ok(w.list_managed_functions()))
+        self.call(Api::ListFunctions, |w| Ok(w.list_managed_functions()))
     }
 
     async fn create_function(
@@ -108,13 +32,13 @@ impl Cloud for FakeCloud {
         code: &CodeArtifact,
         tags: &BTreeMap<String, String>,
     ) -> CloudResult<()> {
-        self.call("CreateFunction", |w| {
+        self.call(Api::CreateFunction, |w| {
             w.create_function(name, config, architecture, code, tags)
         })
     }
 
     async fn update_configuration(&self, name: &str, config: &FunctionConfig) -> CloudResult<()> {
-        self.call("UpdateFunctionConfiguration", |w| {
+        self.call(Api::UpdateFunctionConfiguration, |w| {
             w.update_configuration(name, config)
         })
     }
@@ -125,9 +49,39 @@ impl Cloud for FakeCloud {
         code: &CodeArtifact,
         architecture: Architecture,
     ) -> CloudResult<String> {
-        self.call("UpdateFunctionCode", |w| {
+        self.call(Api::UpdateFunctionCode, |w| {
             w.update_code(name, code, architecture)
         })
+    }
+
+    async fn get_recursive_loop(&self, name: &str) -> CloudResult<RecursiveLoop> {
+        self.call(Api::GetFunctionRecursionConfig, |w| {
+            w.get_recursive_loop(name)
+        })
+    }
+
+    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
+        self.call(Api::PutFunctionRecursionConfig, |w| {
+            w.put_recursive_loop(name, mode)
+        })
+    }
+
+    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
+        self.call(Api::TagResource, |w| w.tag_function(arn, tags))
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
+        self.call(Api::UntagResource, |w| w.untag_function(arn, keys))
+    }
+
+    async fn delete_function(&self, name: &str) -> CloudResult<()> {
+        self.call(Api::DeleteFunction, |w| w.delete_function(name))
+    }
+}
+
+impl Aliases for FakeCloud {
+    async fn list_versions(&self, name: &str) -> CloudResult<Vec<ObservedVersion>> {
+        self.call(Api::ListVersionsByFunction, |w| w.list_versions(name))
     }
 
     async fn publish_version(
@@ -136,14 +90,18 @@ impl Cloud for FakeCloud {
         description: &str,
         expected_sha256: Option<&str>,
     ) -> CloudResult<ObservedVersion> {
-        self.call("PublishVersion", |w| {
+        self.call(Api::PublishVersion, |w| {
             w.publish_version(name, description, expected_sha256)
         })
     }
 
     async fn delete_version(&self, name: &str, version: &str) -> CloudResult<()> {
         // Lambda deletes a version with DeleteFunction and a qualifier.
-        self.call("DeleteFunction", |w| w.delete_version(name, version))
+        self.call(Api::DeleteFunction, |w| w.delete_version(name, version))
+    }
+
+    async fn list_aliases(&self, name: &str) -> CloudResult<Vec<ObservedAlias>> {
+        self.call(Api::ListAliases, |w| w.list_aliases(name))
     }
 
     async fn create_alias(
@@ -153,7 +111,7 @@ impl Cloud for FakeCloud {
         version: &str,
         description: &str,
     ) -> CloudResult<()> {
-        self.call("CreateAlias", |w| {
+        self.call(Api::CreateAlias, |w| {
             w.create_alias(name, alias, version, description)
         })
     }
@@ -166,18 +124,39 @@ impl Cloud for FakeCloud {
         additional: Option<(&str, f64)>,
         description: &str,
     ) -> CloudResult<()> {
-        self.call("UpdateAlias", |w| {
+        self.call(Api::UpdateAlias, |w| {
             w.update_alias(name, alias, version, additional, description)
         })
     }
+}
 
+impl Concurrency for FakeCloud {
     async fn put_reserved_concurrency(&self, name: &str, count: Option<u32>) -> CloudResult<()> {
         let api = if count.is_some() {
-            "PutFunctionConcurrency"
+            Api::PutFunctionConcurrency
         } else {
-            "DeleteFunctionConcurrency"
+            Api::DeleteFunctionConcurrency
         };
         self.call(api, |w| w.put_reserved_concurrency(name, count))
+    }
+
+    async fn list_provisioned_concurrency(
+        &self,
+        name: &str,
+    ) -> CloudResult<Vec<ProvisionedConcurrency>> {
+        self.call(Api::ListProvisionedConcurrencyConfigs, |w| {
+            w.list_provisioned(name)
+        })
+    }
+
+    async fn get_provisioned_concurrency(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> CloudResult<Option<ProvisionedConcurrency>> {
+        self.call(Api::GetProvisionedConcurrencyConfig, |w| {
+            w.get_provisioned(name, qualifier)
+        })
     }
 
     async fn put_provisioned_concurrency(
@@ -186,14 +165,26 @@ impl Cloud for FakeCloud {
         qualifier: &str,
         count: u32,
     ) -> CloudResult<()> {
-        self.call("PutProvisionedConcurrencyConfig", |w| {
+        self.call(Api::PutProvisionedConcurrencyConfig, |w| {
             w.put_provisioned(name, qualifier, count)
         })
     }
 
     async fn delete_provisioned_concurrency(&self, name: &str, qualifier: &str) -> CloudResult<()> {
-        self.call("DeleteProvisionedConcurrencyConfig", |w| {
+        self.call(Api::DeleteProvisionedConcurrencyConfig, |w| {
             w.delete_provisioned(name, qualifier)
+        })
+    }
+}
+
+impl EventSources for FakeCloud {
+    async fn get_async_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> CloudResult<Option<AsyncConfig>> {
+        self.call(Api::GetFunctionEventInvokeConfig, |w| {
+            w.get_async_config(name, qualifier)
         })
     }
 
@@ -204,17 +195,15 @@ impl Cloud for FakeCloud {
         config: Option<&AsyncConfig>,
     ) -> CloudResult<()> {
         let api = if config.is_some() {
-            "PutFunctionEventInvokeConfig"
+            Api::PutFunctionEventInvokeConfig
         } else {
-            "DeleteFunctionEventInvokeConfig"
+            Api::DeleteFunctionEventInvokeConfig
         };
         self.call(api, |w| w.put_async_config(name, qualifier, config))
     }
 
-    async fn put_recursive_loop(&self, name: &str, mode: RecursiveLoop) -> CloudResult<()> {
-        self.call("PutFunctionRecursionConfig", |w| {
-            w.put_recursive_loop(name, mode)
-        })
+    async fn list_mappings(&self, name: Option<&str>) -> CloudResult<Vec<ObservedMapping>> {
+        self.call(Api::ListEventSourceMappings, |w| w.list_mappings(name))
     }
 
     async fn create_mapping(
@@ -223,7 +212,7 @@ impl Cloud for FakeCloud {
         qualifier: Option<&str>,
         config: &MappingConfig,
     ) -> CloudResult<String> {
-        self.call("CreateEventSourceMapping", |w| {
+        self.call(Api::CreateEventSourceMapping, |w| {
             w.create_mapping(name, qualifier, config)
         })
     }
@@ -235,27 +224,71 @@ impl Cloud for FakeCloud {
         qualifier: Option<&str>,
         config: &MappingConfig,
     ) -> CloudResult<()> {
-        self.call("UpdateEventSourceMapping", |w| {
+        self.call(Api::UpdateEventSourceMapping, |w| {
             w.update_mapping(uuid, name, qualifier, config)
         })
     }
 
     async fn delete_mapping(&self, uuid: &str) -> CloudResult<()> {
-        self.call("DeleteEventSourceMapping", |w| w.delete_mapping(uuid))
+        self.call(Api::DeleteEventSourceMapping, |w| w.delete_mapping(uuid))
+    }
+}
+
+impl Queues for FakeCloud {
+    async fn get_queue_attributes(&self, queue_arn: &str) -> CloudResult<Option<QueueAttributes>> {
+        self.call(Api::GetQueueAttributes, |w| {
+            Ok(w.queues.get(queue_arn).cloned())
+        })
+    }
+}
+
+impl ObjectStore for FakeCloud {
+    async fn head_object(&self, bucket: &str, key: &str) -> CloudResult<Option<S3ObjectHead>> {
+        self.call(Api::HeadObject, |w| {
+            let versions = w.objects.get(&format!("s3://{bucket}/{key}"));
+            Ok(versions
+                .and_then(|v| v.last())
+                .map(|(version_id, etag)| S3ObjectHead {
+                    etag: etag.clone(),
+                    version_id: Some(version_id.clone()),
+                }))
+        })
+    }
+}
+
+impl ImageRegistry for FakeCloud {
+    async fn image_digests(
+        &self,
+        repository: &str,
+        tags: &[String],
+    ) -> CloudResult<BTreeMap<String, String>> {
+        self.call(Api::DescribeImages, |w| {
+            Ok(tags
+                .iter()
+                .filter_map(|tag| {
+                    let digest = w.images.get(&format!("{repository}:{tag}"))?;
+                    Some((tag.clone(), digest.clone()))
+                })
+                .collect())
+        })
+    }
+}
+
+impl Alarms for FakeCloud {
+    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
+        self.call(Api::DescribeAlarms, |w| w.describe_alarms(names))
     }
 
-    async fn tag_function(&self, arn: &str, tags: &BTreeMap<String, String>) -> CloudResult<()> {
-        self.call("TagResource", |w| w.tag_function(arn, tags))
+    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
+        self.call(Api::PutMetricAlarm, |w| w.put_alarm(alarm))
     }
 
-    async fn untag_function(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        self.call("UntagResource", |w| w.untag_function(arn, keys))
+    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
+        self.call(Api::DeleteAlarms, |w| w.delete_alarms(names))
     }
+}
 
-    async fn delete_function(&self, name: &str) -> CloudResult<()> {
-        self.call("DeleteFunction", |w| w.delete_function(name))
-    }
-
+impl CanaryMetricsSource for FakeCloud {
     async fn get_version_metrics(
         &self,
         name: &str,
@@ -264,7 +297,7 @@ impl Cloud for FakeCloud {
         _window: (u64, u64),
         p99: bool,
     ) -> CloudResult<shepherd_core::model::VersionMetrics> {
-        self.call("GetMetricData", |w| {
+        self.call(Api::GetMetricData, |w| {
             let empty = shepherd_core::model::VersionMetrics {
                 invocations: 0.0,
                 errors: 0.0,
@@ -281,17 +314,5 @@ impl Cloud for FakeCloud {
             }
             Ok(found)
         })
-    }
-
-    async fn describe_alarms(&self, names: &[String]) -> CloudResult<Vec<ObservedAlarm>> {
-        self.call("DescribeAlarms", |w| w.describe_alarms(names))
-    }
-
-    async fn put_alarm(&self, alarm: &AlarmDefinition) -> CloudResult<()> {
-        self.call("PutMetricAlarm", |w| w.put_alarm(alarm))
-    }
-
-    async fn delete_alarms(&self, names: &[String]) -> CloudResult<()> {
-        self.call("DeleteAlarms", |w| w.delete_alarms(names))
     }
 }

@@ -3,28 +3,28 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::{Api, CloudError};
 
 #[derive(Debug, Default)]
 pub(super) struct Faults {
     /// Every call, by AWS API name, in order.
-    pub calls: Vec<&'static str>,
+    pub calls: Vec<Api>,
     /// APIs the endpoint does not implement (the local emulator lacks some).
-    pub unsupported: BTreeSet<&'static str>,
+    pub unsupported: BTreeSet<Api>,
     /// Calls left to throttle, whatever the API.
     pub throttles: usize,
     /// Errors returned instead of performing the call, per API, in order.
-    pub before: BTreeMap<&'static str, VecDeque<CloudError>>,
+    pub before: BTreeMap<Api, VecDeque<CloudError>>,
     /// Errors returned after performing the call, per API: the write happened, but the
     /// caller does not learn it (a timeout after AWS applied the request).
-    pub after: BTreeMap<&'static str, VecDeque<CloudError>>,
+    pub after: BTreeMap<Api, VecDeque<CloudError>>,
 }
 
 impl Faults {
     /// Records the call; the error to return instead of performing it, if any.
-    pub(super) fn before_call(&mut self, api: &'static str) -> Option<CloudError> {
+    pub(super) fn before_call(&mut self, api: Api) -> Option<CloudError> {
         self.calls.push(api);
-        if self.unsupported.contains(api) {
+        if self.unsupported.contains(&api) {
             return Some(CloudError::Unsupported { api });
         }
         if self.throttles > 0 {
@@ -34,17 +34,17 @@ impl Faults {
                 retry_after: None,
             });
         }
-        self.before.get_mut(api)?.pop_front()
+        self.before.get_mut(&api)?.pop_front()
     }
 
     /// The error to return although the call succeeded, if any.
-    pub(super) fn after_call(&mut self, api: &'static str) -> Option<CloudError> {
-        self.after.get_mut(api)?.pop_front()
+    pub(super) fn after_call(&mut self, api: Api) -> Option<CloudError> {
+        self.after.get_mut(&api)?.pop_front()
     }
 
     pub(super) fn queue(
-        queues: &mut BTreeMap<&'static str, VecDeque<CloudError>>,
-        api: &'static str,
+        queues: &mut BTreeMap<Api, VecDeque<CloudError>>,
+        api: Api,
         error: CloudError,
         times: usize,
     ) {

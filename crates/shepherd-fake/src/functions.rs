@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::state::{
     FakeFunction, FakeVersion, FunctionRecord, LATEST, Outcome, Refusal, World, code_sha256,
-    function_arn, in_use, invalid, missing_function, record,
+    exists, function_arn, in_use, invalid, missing_function, record,
 };
 use shepherd_core::model::lambda;
 use shepherd_core::model::{
@@ -61,7 +61,7 @@ impl World {
     ) -> Outcome<()> {
         check_function_name(name)?;
         if self.functions.contains_key(name) {
-            return Err(in_use(format!("Function already exist: {name}")));
+            return Err(exists(format!("Function already exist: {name}")));
         }
         check_config(config)?;
         check_package(config, code)?;

@@ -1,7 +1,7 @@
 //! How a function gets invoked: async invoke config, recursive loop detection and SQS
 //! event source mappings.
 
-use super::state::{LATEST, Outcome, Refusal, World, function_arn, in_use, invalid, record};
+use super::state::{LATEST, Outcome, Refusal, World, exists, function_arn, invalid, record};
 use shepherd_core::model::lambda;
 use shepherd_core::model::{AsyncConfig, MappingConfig, ObservedMapping};
 use shepherd_core::spec::RecursiveLoop;
@@ -165,7 +165,7 @@ impl World {
                 && m.config.queue_arn == queue_arn
         });
         match duplicate {
-            Some(m) => Err(in_use(format!(
+            Some(m) => Err(exists(format!(
                 "The event source arn ({queue_arn}) and function ({function_arn}) provided \
                  mapping already exists. Please update or delete the existing mapping with \
                  UUID {}",

@@ -27,13 +27,13 @@
 //! another. Methods never await anything: `futures::executor::block_on` drives them.
 //!
 //! ```
-//! use shepherd_core::cloud::Cloud;
+//! use shepherd_core::cloud::{Api, Functions};
 //! use shepherd_fake::FakeCloud;
 //!
 //! let cloud = FakeCloud::new();
 //! let found = futures::executor::block_on(cloud.get_function("orders"));
 //! assert_eq!(found, Ok(None));
-//! assert_eq!(cloud.calls(), ["GetFunction"]);
+//! assert_eq!(cloud.calls(), [Api::GetFunction]);
 //! ```
 
 mod alarms;
@@ -51,7 +51,7 @@ mod tests;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use faults::Faults;
-use shepherd_core::cloud::{CloudError, CloudResult, is_write};
+use shepherd_core::cloud::{Api, CloudError, CloudResult};
 pub use state::{ACCOUNT, FakeFunction, FakeVersion, REGION, function_arn};
 use state::{Outcome, World};
 
@@ -81,11 +81,7 @@ impl FakeCloud {
     }
 
     /// Records the call, applies injected faults, then runs the handler.
-    fn call<T>(
-        &self,
-        api: &'static str,
-        handler: impl FnOnce(&mut World) -> Outcome<T>,
-    ) -> CloudResult<T> {
+    fn call<T>(&self, api: Api, handler: impl FnOnce(&mut World) -> Outcome<T>) -> CloudResult<T> {
         let mut inner = self.lock();
         if let Some(error) = inner.faults.before_call(api) {
             return Err(error);
@@ -133,13 +129,13 @@ impl FakeCloud {
 
     /// The next `times` calls of `api` (an AWS API name, e.g. `"UpdateFunctionCode"`)
     /// return `error` without doing anything. Queued after earlier injections.
-    pub fn fail_next(&self, api: &'static str, error: CloudError, times: usize) {
+    pub fn fail_next(&self, api: Api, error: CloudError, times: usize) {
         Faults::queue(&mut self.lock().faults.before, api, error, times);
     }
 
     /// The next `times` successful calls of `api` take effect but return `error`: the
     /// answer was lost (a timeout after AWS applied the request).
-    pub fn fail_next_after_write(&self, api: &'static str, error: CloudError, times: usize) {
+    pub fn fail_next_after_write(&self, api: Api, error: CloudError, times: usize) {
         Faults::queue(&mut self.lock().faults.after, api, error, times);
     }
 
@@ -150,7 +146,7 @@ impl FakeCloud {
 
     /// From now on `api` returns [`CloudError::Unsupported`], as the local emulator does for
     /// the APIs it lacks.
-    pub fn unsupported(&self, api: &'static str) {
+    pub fn unsupported(&self, api: Api) {
         self.lock().faults.unsupported.insert(api);
     }
 
@@ -167,23 +163,23 @@ impl FakeCloud {
     // Call accounting.
 
     /// Every call so far, by AWS API name, in order.
-    pub fn calls(&self) -> Vec<&'static str> {
+    pub fn calls(&self) -> Vec<Api> {
         self.lock().faults.calls.clone()
     }
 
     /// The calls that change something in AWS, in order.
-    pub fn write_calls(&self) -> Vec<&'static str> {
+    pub fn write_calls(&self) -> Vec<Api> {
         self.lock()
             .faults
             .calls
             .iter()
             .copied()
-            .filter(|api| is_write(api))
+            .filter(|api| api.is_write())
             .collect()
     }
 
     /// How many calls of `api` were made.
-    pub fn call_count(&self, api: &str) -> usize {
+    pub fn call_count(&self, api: Api) -> usize {
         self.lock()
             .faults
             .calls

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use shepherd_core::cloud::CloudError;
+use shepherd_core::cloud::{Api, CloudError};
 use shepherd_core::model::{
     AsyncConfig, CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ObservedAlarm,
     ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
@@ -39,15 +39,18 @@ pub(super) enum Refusal {
     /// `ResourceConflictException` because an update is in progress.
     Busy(String),
     Precondition(String),
+    /// What a create makes exists already.
+    Exists(String),
     Rejected(&'static str, String),
 }
 
 impl Refusal {
-    pub(super) fn into_error(self, api: &'static str) -> CloudError {
+    pub(super) fn into_error(self, api: Api) -> CloudError {
         match self {
             Refusal::NotFound(message) => CloudError::NotFound { api, message },
             Refusal::Busy(message) => CloudError::Conflict { api, message },
             Refusal::Precondition(message) => CloudError::PreconditionFailed { api, message },
+            Refusal::Exists(message) => CloudError::AlreadyExists { api, message },
             Refusal::Rejected(code, message) => CloudError::Rejected {
                 api,
                 code: code.to_owned(),
@@ -68,6 +71,11 @@ pub(super) fn invalid(message: impl Into<String>) -> Refusal {
 /// in progress, which is [`Refusal::Busy`]).
 pub(super) fn in_use(message: impl Into<String>) -> Refusal {
     Refusal::Rejected("ResourceConflictException", message.into())
+}
+
+/// `ResourceConflictException` saying that what a create makes exists already.
+pub(super) fn exists(message: impl Into<String>) -> Refusal {
+    Refusal::Exists(message.into())
 }
 
 pub(super) fn missing_function(name: &str) -> Refusal {

@@ -1,15 +1,17 @@
-//! The Lambda calls, by resource: `functions`, `versions` (and aliases), `concurrency`,
-//! `invocation` (async config, event source mappings). Each function makes one API call (a
-//! `List*` makes one call per page), so that shepherd's call budget sees every request; the
-//! exception is [`list_managed_functions`], documented there.
+//! The Lambda calls, by port: `functions` ([`Functions`]), `versions` ([`Aliases`]: versions
+//! and aliases), `concurrency` ([`Concurrency`]), `invocation` ([`EventSources`]: async
+//! config, event source mappings). Each method makes one API call (a `List*` makes one call
+//! per page), so that shepherd's call budget sees every request; the exception is
+//! `list_managed_functions`, documented there.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_lambda::Client;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::types as lt;
-use shepherd_core::cloud::{CloudError, CloudResult};
+use shepherd_core::cloud::{
+    Aliases, Api, CloudError, CloudResult, Concurrency, EventSources, Functions,
+};
 use shepherd_core::model::{
     AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig, ObservedAlias,
     ObservedFunction, ObservedMapping, ObservedVersion, Package, ProvisionedConcurrency, Readable,
@@ -17,19 +19,14 @@ use shepherd_core::model::{
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
-use crate::CONNECT_TIMEOUT;
 use crate::convert::{self, to_i32, to_u32};
 use crate::error::{from_sdk, incomplete, invalid_request};
+use crate::{AwsCloud, CONNECT_TIMEOUT};
 
 mod concurrency;
 mod functions;
 mod invocation;
 mod versions;
-
-pub(crate) use concurrency::*;
-pub(crate) use functions::*;
-pub(crate) use invocation::*;
-pub(crate) use versions::*;
 
 /// Turns "does not exist" into `None`, for reads of optional resources.
 fn absent_as_none<T>(result: CloudResult<T>) -> CloudResult<Option<T>> {

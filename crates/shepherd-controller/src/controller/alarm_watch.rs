@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 
-use shepherd_core::cloud::Cloud;
+use shepherd_core::cloud::{Alarms, Cloud};
 use tokio_util::sync::CancellationToken;
 
 use shepherd_core::model::AlarmState;

@@ -28,7 +28,8 @@ pub(crate) fn retry_after(cause: Option<&ExecuteError>, attempt: u32) -> Option<
             | CloudError::Transport { .. }
             | CloudError::Unreachable { .. }
             | CloudError::Conflict { .. } => Some(Duration::ZERO),
-            CloudError::NotFound { .. }
+            CloudError::AlreadyExists { .. }
+            | CloudError::NotFound { .. }
             | CloudError::PreconditionFailed { .. }
             | CloudError::Unsupported { .. }
             | CloudError::Rejected { .. } => None,
@@ -55,10 +56,11 @@ pub(crate) fn retry_after(cause: Option<&ExecuteError>, attempt: u32) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shepherd_core::cloud::Api;
 
     fn throttled(retry_after: Option<Duration>) -> ExecuteError {
         ExecuteError::Cloud(CloudError::Throttled {
-            api: "UpdateFunctionCode",
+            api: Api::UpdateFunctionCode,
             retry_after,
         })
     }
@@ -66,7 +68,7 @@ mod tests {
     #[test]
     fn transient_failures_back_off_exponentially_up_to_a_ceiling() {
         let busy = ExecuteError::Cloud(CloudError::Conflict {
-            api: "UpdateFunctionCode",
+            api: Api::UpdateFunctionCode,
             message: "busy".into(),
         });
         let waits: Vec<_> = (1..=9)
@@ -93,7 +95,7 @@ mod tests {
     #[test]
     fn failures_that_do_not_go_away_wait_for_the_next_change_or_resync() {
         let refused = ExecuteError::Cloud(CloudError::Rejected {
-            api: "UpdateFunctionConfiguration",
+            api: Api::UpdateFunctionConfiguration,
             code: "InvalidParameterValueException".into(),
             message: "bad".into(),
         });

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use shepherd_core::cloud::Cloud;
+use shepherd_core::cloud::{Api, Cloud};
 use shepherd_core::model::DesiredFunction;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::package::PackageCache;
@@ -156,7 +156,7 @@ impl<C: Cloud> ControlLoop<C> {
 
     /// Copies the AWS call counters into Prometheus every few seconds.
     async fn stats_loop(self: Arc<Self>, cancel: CancellationToken) {
-        let mut seen: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
+        let mut seen: BTreeMap<(Api, &'static str), u64> = BTreeMap::new();
         loop {
             for (api, outcome, count) in self.cloud.stats().snapshot() {
                 let before = seen.insert((api, outcome), count).unwrap_or(0);
@@ -164,12 +164,12 @@ impl<C: Cloud> ControlLoop<C> {
                 if delta > 0 {
                     self.metrics
                         .aws_calls
-                        .with_label_values(&[api, outcome])
+                        .with_label_values(&[api.name(), outcome])
                         .inc_by(delta);
                     if outcome == "throttled" {
                         self.metrics
                             .throttles
-                            .with_label_values(&[api])
+                            .with_label_values(&[api.name()])
                             .inc_by(delta);
                     }
                 }

@@ -181,6 +181,7 @@ pub fn plan_function(
         .into_iter()
         .chain(queues.warnings)
         .collect();
+    plan.warnings.clone_from(&warnings);
     let Some(observed) = observed else {
         // Code that could not be packaged creates nothing.
         if desired.code.unavailable().is_none() {
@@ -198,7 +199,6 @@ pub fn plan_function(
         let guard = alias::plan_guard(desired, observed, observation, options.alarm_poll);
         plan.actions = guard.actions;
         plan.next = guard.next;
-        plan.warnings = warnings;
         return plan;
     }
     let update = plan_update(desired, observed, observation, options);

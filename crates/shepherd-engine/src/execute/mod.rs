@@ -28,7 +28,7 @@ mod waits;
 pub use error::ExecuteError;
 
 use perform::perform;
-use waits::{already_exists, gone, wait_provisioned, wait_settled, with_conflict_retry};
+use waits::{gone, wait_provisioned, wait_settled, with_conflict_retry};
 
 /// Knobs of the executor.
 #[derive(Debug, Clone, Copy)]
@@ -181,7 +181,7 @@ async fn execute_function<C: Cloud>(
         match perform(cloud, action, &mut context, options, progress).await {
             Ok(()) => report.done.push(action.to_string()),
             Err(ExecuteError::Cloud(CloudError::Unsupported { api })) => {
-                tracing::info!(api, "skipped: the endpoint does not implement it");
+                tracing::info!(%api, "skipped: the endpoint does not implement it");
                 report
                     .skipped
                     .push(format!("{action} ({api} not implemented by the endpoint)"));

@@ -26,7 +26,7 @@ pub(super) async fn perform<C: Cloud>(
             {
                 // Ours when it carries the ownership tags this create sets: the answer to an
                 // earlier attempt was lost. Anyone else's function still fails the create.
-                Err(error) if already_exists(&error) => {
+                Err(error @ CloudError::AlreadyExists { .. }) => {
                     let found = cloud.get_function(name).await?;
                     let claimed = |key: &str| tags.get(key).map(String::as_str);
                     let ours = found.is_some_and(|f| {
@@ -101,7 +101,7 @@ pub(super) async fn perform<C: Cloud>(
             match cloud.create_alias(name, alias, &v, description).await {
                 // Created by an attempt whose answer was lost (or just now by someone
                 // else): shepherd owns the alias, so point it where this create would.
-                Err(error) if already_exists(&error) => {
+                Err(CloudError::AlreadyExists { .. }) => {
                     cloud
                         .update_alias(name, alias, &v, None, description)
                         .await?;
@@ -185,7 +185,7 @@ pub(super) async fn perform<C: Cloud>(
             {
                 // Lambda allows one mapping per queue and function ARN: the one that exists
                 // is the one an attempt whose answer was lost created.
-                Err(error) if already_exists(&error) => {}
+                Err(CloudError::AlreadyExists { .. }) => {}
                 other => {
                     other?;
                 }

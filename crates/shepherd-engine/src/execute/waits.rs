@@ -13,20 +13,6 @@ pub(super) fn gone(result: Result<(), CloudError>) -> Result<(), CloudError> {
     }
 }
 
-/// Whether a create failed because what it creates exists: after a lost response, the
-/// retry of a create that went through meets its own result. Lambda answers
-/// `ResourceConflictException` ("... already exist(s)"), which the AWS adapter maps to
-/// `Conflict` and the fake to `Rejected`.
-pub(super) fn already_exists(error: &CloudError) -> bool {
-    match error {
-        CloudError::Conflict { message, .. } => message.contains("already exist"),
-        CloudError::Rejected { code, message, .. } => {
-            code == "ResourceConflictException" && message.contains("already exist")
-        }
-        _ => false,
-    }
-}
-
 /// Runs an update, and when Lambda answers that another update is in progress, waits for
 /// the function to settle and tries again.
 pub(super) async fn with_conflict_retry<C, T, F, Fut>(

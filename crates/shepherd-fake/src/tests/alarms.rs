@@ -4,7 +4,7 @@ use futures::executor::block_on;
 
 use super::rejected_code;
 use crate::FakeCloud;
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{AlarmDefinition, AlarmMetric, AlarmState};
 
 fn alarm(name: &str) -> AlarmDefinition {
@@ -101,7 +101,7 @@ fn deleting_alarms_is_all_or_nothing() {
     assert!(matches!(
         partly_missing,
         Err(CloudError::NotFound {
-            api: "DeleteAlarms",
+            api: Api::DeleteAlarms,
             ..
         })
     ));

@@ -4,11 +4,11 @@ use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, config, managed, zip};
 use crate::{FakeCloud, function_arn};
-use shepherd_core::cloud::{Cloud, CloudError, is_write};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{AlarmDefinition, AlarmMetric, AsyncConfig};
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
-fn server_error(api: &'static str) -> CloudError {
+fn server_error(api: Api) -> CloudError {
     CloudError::Server {
         api,
         status: 500,
@@ -111,45 +111,45 @@ fn every_call_is_recorded_by_its_aws_api_name() {
     cloud.set_settle_reads(0);
     call_everything(&cloud);
     let expected = [
-        "GetFunction",
-        "CreateFunction",
-        "ListAliases",
-        "ListVersionsByFunction",
-        "GetFunctionEventInvokeConfig",
-        "ListProvisionedConcurrencyConfigs",
-        "GetProvisionedConcurrencyConfig",
-        "GetFunctionRecursionConfig",
-        "ListEventSourceMappings",
-        "ListFunctions",
-        "UpdateFunctionConfiguration",
-        "UpdateFunctionCode",
-        "PublishVersion",
-        "PublishVersion",
-        "DeleteFunction",
-        "CreateAlias",
-        "UpdateAlias",
-        "PutFunctionConcurrency",
-        "DeleteFunctionConcurrency",
-        "PutProvisionedConcurrencyConfig",
-        "DeleteProvisionedConcurrencyConfig",
-        "PutFunctionEventInvokeConfig",
-        "DeleteFunctionEventInvokeConfig",
-        "PutFunctionRecursionConfig",
-        "CreateEventSourceMapping",
-        "UpdateEventSourceMapping",
-        "DeleteEventSourceMapping",
-        "TagResource",
-        "UntagResource",
-        "DeleteFunction",
-        "DescribeAlarms",
-        "PutMetricAlarm",
-        "DeleteAlarms",
+        Api::GetFunction,
+        Api::CreateFunction,
+        Api::ListAliases,
+        Api::ListVersionsByFunction,
+        Api::GetFunctionEventInvokeConfig,
+        Api::ListProvisionedConcurrencyConfigs,
+        Api::GetProvisionedConcurrencyConfig,
+        Api::GetFunctionRecursionConfig,
+        Api::ListEventSourceMappings,
+        Api::ListFunctions,
+        Api::UpdateFunctionConfiguration,
+        Api::UpdateFunctionCode,
+        Api::PublishVersion,
+        Api::PublishVersion,
+        Api::DeleteFunction,
+        Api::CreateAlias,
+        Api::UpdateAlias,
+        Api::PutFunctionConcurrency,
+        Api::DeleteFunctionConcurrency,
+        Api::PutProvisionedConcurrencyConfig,
+        Api::DeleteProvisionedConcurrencyConfig,
+        Api::PutFunctionEventInvokeConfig,
+        Api::DeleteFunctionEventInvokeConfig,
+        Api::PutFunctionRecursionConfig,
+        Api::CreateEventSourceMapping,
+        Api::UpdateEventSourceMapping,
+        Api::DeleteEventSourceMapping,
+        Api::TagResource,
+        Api::UntagResource,
+        Api::DeleteFunction,
+        Api::DescribeAlarms,
+        Api::PutMetricAlarm,
+        Api::DeleteAlarms,
     ];
     assert_eq!(cloud.calls(), expected);
-    let writes: Vec<&str> = expected.into_iter().filter(|a| is_write(a)).collect();
+    let writes: Vec<Api> = expected.into_iter().filter(|a| a.is_write()).collect();
     assert_eq!(cloud.write_calls(), writes);
     assert_eq!(writes.len(), 23);
-    assert_eq!(cloud.call_count("DeleteFunction"), 2);
+    assert_eq!(cloud.call_count(Api::DeleteFunction), 2);
     cloud.reset_calls();
     assert!(cloud.calls().is_empty());
 }
@@ -157,11 +157,15 @@ fn every_call_is_recorded_by_its_aws_api_name() {
 #[test]
 fn fail_next_fails_that_api_only_the_given_times_without_effect() {
     let cloud = cloud_with_function();
-    cloud.fail_next("UpdateFunctionCode", server_error("UpdateFunctionCode"), 2);
+    cloud.fail_next(
+        Api::UpdateFunctionCode,
+        server_error(Api::UpdateFunctionCode),
+        2,
+    );
     let code = zip("sha-2");
     for _ in 0..2 {
         let result = block_on(cloud.update_code(NAME, &code, Architecture::X86_64));
-        assert_eq!(result, Err(server_error("UpdateFunctionCode")));
+        assert_eq!(result, Err(server_error(Api::UpdateFunctionCode)));
         block_on(cloud.update_configuration(NAME, &config())).unwrap();
         cloud.settle();
     }
@@ -175,7 +179,7 @@ fn fail_next_fails_that_api_only_the_given_times_without_effect() {
         Ok("sha-2".to_owned())
     );
     assert_eq!(
-        cloud.call_count("UpdateFunctionCode"),
+        cloud.call_count(Api::UpdateFunctionCode),
         3,
         "failed calls are calls too"
     );
@@ -185,10 +189,10 @@ fn fail_next_fails_that_api_only_the_given_times_without_effect() {
 fn a_lost_answer_still_applies_the_write() {
     let cloud = cloud_with_function();
     let timeout = CloudError::Transport {
-        api: "PublishVersion",
+        api: Api::PublishVersion,
         message: "timed out".to_owned(),
     };
-    cloud.fail_next_after_write("PublishVersion", timeout.clone(), 1);
+    cloud.fail_next_after_write(Api::PublishVersion, timeout.clone(), 1);
     assert_eq!(
         block_on(cloud.publish_version(NAME, "", None)),
         Err(timeout)
@@ -211,7 +215,7 @@ fn throttling_hits_the_next_calls_whatever_their_api() {
     assert_eq!(
         first,
         Err(CloudError::Throttled {
-            api: "GetFunction",
+            api: Api::GetFunction,
             retry_after: None
         })
     );
@@ -219,7 +223,7 @@ fn throttling_hits_the_next_calls_whatever_their_api() {
     assert!(matches!(
         second,
         Err(CloudError::Throttled {
-            api: "PutFunctionConcurrency",
+            api: Api::PutFunctionConcurrency,
             ..
         })
     ));
@@ -231,14 +235,14 @@ fn throttling_hits_the_next_calls_whatever_their_api() {
 #[test]
 fn an_unsupported_api_stays_unsupported_until_faults_are_cleared() {
     let cloud = cloud_with_function();
-    cloud.unsupported("PutProvisionedConcurrencyConfig");
-    cloud.unsupported("GetFunctionRecursionConfig");
+    cloud.unsupported(Api::PutProvisionedConcurrencyConfig);
+    cloud.unsupported(Api::GetFunctionRecursionConfig);
     for _ in 0..2 {
         let result = block_on(cloud.get_recursive_loop(NAME));
         assert_eq!(
             result,
             Err(CloudError::Unsupported {
-                api: "GetFunctionRecursionConfig"
+                api: Api::GetFunctionRecursionConfig
             })
         );
     }
@@ -246,7 +250,7 @@ fn an_unsupported_api_stays_unsupported_until_faults_are_cleared() {
     assert_eq!(
         put,
         Err(CloudError::Unsupported {
-            api: "PutProvisionedConcurrencyConfig"
+            api: Api::PutProvisionedConcurrencyConfig
         })
     );
     block_on(cloud.put_recursive_loop(NAME, RecursiveLoop::Allow)).unwrap();

@@ -4,7 +4,7 @@ use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, config, create, managed, rejected_code, zip};
 use crate::{FakeCloud, function_arn};
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{
     CodeArtifact, FunctionState, LastUpdateStatus, ObservedMapping, Package, Readable, tags,
 };
@@ -97,7 +97,7 @@ fn an_update_is_in_progress_for_the_configured_reads_and_shows_the_new_configura
     assert!(matches!(
         second,
         Err(CloudError::Conflict {
-            api: "UpdateFunctionConfiguration",
+            api: Api::UpdateFunctionConfiguration,
             ..
         })
     ));
@@ -115,7 +115,7 @@ fn a_code_update_returns_and_reports_the_new_digest_and_architecture() {
     assert!(matches!(
         publish,
         Err(CloudError::Conflict {
-            api: "PublishVersion",
+            api: Api::PublishVersion,
             ..
         })
     ));
@@ -221,7 +221,10 @@ fn package_type_and_configuration_limits_are_enforced() {
         &zip("a"),
         &managed(),
     ));
-    assert_eq!(rejected_code(taken), "ResourceConflictException");
+    assert!(
+        matches!(taken, Err(CloudError::AlreadyExists { .. })),
+        "{taken:?}"
+    );
     assert_eq!(
         cloud.function(NAME).unwrap().last_update,
         LastUpdateStatus::Successful,
@@ -334,7 +337,7 @@ fn tags_are_set_and_removed_by_function_arn_only() {
     assert!(matches!(
         missing,
         Err(CloudError::NotFound {
-            api: "TagResource",
+            api: Api::TagResource,
             ..
         })
     ));

@@ -2,7 +2,7 @@ use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, create, publish_new, rejected_code};
 use crate::function_arn;
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{AsyncConfig, MappingConfig};
 use shepherd_core::spec::RecursiveLoop;
 
@@ -56,13 +56,13 @@ fn async_configs_are_kept_per_qualifier() {
     assert_eq!(
         cloud.calls(),
         [
-            "GetFunctionEventInvokeConfig",
-            "PutFunctionEventInvokeConfig",
-            "PutFunctionEventInvokeConfig",
-            "GetFunctionEventInvokeConfig",
-            "GetFunctionEventInvokeConfig",
-            "GetFunctionEventInvokeConfig",
-            "DeleteFunctionEventInvokeConfig",
+            Api::GetFunctionEventInvokeConfig,
+            Api::PutFunctionEventInvokeConfig,
+            Api::PutFunctionEventInvokeConfig,
+            Api::GetFunctionEventInvokeConfig,
+            Api::GetFunctionEventInvokeConfig,
+            Api::GetFunctionEventInvokeConfig,
+            Api::DeleteFunctionEventInvokeConfig,
         ]
     );
 }
@@ -88,7 +88,7 @@ fn async_configs_are_checked() {
     assert!(matches!(
         absent,
         Err(CloudError::NotFound {
-            api: "DeleteFunctionEventInvokeConfig",
+            api: Api::DeleteFunctionEventInvokeConfig,
             ..
         })
     ));
@@ -111,9 +111,9 @@ fn recursive_loop_detection_defaults_to_terminate() {
     assert_eq!(
         cloud.calls(),
         [
-            "GetFunctionRecursionConfig",
-            "PutFunctionRecursionConfig",
-            "GetFunctionRecursionConfig"
+            Api::GetFunctionRecursionConfig,
+            Api::PutFunctionRecursionConfig,
+            Api::GetFunctionRecursionConfig
         ]
     );
     assert!(block_on(cloud.get_recursive_loop("nope")).is_err());
@@ -152,7 +152,10 @@ fn one_mapping_per_queue_and_function_arn() {
     let cloud = cloud_with_function();
     let uuid = block_on(cloud.create_mapping(NAME, None, &queue_config(QUEUE))).unwrap();
     let again = block_on(cloud.create_mapping(NAME, None, &queue_config(QUEUE)));
-    assert_eq!(rejected_code(again), "ResourceConflictException");
+    assert!(
+        matches!(again, Err(CloudError::AlreadyExists { .. })),
+        "{again:?}"
+    );
     assert_eq!(cloud.mapping_count(), 1);
     // Updating a mapping onto itself is fine.
     block_on(cloud.update_mapping(&uuid, NAME, None, &queue_config(QUEUE))).unwrap();
@@ -183,7 +186,7 @@ fn mappings_are_updated_retargeted_and_deleted() {
     assert!(matches!(
         missing,
         Err(CloudError::NotFound {
-            api: "UpdateEventSourceMapping",
+            api: Api::UpdateEventSourceMapping,
             ..
         })
     ));
@@ -193,7 +196,7 @@ fn mappings_are_updated_retargeted_and_deleted() {
     assert!(matches!(
         gone,
         Err(CloudError::NotFound {
-            api: "DeleteEventSourceMapping",
+            api: Api::DeleteEventSourceMapping,
             ..
         })
     ));

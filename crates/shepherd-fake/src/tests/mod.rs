@@ -15,7 +15,7 @@ use std::sync::Arc;
 use futures::executor::block_on;
 
 use super::FakeCloud;
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{CodeArtifact, FunctionConfig, Package, tags};
 use shepherd_core::spec::{Architecture, SnapStart, TracingMode};
 

@@ -2,7 +2,7 @@ use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, publish_new, rejected_code, rejected_message};
 use crate::FakeCloud;
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::{ProvisionedConcurrency, ProvisionedStatus};
 
 /// A function with version 1 and alias `live` on it.
@@ -47,10 +47,10 @@ fn an_allocation_is_in_progress_for_the_configured_reads_then_ready() {
     assert_eq!(
         cloud.calls(),
         [
-            "PutProvisionedConcurrencyConfig",
-            "GetProvisionedConcurrencyConfig",
-            "ListProvisionedConcurrencyConfigs",
-            "ListProvisionedConcurrencyConfigs",
+            Api::PutProvisionedConcurrencyConfig,
+            Api::GetProvisionedConcurrencyConfig,
+            Api::ListProvisionedConcurrencyConfigs,
+            Api::ListProvisionedConcurrencyConfigs,
         ]
     );
 }
@@ -89,7 +89,7 @@ fn provisioned_concurrency_never_goes_on_latest_or_a_missing_qualifier() {
     assert!(matches!(
         delete,
         Err(CloudError::NotFound {
-            api: "DeleteProvisionedConcurrencyConfig",
+            api: Api::DeleteProvisionedConcurrencyConfig,
             ..
         })
     ));

@@ -1,7 +1,7 @@
 use futures::executor::block_on;
 
 use super::{NAME, cloud_with_function, publish_new, rejected_code, rejected_message, zip};
-use shepherd_core::cloud::{Cloud, CloudError};
+use shepherd_core::cloud::*;
 use shepherd_core::model::AsyncConfig;
 use shepherd_core::spec::Architecture;
 
@@ -63,7 +63,7 @@ fn the_code_digest_precondition_guards_publishing() {
         matches!(
             result,
             Err(CloudError::PreconditionFailed {
-                api: "PublishVersion",
+                api: Api::PublishVersion,
                 ..
             })
         ),
@@ -116,7 +116,7 @@ fn latest_and_missing_versions_cannot_be_deleted() {
     assert!(matches!(
         missing,
         Err(CloudError::NotFound {
-            api: "DeleteFunction",
+            api: Api::DeleteFunction,
             ..
         })
     ));
