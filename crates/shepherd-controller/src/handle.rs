@@ -6,6 +6,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::Command;
+use shepherd_engine::operator::OperateError;
 use shepherd_engine::rollouts::RolloutStatus;
 
 /// Why a sync was asked for.
@@ -98,14 +99,15 @@ pub struct FunctionStatus {
 }
 
 /// Why a rollout command failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// No such function in the desired state.
-    NotFound(String),
-    /// The command does not apply now (e.g. promote with no rollout in flight).
-    Conflict(String),
-    /// AWS failed.
-    Failed(String),
+    #[error("no function named {name}")]
+    NoSuchFunction { name: String },
+    /// The command was refused (it does not apply now, e.g. promote with no rollout in
+    /// flight), or AWS failed to carry it out: [`OperateError::is_refusal`] tells which.
+    #[error(transparent)]
+    Operate(#[from] OperateError),
 }
 
 /// The controller, as the server uses it.

@@ -18,7 +18,9 @@ use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{
     MAX_BODY_BYTES, ReadAccess, Secrets, ServerState, router, serve,
 };
-use shepherd_core::rollout::Command;
+use shepherd_core::cloud::{Api, CloudError};
+use shepherd_core::rollout::{Command, CommandRefused, Phase};
+use shepherd_engine::operator::OperateError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
@@ -66,13 +68,23 @@ impl Controller for FakeController {
             .unwrap()
             .push((name.to_owned(), command));
         match name {
-            "missing" => Err(CommandError::NotFound("no function `missing`".to_owned())),
-            "stable" => Err(CommandError::Conflict(format!(
-                "cannot {command}: the rollout is stable"
-            ))),
-            "broken" => Err(CommandError::Failed(
-                "AccessDeniedException: arn:aws:iam::123456789012:role/shepherd".to_owned(),
-            )),
+            "missing" => Err(CommandError::NoSuchFunction {
+                name: name.to_owned(),
+            }),
+            "stable" => Err(OperateError::Refused(CommandRefused::NotNow {
+                command,
+                phase: Phase::Healthy,
+            })
+            .into()),
+            "broken" => Err(OperateError::Cloud {
+                function: name.to_owned(),
+                source: CloudError::Rejected {
+                    api: Api::ListAliases,
+                    code: "AccessDeniedException".to_owned(),
+                    message: "arn:aws:iam::123456789012:role/shepherd".to_owned(),
+                },
+            }
+            .into()),
             _ => Ok(format!("{command} {name}: done")),
         }
     }
@@ -424,7 +436,7 @@ async fn command_errors_map_to_statuses_without_internals() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         body_json(response).await,
-        json!({ "error": "no function `missing`" })
+        json!({ "error": "no function named missing" })
     );
 
     let response = send(
@@ -435,7 +447,7 @@ async fn command_errors_map_to_statuses_without_internals() {
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(
         body_json(response).await,
-        json!({ "error": "cannot promote: the rollout is stable" })
+        json!({ "error": "cannot promote: the rollout is Healthy" })
     );
 
     let response = send(

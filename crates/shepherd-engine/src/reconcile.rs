@@ -148,6 +148,18 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
     }
 }
 
+/// Why a prune step deleted nothing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PruneSkipped {
+    /// Functions of the spec set failed before planning: a failure is never a reason to
+    /// delete.
+    #[error("nothing pruned: {} of the spec set failed before planning ({})", count(.functions.len(), "function"), .functions.join(", "))]
+    FailedBefore { functions: Vec<String> },
+    /// The account's managed functions could not be listed.
+    #[error("cannot list managed functions, nothing pruned: {}", .0.summary())]
+    CannotList(CloudError),
+}
+
 /// The key under which a prune that could not run is reported.
 pub const PRUNE: &str = "(prune)";
 
@@ -160,19 +172,16 @@ pub async fn plan_prune<C: Cloud>(
     wanted: &BTreeSet<&str>,
     failed: &BTreeMap<String, String>,
     owner: &Owner,
-) -> Result<Vec<FunctionPlan>, String> {
+) -> Result<Vec<FunctionPlan>, PruneSkipped> {
     if !failed.is_empty() {
-        let names: Vec<&str> = failed.keys().map(String::as_str).collect();
-        return Err(format!(
-            "nothing pruned: {} of the spec set failed before planning ({})",
-            count(names.len(), "function"),
-            names.join(", ")
-        ));
+        return Err(PruneSkipped::FailedBefore {
+            functions: failed.keys().cloned().collect(),
+        });
     }
     let managed = cloud
         .list_managed_functions()
         .await
-        .map_err(|error| prune_error(&error))?;
+        .map_err(PruneSkipped::CannotList)?;
     Ok(shepherd_core::plan::plan_prune(wanted, &managed, owner))
 }
 
@@ -202,16 +211,9 @@ pub async fn add_prune<C: Cloud>(
     match plan_prune(cloud, &wanted, &planned.errors, owner).await {
         Ok(plans) => planned.plans.extend(plans),
         Err(reason) => {
-            planned.errors.insert(PRUNE.to_owned(), reason);
+            planned.errors.insert(PRUNE.to_owned(), reason.to_string());
         }
     }
-}
-
-fn prune_error(error: &CloudError) -> String {
-    format!(
-        "cannot list managed functions, nothing pruned: {}",
-        error.summary()
-    )
 }
 
 /// Executes planned changes; functions that could not be planned are reported failed.

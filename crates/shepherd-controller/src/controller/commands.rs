@@ -96,16 +96,10 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .functions
             .get(name)
             .cloned()
-            .ok_or_else(|| CommandError::NotFound(format!("no function named {name}")))?;
-        let done = operate(&self.cloud, &RolloutTarget::from(&function), command)
-            .await
-            .map_err(|e| {
-                if e.is_refusal() {
-                    CommandError::Conflict(e.to_string())
-                } else {
-                    CommandError::Failed(e.to_string())
-                }
+            .ok_or_else(|| CommandError::NoSuchFunction {
+                name: name.to_owned(),
             })?;
+        let done = operate(&self.cloud, &RolloutTarget::from(&function), command).await?;
         // The status and the metrics show the new state at once (one read of the alias
         // the command just wrote), and the rollout continues from there.
         if let Some(rollout) = status(&self.cloud, std::slice::from_ref(&function))

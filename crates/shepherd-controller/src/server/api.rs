@@ -157,9 +157,13 @@ fn parse_command(verb: &str, full: bool) -> Option<Command> {
 /// failure may carry account ids, ARNs or request ids, so it is logged and summarized.
 fn command_error(name: &str, command: Command, error: CommandError) -> ApiError {
     match error {
-        CommandError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
-        CommandError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
-        CommandError::Failed(cause) => {
+        CommandError::NoSuchFunction { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, error.to_string())
+        }
+        CommandError::Operate(refusal) if refusal.is_refusal() => {
+            ApiError::new(StatusCode::CONFLICT, refusal.to_string())
+        }
+        CommandError::Operate(cause) => {
             tracing::error!(function = ?name, %command, %cause, "rollout command failed");
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
