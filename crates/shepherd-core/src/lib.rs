@@ -1,9 +1,8 @@
 //! shepherd's domain, free of any AWS SDK, HTTP framework and runtime: the spec language
 //! (types, loading, validation, lints) and, around it, the desired and observed model
 //! (with Lambda's defaults and shepherd's tag codecs), the planner, the rollout state
-//! machine, and the cloud ports the engine drives, one per resource under the `Cloud` umbrella
-//! (implemented by `shepherd-aws` and, for
-//! tests, `shepherd-fake`).
+//! machine, and the cloud ports the engine drives, one per resource under the `Cloud`
+//! umbrella (implemented by `shepherd-aws` and, for tests, `shepherd-fake`).
 
 pub mod cloud;
 pub mod diagnostic;
