@@ -23,6 +23,9 @@
 //!   function's alarms are really looked at, with no budget and with the default one; then
 //!   the time from an alarm event (as from the SQS alarm queue) to the alias back on the
 //!   stable version.
+//! - controller, one reconcile that moves an alias and keeps a rollout in flight: a new
+//!   release arriving for a function mid-canary (supersede, then a new canary), and the
+//!   reads of that reconcile (one observation: its status comes from it, not a second read).
 //!
 //! ```text
 //! cargo bench -p shepherd-controller --bench alarm_batching
@@ -90,6 +93,8 @@ fn main() {
         let (fake, specs) = fleet_in_flight(dir.path(), functions).await;
         engine(&fake, &specs, functions).await;
         controller(&fake, &specs, functions).await;
+        let single = tempfile::tempdir().expect("create a temporary directory");
+        new_release_reads(single.path()).await;
     });
     println!();
     println!("total: {:.1} s of real time", real.elapsed().as_secs_f64());
@@ -449,11 +454,18 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
         println!(
             "  over {seconds:.0} s: {describe:.0} DescribeAlarms, {gets:.0} GetFunction, {lists:.0} ListAliases: {reconciles:.1} reconciles/s",
         );
-        println!(
-            "  each rollout's alarms are looked at every {:.1} s on average (alarm poll: {} s); work queue depth {mean_depth:.0} on average",
-            rollouts as f64 / reconciles.max(1e-9),
-            ALARM_POLL.as_secs()
-        );
+        if reconciles > 0.0 {
+            println!(
+                "  each rollout's alarms are looked at every {:.1} s on average (alarm poll: {} s); work queue depth {mean_depth:.0} on average",
+                rollouts as f64 / reconciles,
+                ALARM_POLL.as_secs()
+            );
+        } else {
+            println!(
+                "  no reconcile in the window: the alarm watch alone looks at every rollout's alarms, every {} s; work queue depth {mean_depth:.0} on average",
+                ALARM_POLL.as_secs()
+            );
+        }
         println!(
             "  target (<= ceil({alarms}/100) = {allowed} DescribeAlarms per 5 s poll): {per_poll:.0} per poll: {}",
             verdict(per_poll <= allowed as f64)
@@ -514,4 +526,70 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
         cancel.cancel();
         task.await.expect("the controller stops");
     }
+}
+
+/// One function mid-canary under `shepherd run`; a new release arrives: the reads of the
+/// reconcile that supersedes the canary and starts the next (an alias move that keeps a
+/// rollout in flight).
+async fn new_release_reads(dir: &Path) {
+    let (fake, specs) = fleet_in_flight(dir, 1).await;
+    let settings = Settings {
+        source: SourceConfig::Directory {
+            root: specs.clone(),
+            path: ".".into(),
+        },
+        lint_config: None,
+        poll_interval: Duration::from_secs(3600),
+        resync_interval: Duration::from_secs(3600),
+        full_refresh_every: 10,
+        workers: 1,
+        reconcile: options(),
+    };
+    let core = ControlLoop::new(
+        metered(&fake, UNLIMITED),
+        settings,
+        Arc::new(Metrics::new()),
+    );
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(Arc::clone(&core).run(cancel.clone()));
+    while !core.is_ready() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let victim = "fleet-0000";
+    let mut reads = Vec::new();
+    for release in 3..6 {
+        // Just after an alarm-watch poll, so that the window holds the reconcile's reads.
+        tokio::time::sleep(ALARM_POLL + Duration::from_millis(100)).await;
+        let canary = fake.alias(victim, ALIAS).and_then(|a| a.additional_version);
+        std::fs::write(specs.join(format!("{victim}.yaml")), spec(0, release))
+            .expect("write a spec");
+        let apis = [Api::GetFunction, Api::ListAliases, Api::DescribeAlarms];
+        let before = apis.map(|a| fake.call_count(a));
+        core.request_sync(Trigger::Webhook {
+            source: "generic",
+            commit: None,
+        });
+        loop {
+            let now = fake.alias(victim, ALIAS).and_then(|a| a.additional_version);
+            if now.is_some() && now.as_ref().map(|c| &c.0) != canary.as_ref().map(|c| &c.0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The reconcile is over (the fake answers at once); the next one, which the new
+        // canary asks for, comes a second later.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let after = apis.map(|a| fake.call_count(a));
+        reads.push((
+            after[0] - before[0],
+            after[1] - before[1],
+            after[2] - before[2],
+        ));
+    }
+    println!();
+    println!(
+        "[controller] a new release for a function mid-canary (supersede, new canary: an alias move that keeps a rollout in flight): reads of that reconcile (GetFunction, ListAliases, DescribeAlarms), per trial: {reads:?} (one observation is 1 GetFunction, 1 ListAliases and, for this function's 3 alarm names in two batches, 2 DescribeAlarms; a GetFunction also waits for the code update to settle)"
+    );
+    cancel.cancel();
+    task.await.expect("the controller stops");
 }
