@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use shepherd_core::cloud::{Api, CloudError};
 use shepherd_core::model::{
-    AsyncConfig, CodeArtifact, FunctionConfig, FunctionState, LastUpdateStatus, ObservedAlarm,
-    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, ProvisionedConcurrency,
-    ProvisionedStatus, Readable,
+    AsyncConfig, CodeArtifact, FunctionBasics, FunctionConfig, FunctionState, LastUpdateStatus,
+    ObservedAlarm, ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion,
+    ProvisionedConcurrency, ProvisionedStatus,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 
@@ -228,7 +228,7 @@ impl FunctionRecord {
     /// unread.
     pub(super) fn observed(&self) -> ObservedFunction {
         let f = &self.function;
-        ObservedFunction {
+        ObservedFunction::from(FunctionBasics {
             name: f.name.clone(),
             arn: function_arn(&f.name, None),
             config: f.config.clone(),
@@ -239,14 +239,7 @@ impl FunctionRecord {
             code_sha256: f.code_sha256.clone(),
             tags: f.tags.clone(),
             reserved_concurrency: f.reserved_concurrency,
-            aliases: Vec::new(),
-            versions: Readable::NotRead,
-            async_config: Readable::NotRead,
-            provisioned: Readable::NotRead,
-            recursive_loop: Readable::NotRead,
-            mappings: Readable::NotRead,
-            alarms: Readable::NotRead,
-        }
+        })
     }
 
     /// One `GetFunction` read: time passes for the function.

@@ -75,7 +75,7 @@ impl Functions for AwsCloud {
             .filter(|r| !r.is_empty())
             .or(cfg.state_reason().filter(|r| !r.is_empty()))
             .map(str::to_owned);
-        Ok(Some(ObservedFunction {
+        Ok(Some(ObservedFunction::from(FunctionBasics {
             name: cfg.function_name().unwrap_or(name).to_owned(),
             arn: cfg.function_arn().unwrap_or_default().to_owned(),
             config: convert::function_config(cfg),
@@ -92,14 +92,7 @@ impl Functions for AwsCloud {
                 .concurrency()
                 .and_then(|c| c.reserved_concurrent_executions())
                 .map(to_u32),
-            aliases: Vec::new(),
-            versions: Readable::NotRead,
-            async_config: Readable::NotRead,
-            provisioned: Readable::NotRead,
-            recursive_loop: Readable::NotRead,
-            mappings: Readable::NotRead,
-            alarms: Readable::NotRead,
-        }))
+        })))
     }
 
     /// `ListFunctions` (one call per page), then `ListTags` for **each** function.

@@ -13,9 +13,9 @@ use shepherd_core::cloud::{
     Aliases, Api, CloudError, CloudResult, Concurrency, EventSources, Functions,
 };
 use shepherd_core::model::{
-    AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig, ObservedAlias,
-    ObservedFunction, ObservedMapping, ObservedVersion, Package, ProvisionedConcurrency, Readable,
-    tags,
+    AsyncConfig, CodeArtifact, FunctionBasics, FunctionConfig, ManagedFunction, MappingConfig,
+    ObservedAlias, ObservedFunction, ObservedMapping, ObservedVersion, Package,
+    ProvisionedConcurrency, tags,
 };
 use shepherd_core::spec::{Architecture, RecursiveLoop};
 

@@ -22,8 +22,9 @@ pub use desired::{
 };
 pub use digest::short_digest;
 pub use observed::{
-    CanaryMetrics, FunctionState, LastUpdateStatus, Observation, ObservedAlias, ObservedFunction,
-    ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, QueueAttributes, Readable,
+    CanaryMetrics, FunctionBasics, FunctionState, LastUpdateStatus, Observation, ObservedAlias,
+    ObservedFunction, ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, QueueAttributes,
+    Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
 pub use tag_values::{CodeIdentity, CodeTag, ReleaseTag};

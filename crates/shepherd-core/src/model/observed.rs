@@ -128,6 +128,59 @@ pub struct ObservedFunction {
     pub alarms: Readable<BTreeMap<String, ObservedAlarm>>,
 }
 
+/// What `GetFunction` tells of a function: all but the sub-resources, which need reads of
+/// their own. Both the adapter and the fake answer `Functions::get_function` with one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionBasics {
+    pub name: String,
+    pub arn: String,
+    pub config: FunctionConfig,
+    pub architecture: Architecture,
+    pub state: FunctionState,
+    pub last_update: LastUpdateStatus,
+    pub last_update_reason: Option<String>,
+    pub code_sha256: String,
+    pub tags: BTreeMap<String, String>,
+    pub reserved_concurrency: Option<u32>,
+}
+
+impl From<FunctionBasics> for ObservedFunction {
+    /// The function with every sub-resource left unread.
+    fn from(basics: FunctionBasics) -> Self {
+        let FunctionBasics {
+            name,
+            arn,
+            config,
+            architecture,
+            state,
+            last_update,
+            last_update_reason,
+            code_sha256,
+            tags,
+            reserved_concurrency,
+        } = basics;
+        Self {
+            name,
+            arn,
+            config,
+            architecture,
+            state,
+            last_update,
+            last_update_reason,
+            code_sha256,
+            tags,
+            reserved_concurrency,
+            aliases: Vec::new(),
+            versions: Readable::NotRead,
+            async_config: Readable::NotRead,
+            provisioned: Readable::NotRead,
+            recursive_loop: Readable::NotRead,
+            mappings: Readable::NotRead,
+            alarms: Readable::NotRead,
+        }
+    }
+}
+
 impl ObservedFunction {
     pub fn alias(&self, name: &str) -> Option<&ObservedAlias> {
         self.aliases.iter().find(|a| a.name == name)
