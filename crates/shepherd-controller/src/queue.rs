@@ -1,6 +1,7 @@
 //! The keyed work queue every trigger feeds: one entry per function, at most one reconcile
 //! in flight per function, and a function asked for again while in flight runs once more
-//! after, never twice at once.
+//! after, never twice at once. An alarm event goes to the front: the rollback it may lead
+//! to never waits behind a fleet's worth of routine work.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,22 +33,44 @@ impl WorkQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `key`; a key already waiting keeps its place (and first trigger).
+    /// Queues `key`; a key already waiting keeps its place (and first trigger), unless the
+    /// new trigger is an alarm event, which moves it to the front.
     pub fn add(&self, key: &str, trigger: Trigger) {
         let mut state = self.lock();
         if state.closed {
             return;
         }
+        let urgent = matches!(trigger, Trigger::AlarmChange { .. });
         if state.in_flight.contains(key) {
-            state.again.entry(key.to_owned()).or_insert(trigger);
+            match state.again.get_mut(key) {
+                Some(again) if urgent => *again = trigger,
+                Some(_) => {}
+                None => {
+                    state.again.insert(key.to_owned(), trigger);
+                }
+            }
             return;
         }
-        if !state.pending.contains_key(key) {
-            state.order.push_back(key.to_owned());
-            state.pending.insert(key.to_owned(), trigger);
-            drop(state);
-            self.notify.notify_one();
+        if state.pending.contains_key(key) {
+            if urgent {
+                state.order.retain(|k| k != key);
+                state.order.push_front(key.to_owned());
+                state.pending.insert(key.to_owned(), trigger);
+                drop(state);
+                self.notify.notify_waiters();
+            }
+            return;
         }
+        if urgent {
+            state.order.push_front(key.to_owned());
+        } else {
+            state.order.push_back(key.to_owned());
+        }
+        state.pending.insert(key.to_owned(), trigger);
+        drop(state);
+        // Every waiter looks: the rollback worker takes only alarm events, so waking one
+        // worker could wake the wrong one.
+        self.notify.notify_waiters();
     }
 
     /// Queues `key` after `delay` (a rollout's next look), unless the queue closes first.
@@ -61,14 +84,30 @@ impl WorkQueue {
 
     /// The next key to work on, marked in flight; `None` once the queue is closed.
     pub async fn next(&self) -> Option<(String, Trigger)> {
+        self.next_where(false).await
+    }
+
+    /// The next alarm event to work on: for the worker kept free for rollbacks, so that
+    /// one never waits for a worker busy with a fleet deploy.
+    pub async fn next_urgent(&self) -> Option<(String, Trigger)> {
+        self.next_where(true).await
+    }
+
+    async fn next_where(&self, urgent_only: bool) -> Option<(String, Trigger)> {
         loop {
-            let notified = self.notify.notified();
+            let mut notified = std::pin::pin!(self.notify.notified());
+            notified.as_mut().enable();
             {
                 let mut state = self.lock();
                 if state.closed {
                     return None;
                 }
-                if let Some(key) = state.order.pop_front() {
+                // Alarm events are at the front, so the front says whether one waits.
+                let front_urgent = state.order.front().is_some_and(|key| {
+                    matches!(state.pending.get(key), Some(Trigger::AlarmChange { .. }))
+                });
+                let take = !urgent_only || front_urgent;
+                if let Some(key) = take.then(|| state.order.pop_front()).flatten() {
                     let trigger = state.pending.remove(&key).unwrap_or(Trigger::Resync);
                     state.in_flight.insert(key.clone());
                     return Some((key, trigger));
@@ -137,5 +176,37 @@ mod tests {
         tokio::task::yield_now().await;
         queue.close();
         assert_eq!(waiter.await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_alarm_event_goes_to_the_front_and_keeps_its_trigger() {
+        let queue = WorkQueue::default();
+        for key in ["a", "b", "c"] {
+            queue.add(key, Trigger::Resync);
+        }
+        let alarm = Trigger::AlarmChange {
+            alarm: "c-errors".into(),
+            state: shepherd_core::model::AlarmState::Alarm,
+        };
+        queue.add("c", alarm.clone());
+        queue.add("d", alarm.clone());
+        let order: Vec<(String, Trigger)> = [
+            queue.next().await.unwrap(),
+            queue.next().await.unwrap(),
+            queue.next().await.unwrap(),
+            queue.next().await.unwrap(),
+        ]
+        .into();
+        let keys: Vec<&str> = order.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["d", "c", "a", "b"]);
+        assert_eq!(
+            order[1].1, alarm,
+            "the alarm event replaces the resync it overtook"
+        );
+        // In flight: the alarm event is what runs next, not the earlier resync.
+        queue.add("a", Trigger::Resync);
+        queue.add("a", alarm.clone());
+        queue.done("a");
+        assert_eq!(queue.next().await.unwrap(), ("a".to_owned(), alarm));
     }
 }

@@ -10,7 +10,7 @@ use shepherd_controller::handle::{Controller, FunctionStatus, ReconcileResult, T
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::source::SourceConfig;
 use shepherd_core::cloud::*;
-use shepherd_core::model::Owner;
+use shepherd_core::model::{AlarmState, Owner};
 use shepherd_core::rollout::Command;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::metered::Metered;
@@ -86,13 +86,17 @@ impl Running {
             cancel,
             task,
         };
-        for _ in 0..600 {
+        // Minutes of virtual time: a fleet is created at the default budget's pace.
+        for _ in 0..6000 {
             if running.core.is_ready() {
                 return running;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("not ready after a minute: {:#?}", running.core.functions());
+        panic!(
+            "not ready after ten minutes: {:#?}",
+            running.core.functions()
+        );
     }
 
     fn status(&self, name: &str) -> FunctionStatus {
@@ -412,6 +416,85 @@ async fn a_reconcile_that_failed_on_a_passing_fault_is_retried_before_the_resync
         invoices.last_result,
         Some(ReconcileResult::Failed),
         "AWS refused it: trying again at once would fail the same way"
+    );
+    running.stop().await;
+}
+
+/// A function whose canary is gated on its errors alarm: 20%, then an hour's pause.
+fn gated_canary(name: &str, release: u32) -> String {
+    spec(
+        name,
+        &format!("    s3:\n      bucket: artifacts\n      key: {name}/{release}.zip\n"),
+    ) + "  alias:\n    name: live\n  alarms:\n    errors: {}\n  rollout:\n    steps:\n      - setWeight: 20\n      - pause: {duration: 1h}\n"
+}
+
+fn write_fleet(root: &Path, names: &[String], release: u32) {
+    for name in names {
+        write(root, &format!("{name}.yaml"), &gated_canary(name, release));
+    }
+}
+
+async fn until(what: &str, seconds: u64, done: impl Fn() -> bool) {
+    for _ in 0..seconds * 10 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not after {seconds} s");
+}
+
+/// While a new release of a whole fleet saturates the default budget (15 Lambda calls/s),
+/// an alarm event for one canary still takes its alias back to the stable version within
+/// 2 s: the alarm event skips the queue to a worker kept free for it, and its reads and
+/// alias write go ahead of the deploy's calls waiting for the budget.
+#[tokio::test(start_paused = true)]
+async fn an_alarm_rolls_its_canary_back_within_two_seconds_while_a_fleet_deploy_saturates_the_budget()
+ {
+    let specs = tempfile::tempdir().unwrap();
+    let fleet: Vec<String> = (0..150).map(|i| format!("fn-{i:03}")).collect();
+    write_fleet(specs.path(), &fleet, 1);
+    let running = Running::start_with(specs.path(), false, Duration::from_secs(3600)).await;
+    let aws = running.aws.clone();
+    let in_flight = |names: &[String]| {
+        names.iter().all(|n| {
+            aws.alias(n, "live")
+                .is_some_and(|a| a.additional_version.is_some())
+        })
+    };
+    until("the fleet exists", 900, || {
+        fleet.iter().all(|n| aws.alias(n, "live").is_some())
+    })
+    .await;
+    write_fleet(specs.path(), &fleet, 2);
+    until("every canary is in flight", 900, || in_flight(&fleet)).await;
+
+    // A new release for every function but one: about ten budgeted calls each, minutes of
+    // work at 15 calls/s.
+    let victim = fleet[75].clone();
+    let others: Vec<String> = fleet.iter().filter(|n| **n != victim).cloned().collect();
+    write_fleet(specs.path(), &others, 3);
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let busy = running.core.metrics().queue_depth.get();
+    assert!(busy > 50, "the deploy is still queued up: {busy} waiting");
+
+    let stable = aws.alias(&victim, "live").unwrap().version;
+    let alarm = format!("{victim}-errors");
+    aws.set_alarm_state(&alarm, AlarmState::Alarm, "errors above 1");
+    let fired = tokio::time::Instant::now();
+    running.core.request_sync(Trigger::AlarmChange {
+        alarm,
+        state: AlarmState::Alarm,
+    });
+    until("the canary is rolled back", 120, || {
+        aws.alias(&victim, "live")
+            .is_some_and(|a| a.version == stable && a.additional_version.is_none())
+    })
+    .await;
+    let took = fired.elapsed();
+    assert!(
+        took <= Duration::from_secs(2),
+        "alias back on the stable version {took:?} after the alarm event"
     );
     running.stop().await;
 }

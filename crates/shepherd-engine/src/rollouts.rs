@@ -11,6 +11,7 @@ use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
 use shepherd_core::rollout::{Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
 
+use crate::budget::{Lane, at_least, current};
 use crate::execute::{FunctionReport, Outcome};
 use crate::observe::{Refresh, observe};
 use crate::progress::{Progress, ProgressSink};
@@ -165,11 +166,13 @@ pub async fn apply_until_settled<C: Cloud>(
     let mut merged: BTreeMap<String, FunctionReport> = BTreeMap::new();
     let mut first = true;
     loop {
-        // The prune is a step of the first pass only: the later ones move rollouts.
+        // The prune is a step of the first pass only: the later ones move rollouts, in the
+        // budget lane of rollouts in flight.
+        let lane = if first { current() } else { Lane::InFlight };
         let planned = if std::mem::take(&mut first) {
             plan_spec_set(cloud, desired, options).await
         } else {
-            plan(cloud, desired, options).await
+            at_least(lane, plan(cloud, desired, options)).await
         };
         // A rollout that waits for an operator has settled as far as this loop goes.
         let moving = |p: &&shepherd_core::plan::FunctionPlan| p.next.is_moving();
@@ -192,7 +195,7 @@ pub async fn apply_until_settled<C: Cloud>(
             .filter(|p| p.next.is_waiting_for_operator())
             .map(|p| p.name.clone())
             .collect();
-        for report in apply(cloud, planned, options, progress).await {
+        for report in at_least(lane, apply(cloud, planned, options, progress)).await {
             merge(&mut merged, report);
         }
         for function in &gated {

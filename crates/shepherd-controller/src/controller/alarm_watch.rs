@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 
 use shepherd_core::cloud::{Alarms, Cloud};
+use shepherd_engine::budget::{Lane, in_lane};
 use tokio_util::sync::CancellationToken;
 
 use shepherd_core::model::AlarmState;
@@ -56,7 +57,8 @@ impl<C: Cloud> ControlLoop<C> {
             names.dedup();
             let mut alarms = BTreeMap::new();
             for chunk in names.chunks(100) {
-                match self.cloud.describe_alarms(chunk).await {
+                // The reads that lead to a rollback: ahead of every other call.
+                match in_lane(Lane::Rollback, self.cloud.describe_alarms(chunk)).await {
                     Ok(found) => {
                         alarms.extend(found.into_iter().map(|a| (a.definition.name.clone(), a)))
                     }

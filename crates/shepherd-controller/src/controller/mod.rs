@@ -143,8 +143,11 @@ impl<C: Cloud> ControlLoop<C> {
         tasks.spawn(Arc::clone(&self).alarm_watch(cancel.clone()));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.settings.workers.max(1) {
-            workers.spawn(Arc::clone(&self).worker());
+            workers.spawn(Arc::clone(&self).worker(false));
         }
+        // One more, kept for alarm events: a rollback never waits for a worker to finish
+        // its part of a fleet deploy.
+        workers.spawn(Arc::clone(&self).worker(true));
         self.source_sync.notify_one();
         cancel.cancelled().await;
         tracing::info!("shutting down: finishing the reconciles in flight");

@@ -10,6 +10,7 @@ use std::time::Duration;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::plan::Action;
 use shepherd_core::rollout::Phase;
+use shepherd_engine::budget::{Lane, in_lane};
 use shepherd_engine::execute::{ExecuteError, Outcome};
 use shepherd_engine::observe::Refresh;
 use shepherd_engine::progress::Silent;
@@ -26,8 +27,18 @@ use super::{ControlLoop, error_policy, lock, prune};
 const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
 
 impl<C: Cloud> ControlLoop<C> {
-    pub(super) async fn worker(self: Arc<Self>) {
-        while let Some((name, trigger)) = self.queue.next().await {
+    /// A worker: takes any function from the queue (alarm events first); with `urgent`,
+    /// only alarm events, so that a rollback always finds a worker free.
+    pub(super) async fn worker(self: Arc<Self>, urgent: bool) {
+        loop {
+            let next = if urgent {
+                self.queue.next_urgent().await
+            } else {
+                self.queue.next().await
+            };
+            let Some((name, trigger)) = next else {
+                break;
+            };
             self.metrics.queue_depth.set(self.queue.len() as i64);
             let commit = self
                 .desired
@@ -42,13 +53,35 @@ impl<C: Cloud> ControlLoop<C> {
                 commit = commit.as_deref().unwrap_or("-")
             );
             if name == prune::PRUNE_KEY {
-                self.prune_step().instrument(span).await;
+                in_lane(Lane::Routine, self.prune_step().instrument(span)).await;
             } else {
-                self.reconcile(&name, &trigger, commit)
-                    .instrument(span)
-                    .await;
+                let lane = self.lane_of(&name, &trigger);
+                in_lane(
+                    lane,
+                    self.reconcile(&name, &trigger, commit).instrument(span),
+                )
+                .await;
             }
             self.queue.done(&name);
+        }
+    }
+
+    /// The budget lane of a reconcile: an alarm event's first (it leads to a rollback),
+    /// then a rollout in flight, then a new release, then the routine resync.
+    fn lane_of(&self, name: &str, trigger: &Trigger) -> Lane {
+        let in_flight = lock(&self.statuses).get(name).is_some_and(|s| {
+            s.rollout
+                .as_ref()
+                .and_then(|r| r.phase())
+                .is_some_and(Phase::in_flight)
+        });
+        match trigger {
+            Trigger::AlarmChange { .. } => Lane::Rollback,
+            _ if in_flight => Lane::InFlight,
+            Trigger::GitPoll { .. } | Trigger::Webhook { .. } | Trigger::DeployRequest { .. } => {
+                Lane::Release
+            }
+            Trigger::Resync | Trigger::Prune => Lane::Routine,
         }
     }
 

@@ -3,6 +3,8 @@
 //! digest, the aliases written).
 
 use super::*;
+use crate::budget::{Lane, at_least};
+use shepherd_core::rollout::Phase;
 
 pub(super) async fn perform<C: Cloud>(
     cloud: &C,
@@ -140,9 +142,17 @@ pub(super) async fn perform<C: Cloud>(
                 Some(template) => rollout_record(template, context)?.to_description(),
                 None => description.clone(),
             };
-            cloud
-                .update_alias(name, alias, &v, extra, &description)
-                .await?;
+            let write = cloud.update_alias(name, alias, &v, extra, &description);
+            // A rollback's alias write goes ahead of every other call waiting for the
+            // budget, whatever the work that decided it.
+            let back = record
+                .as_ref()
+                .is_some_and(|r| matches!(r.phase, Phase::RolledBack | Phase::Aborted));
+            if back {
+                at_least(Lane::Rollback, write).await?;
+            } else {
+                write.await?;
+            }
             let extra = extra.map(|(e, w)| (e.to_owned(), w));
             context
                 .aliases

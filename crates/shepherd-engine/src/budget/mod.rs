@@ -1,0 +1,223 @@
+//! The client-side budget of AWS calls, shared by every function of an account and region.
+//!
+//! Lambda allows `GetFunction` 100 requests/s and all other control-plane calls together
+//! 15/s. shepherd spends from token buckets sized to those quotas (configurable), so that a
+//! fleet-wide apply runs at the quota instead of into throttling.
+//!
+//! Each bucket serves its waiters in order: by [`Lane`] (a rollback first, then rollouts in
+//! flight, new releases, routine checks), and first come, first served within a lane.
+//!
+//! - `lane`: the lanes, and how work carries its lane to the calls it makes.
+//! - `bucket`: the ordered token bucket.
+
+mod bucket;
+mod lane;
+
+pub use lane::{Lane, at_least, current, in_lane};
+
+use bucket::Bucket;
+use shepherd_core::cloud::CallClass;
+
+/// Calls per second for each class of call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    pub get_function: f64,
+    pub lambda_control: f64,
+    pub cloudwatch: f64,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            get_function: 100.0,
+            lambda_control: 15.0,
+            cloudwatch: 20.0,
+        }
+    }
+}
+
+/// The shared budget: one bucket per class of call.
+#[derive(Debug)]
+pub struct Budget {
+    get_function: Bucket,
+    lambda_control: Bucket,
+    cloudwatch: Bucket,
+}
+
+impl Budget {
+    pub fn new(rates: Rates) -> Self {
+        Self {
+            get_function: Bucket::new(rates.get_function),
+            lambda_control: Bucket::new(rates.lambda_control),
+            cloudwatch: Bucket::new(rates.cloudwatch),
+        }
+    }
+
+    /// Waits until a call of `class` may be made, in the lane of the work being done.
+    pub async fn acquire(&self, class: CallClass) {
+        self.acquire_in(class, current()).await;
+    }
+
+    /// Waits until a call of `class` may be made in `lane`.
+    pub async fn acquire_in(&self, class: CallClass, lane: Lane) {
+        match class {
+            CallClass::GetFunction => self.get_function.acquire(lane).await,
+            CallClass::LambdaControl => self.lambda_control.acquire(lane).await,
+            CallClass::CloudWatch => self.cloudwatch.acquire(lane).await,
+            CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn spends_at_the_configured_rate() {
+        let budget = Budget::new(Rates {
+            lambda_control: 15.0,
+            ..Rates::default()
+        });
+        let start = Instant::now();
+        for _ in 0..151 {
+            budget.acquire(CallClass::LambdaControl).await;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        // 1 token at start, then 15/s: 150 more take 10 s.
+        assert!((9.9..10.1).contains(&elapsed), "took {elapsed}s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deficit_too_small_to_sleep_on_still_waits_a_little() {
+        let bucket = Bucket::new(15.0);
+        // What float rounding left behind once in a test that hung.
+        bucket.set_tokens(0.999_999_999_999_999_8);
+        let wait = bucket.deficit_wait();
+        assert!(wait >= Duration::from_millis(1), "{wait:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn classes_do_not_share_tokens() {
+        let budget = Budget::new(Rates::default());
+        let start = Instant::now();
+        for _ in 0..101 {
+            budget.acquire(CallClass::GetFunction).await;
+        }
+        budget.acquire(CallClass::LambdaControl).await;
+        let elapsed = start.elapsed().as_secs_f64();
+        assert!((0.99..1.01).contains(&elapsed), "took {elapsed}s");
+    }
+
+    /// Starts a task that takes one Lambda token in `lane` and records `id` when served;
+    /// returns once the task waits in the queue.
+    async fn waiter(
+        budget: &Arc<Budget>,
+        served: &Arc<Mutex<Vec<usize>>>,
+        id: usize,
+        lane: Lane,
+    ) -> tokio::task::JoinHandle<()> {
+        let (budget, served) = (Arc::clone(budget), Arc::clone(served));
+        let task = tokio::spawn(async move {
+            budget.acquire_in(CallClass::LambdaControl, lane).await;
+            served.lock().unwrap().push(id);
+        });
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        task
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_first_come_first_served_within_a_lane() {
+        let budget = Arc::new(Budget::new(Rates {
+            lambda_control: 2.0,
+            ..Rates::default()
+        }));
+        budget.acquire(CallClass::LambdaControl).await;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for id in 0..20 {
+            tasks.push(waiter(&budget, &served, id, Lane::Release).await);
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*served.lock().unwrap(), (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollback_goes_ahead_of_every_routine_call_waiting() {
+        let budget = Arc::new(Budget::new(Rates {
+            lambda_control: 1.0,
+            ..Rates::default()
+        }));
+        budget.acquire(CallClass::LambdaControl).await;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for id in 0..5 {
+            tasks.push(waiter(&budget, &served, id, Lane::Routine).await);
+        }
+        tasks.push(waiter(&budget, &served, 100, Lane::Release).await);
+        tasks.push(waiter(&budget, &served, 200, Lane::InFlight).await);
+        tasks.push(waiter(&budget, &served, 300, Lane::Rollback).await);
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(
+            *served.lock().unwrap(),
+            [300, 200, 100, 0, 1, 2, 3, 4],
+            "by lane, then in order of arrival"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollback_waits_for_one_token_at_most_however_long_the_queue() {
+        let budget = Arc::new(Budget::new(Rates {
+            lambda_control: 15.0,
+            ..Rates::default()
+        }));
+        budget.acquire(CallClass::LambdaControl).await;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut routine = Vec::new();
+        for id in 0..1000 {
+            routine.push(waiter(&budget, &served, id, Lane::Routine).await);
+        }
+        let start = Instant::now();
+        budget
+            .acquire_in(CallClass::LambdaControl, Lane::Rollback)
+            .await;
+        let waited = start.elapsed();
+        assert!(waited <= Duration::from_millis(70), "waited {waited:?}");
+        for task in routine {
+            task.abort();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_that_gives_up_leaves_the_queue() {
+        let budget = Arc::new(Budget::new(Rates {
+            lambda_control: 1.0,
+            ..Rates::default()
+        }));
+        budget.acquire(CallClass::LambdaControl).await;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let first = waiter(&budget, &served, 0, Lane::Release).await;
+        let second = waiter(&budget, &served, 1, Lane::Release).await;
+        first.abort();
+        let start = Instant::now();
+        second.await.unwrap();
+        assert_eq!(*served.lock().unwrap(), [1]);
+        // The second takes the first token that comes, as if the first had never asked.
+        assert!(
+            start.elapsed() <= Duration::from_millis(1001),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}
