@@ -28,6 +28,9 @@ pub struct Metrics {
     pub last_synced_commit: IntGaugeVec,
     /// Work items waiting in the queue.
     pub queue_depth: IntGauge,
+    /// How long the last resync round takes: the interval, or longer when the fleet is too
+    /// large for the routine share of the budget.
+    pub resync_round_seconds: prometheus::Gauge,
     /// Trigger messages refused, by trigger (a deploy request naming unknown functions).
     pub rejected_triggers: IntCounterVec,
 }
@@ -121,8 +124,17 @@ impl Metrics {
         registry
             .register(Box::new(queue_depth.clone()))
             .expect("unique metric");
+        let resync_round_seconds = prometheus::Gauge::new(
+            "shepherd_resync_round_seconds",
+            "How long a resync round takes (longer than the interval when the fleet is too large for the routine share of the budget).",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(resync_round_seconds.clone()))
+            .expect("unique metric");
         Self {
             registry,
+            resync_round_seconds,
             reconciles,
             reconcile_seconds,
             aws_calls,

@@ -498,3 +498,52 @@ async fn an_alarm_rolls_its_canary_back_within_two_seconds_while_a_fleet_deploy_
     );
     running.stop().await;
 }
+
+/// Lambda control-plane calls (the 15/s budget) per second over `window`.
+async fn lambda_control_rate(aws: &FakeCloud, window: Duration) -> f64 {
+    let count = || {
+        aws.calls()
+            .iter()
+            .filter(|api| api.class() == CallClass::LambdaControl)
+            .count()
+    };
+    let before = count();
+    tokio::time::sleep(window).await;
+    (count() - before) as f64 / window.as_secs_f64()
+}
+
+/// The resync is spread evenly over its interval, and a fleet too large for the interval
+/// on the routine third of the budget (5 of 15 calls/s) is resynced more slowly instead of
+/// taking more, as the round's metric says.
+#[tokio::test(start_paused = true)]
+async fn the_resync_is_spread_over_its_interval_and_stays_within_its_share_of_the_budget() {
+    let specs = tempfile::tempdir().unwrap();
+    for i in 0..200 {
+        let name = format!("fn-{i:03}");
+        let text = spec(&name, &s3(&name)) + "  alias:\n    name: live\n";
+        write(specs.path(), &format!("{name}.yaml"), &text);
+    }
+    let interval = Duration::from_secs(20);
+    let running = Running::start_with(specs.path(), false, interval).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    // 200 functions every 20 s (and a full refresh every other round) would be 10 calls/s
+    // and more; the routine share is 5.
+    for _ in 0..5 {
+        let rate = lambda_control_rate(&running.aws, Duration::from_secs(30)).await;
+        assert!((2.5..=5.5).contains(&rate), "{rate:.2} calls/s");
+        let round = running.core.metrics().resync_round_seconds.get();
+        assert!(
+            round >= 39.0,
+            "the round is stretched to at least 40 s: {round}"
+        );
+    }
+    // Evenly: no burst in any second.
+    let mut most = 0;
+    for _ in 0..30 {
+        let before = running.aws.call_count(Api::ListAliases);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        most = most.max(running.aws.call_count(Api::ListAliases) - before);
+    }
+    assert!(most <= 6, "at most 6 ListAliases in one second, saw {most}");
+    running.stop().await;
+}

@@ -38,6 +38,11 @@ impl<C: Cloud> Metered<C> {
         }
     }
 
+    /// The budget every call spends from.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+
     pub fn stats(&self) -> &Arc<CallStats> {
         &self.stats
     }

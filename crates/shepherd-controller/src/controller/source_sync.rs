@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use rand::Rng;
 use shepherd_core::cloud::Cloud;
@@ -187,22 +188,121 @@ impl<C: Cloud> ControlLoop<C> {
         }
     }
 
+    /// The periodic resync, spread over its interval: one function at a time, evenly
+    /// spaced, never faster than the routine share of the budget pays for (see
+    /// [`resync_pace`]), so that drift checks never crowd out releases and rollbacks.
     pub(super) async fn resync_loop(self: Arc<Self>, cancel: CancellationToken) {
         loop {
             let jitter = rand::rng().random_range(0.9..1.1);
             let wait = self.settings.resync_interval.mul_f64(jitter);
+            let started = tokio::time::Instant::now();
+            // Round 0 only waits: the first sync has just read everything.
+            let round = self.resyncs.fetch_add(1, Ordering::SeqCst);
+            let every = self.settings.full_refresh_every.max(1);
+            let full = round > 0 && round.is_multiple_of(every);
+            if round > 0 {
+                self.full_refresh.store(full, Ordering::SeqCst);
+                let names = self.function_names();
+                let budget = self.cloud.budget();
+                let pace = resync_pace(
+                    names.len(),
+                    wait,
+                    if full {
+                        FULL_REFRESH_CALLS
+                    } else {
+                        RESYNC_CALLS
+                    },
+                    budget.rates().lambda_control * budget.routine_share(),
+                );
+                self.metrics
+                    .resync_round_seconds
+                    .set(pace.round.as_secs_f64());
+                if pace.stretched {
+                    tracing::warn!(
+                        functions = names.len(),
+                        interval = ?wait,
+                        round = ?pace.round,
+                        "the fleet is too large to resync within the interval on the routine share of the budget: the resync is stretched"
+                    );
+                }
+                if full {
+                    self.queue.add(prune::PRUNE_KEY, Trigger::Prune);
+                }
+                for name in names {
+                    self.queue.add(&name, Trigger::Resync);
+                    self.metrics.queue_depth.set(self.queue.len() as i64);
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(pace.spacing) => {}
+                    }
+                }
+            }
+            let left = wait.saturating_sub(started.elapsed());
             tokio::select! {
                 () = cancel.cancelled() => return,
-                () = tokio::time::sleep(wait) => {}
-            }
-            let round = self.resyncs.fetch_add(1, Ordering::SeqCst) + 1;
-            let every = self.settings.full_refresh_every.max(1);
-            let full = round.is_multiple_of(every);
-            self.full_refresh.store(full, Ordering::SeqCst);
-            self.enqueue_all(&Trigger::Resync);
-            if full {
-                self.queue.add(prune::PRUNE_KEY, Trigger::Prune);
+                () = tokio::time::sleep(left) => {}
             }
         }
+    }
+}
+
+/// Lambda control-plane calls a resync of one unchanged function costs (`ListAliases`;
+/// `GetFunction` has its own quota), and a full refresh (aliases, versions, async config,
+/// provisioned concurrency, recursion).
+const RESYNC_CALLS: f64 = 1.0;
+const FULL_REFRESH_CALLS: f64 = 5.0;
+
+/// How a resync round is spread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ResyncPace {
+    /// Between two functions queued.
+    pub spacing: Duration,
+    /// The whole round.
+    pub round: Duration,
+    /// The round takes longer than the interval: the fleet is too large for it on the
+    /// routine share.
+    pub stretched: bool,
+}
+
+/// `functions` spread evenly over `interval`, each costing `calls`, at no more than
+/// `rate` calls per second.
+pub(super) fn resync_pace(
+    functions: usize,
+    interval: Duration,
+    calls: f64,
+    rate: f64,
+) -> ResyncPace {
+    let n = functions.max(1) as f64;
+    let even = interval.as_secs_f64() / n;
+    let affordable = calls / rate.max(0.001);
+    let spacing = Duration::from_secs_f64(even.max(affordable));
+    let round = spacing.mul_f64(n);
+    ResyncPace {
+        spacing,
+        round,
+        stretched: affordable > even,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_is_spread_over_the_interval_and_stretched_when_the_share_cannot_pay() {
+        let minute = Duration::from_secs(60);
+        // 100 functions a minute at 5 calls/s (a third of 15): fits, one every 0.6 s.
+        let fits = resync_pace(100, minute, RESYNC_CALLS, 5.0);
+        assert_eq!(fits.spacing, Duration::from_millis(600));
+        assert!(!fits.stretched);
+        // 10,000 functions: 5 a second at most, so the round takes 2,000 s.
+        let large = resync_pace(10_000, minute, RESYNC_CALLS, 5.0);
+        assert_eq!(large.spacing, Duration::from_millis(200));
+        assert_eq!(large.round, Duration::from_secs(2000));
+        assert!(large.stretched);
+        // A full refresh costs five times as much.
+        let full = resync_pace(100, minute, FULL_REFRESH_CALLS, 5.0);
+        assert_eq!(full.round, Duration::from_secs(100));
+        assert!(full.stretched);
     }
 }

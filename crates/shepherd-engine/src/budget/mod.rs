@@ -39,18 +39,48 @@ impl Default for Rates {
 /// The shared budget: one bucket per class of call.
 #[derive(Debug)]
 pub struct Budget {
+    rates: Rates,
+    routine_share: f64,
     get_function: Bucket,
     lambda_control: Bucket,
     cloudwatch: Bucket,
+    /// The routine lane's own buckets, at `routine_share` of each rate: routine drift
+    /// checks never take more than that, however much is idle.
+    routine: [Bucket; 3],
 }
+
+/// The share of each rate the routine drift checks may use: two thirds stay for
+/// releases, rollouts and rollbacks.
+pub const ROUTINE_SHARE: f64 = 1.0 / 3.0;
 
 impl Budget {
     pub fn new(rates: Rates) -> Self {
+        Self::with_routine_share(rates, ROUTINE_SHARE)
+    }
+
+    /// A budget whose routine lane may use `share` (0 to 1) of each rate.
+    pub fn with_routine_share(rates: Rates, share: f64) -> Self {
+        let share = share.clamp(0.01, 1.0);
         Self {
+            rates,
+            routine_share: share,
             get_function: Bucket::new(rates.get_function),
             lambda_control: Bucket::new(rates.lambda_control),
             cloudwatch: Bucket::new(rates.cloudwatch),
+            routine: [
+                Bucket::new(rates.get_function * share),
+                Bucket::new(rates.lambda_control * share),
+                Bucket::new(rates.cloudwatch * share),
+            ],
         }
+    }
+
+    pub fn rates(&self) -> Rates {
+        self.rates
+    }
+
+    pub fn routine_share(&self) -> f64 {
+        self.routine_share
     }
 
     /// Waits until a call of `class` may be made, in the lane of the work being done.
@@ -60,6 +90,14 @@ impl Budget {
 
     /// Waits until a call of `class` may be made in `lane`.
     pub async fn acquire_in(&self, class: CallClass, lane: Lane) {
+        if lane == Lane::Routine {
+            match class {
+                CallClass::GetFunction => self.routine[0].acquire(lane).await,
+                CallClass::LambdaControl => self.routine[1].acquire(lane).await,
+                CallClass::CloudWatch => self.routine[2].acquire(lane).await,
+                CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
+            }
+        }
         match class {
             CallClass::GetFunction => self.get_function.acquire(lane).await,
             CallClass::LambdaControl => self.lambda_control.acquire(lane).await,
@@ -219,5 +257,27 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn routine_checks_use_their_share_of_the_rate_and_no_more() {
+        let budget = Budget::new(Rates::default());
+        let start = Instant::now();
+        for _ in 0..51 {
+            budget
+                .acquire_in(CallClass::LambdaControl, Lane::Routine)
+                .await;
+        }
+        // A third of 15/s: 50 calls after the first take 10 s, though the bucket is idle.
+        let elapsed = start.elapsed().as_secs_f64();
+        assert!((9.9..10.1).contains(&elapsed), "took {elapsed}s");
+        // The other lanes are not held back by the routine share.
+        let start = Instant::now();
+        for _ in 0..15 {
+            budget
+                .acquire_in(CallClass::LambdaControl, Lane::Release)
+                .await;
+        }
+        assert!(start.elapsed() <= Duration::from_millis(1001));
     }
 }
