@@ -325,6 +325,10 @@ pub struct RunArgs {
     /// How often a resync reads every sub-resource to find drift anywhere [default: 10m].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub full_refresh_interval: Option<Duration>,
+    /// The share of the call budget the resync and full refreshes may use, from 0 to 1;
+    /// the rest stays for releases, rollouts and rollbacks [default: 0.33].
+    #[arg(long, value_name = "FRACTION")]
+    pub resync_budget_share: Option<f64>,
     /// How often a rollout looks at its alarms during a pause [default: 10s, at least 5s].
     #[arg(long, value_name = "DURATION", value_parser = parse_poll)]
     pub alarm_poll: Option<Duration>,

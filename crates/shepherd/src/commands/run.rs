@@ -20,12 +20,12 @@ use shepherd_controller::triggers::{
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
-use shepherd_engine::budget::Rates;
+use shepherd_engine::budget::{ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::reconcile::ReconcileOptions;
 use tokio_util::sync::CancellationToken;
 
-use super::session::{connect, runtime};
+use super::session::{connect_with_share, runtime};
 use crate::cli::RunArgs;
 
 /// The controller's trigger queues on SQS.
@@ -62,6 +62,7 @@ struct RunDefaults {
     keep_versions: usize,
     concurrency: usize,
     lambda_rate: f64,
+    resync_budget_share: f64,
     max_connections: usize,
 }
 
@@ -75,6 +76,7 @@ impl RunDefaults {
             keep_versions: PlanOptions::default().keep_versions,
             concurrency: ExecuteOptions::default().concurrency,
             lambda_rate: Rates::default().lambda_control,
+            resync_budget_share: ROUTINE_SHARE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -122,6 +124,7 @@ struct FileReconcile {
     concurrency: Option<usize>,
     keep_versions: Option<usize>,
     lambda_rate: Option<f64>,
+    resync_budget_share: Option<f64>,
     adopt: Option<bool>,
     prune: Option<bool>,
 }
@@ -150,6 +153,7 @@ struct Resolved {
     deploy_queue: Option<String>,
     alarm_queue: Option<String>,
     lambda_rate: f64,
+    resync_budget_share: f64,
 }
 
 /// A checkout folder of this controller's own under the temp folder: named after what it
@@ -254,6 +258,13 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     if lambda_rate <= 0.0 {
         return Err("lambda rate: must be above 0".to_owned());
     }
+    let resync_budget_share = args
+        .resync_budget_share
+        .or(file.reconcile.resync_budget_share)
+        .unwrap_or(defaults.resync_budget_share);
+    if !(resync_budget_share > 0.0 && resync_budget_share <= 1.0) {
+        return Err("reconcile.resyncBudgetShare: a fraction above 0 and at most 1".to_owned());
+    }
     let full_refresh_every = (full_refresh.as_secs_f64() / resync_interval.as_secs_f64())
         .round()
         .max(1.0) as u32;
@@ -309,6 +320,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         ),
         alarm_queue: non_empty(args.alarm_queue_url.clone().or(file.queues.alarm_queue_url)),
         lambda_rate,
+        resync_budget_share,
     })
 }
 
@@ -364,7 +376,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             lambda_rate: Some(resolved.lambda_rate),
             concurrency: Some(resolved.settings.workers),
         };
-        let cloud = connect(&aws).await;
+        let cloud = connect_with_share(&aws, resolved.resync_budget_share).await;
         let metrics = Arc::new(Metrics::new());
         let core = ControlLoop::new(cloud, resolved.settings, Arc::clone(&metrics));
         let cancel = CancellationToken::new();
@@ -485,9 +497,12 @@ mod tests {
 
     #[test]
     fn each_setting_is_the_flag_else_the_file_else_the_default() {
-        let file = "reconcile:\n  concurrency: 4\n  lambdaRate: 5\n  keepVersions: 2\n";
+        let file = "reconcile:\n  concurrency: 4\n  lambdaRate: 5\n  keepVersions: 2\n  resyncBudgetShare: 0.5\n";
         let from_file = resolved(file, &[]);
         assert_eq!(from_file.settings.workers, 4);
+        assert_eq!(from_file.resync_budget_share, 0.5);
+        let flag = resolved(file, &["--resync-budget-share", "0.2"]);
+        assert_eq!(flag.resync_budget_share, 0.2);
         assert_eq!(from_file.lambda_rate, 5.0);
         assert_eq!(from_file.settings.reconcile.plan.keep_versions, 2);
         // A flag wins even when it names the default value.
@@ -497,6 +512,7 @@ mod tests {
         let defaults = resolved("", &[]);
         assert_eq!(defaults.settings.workers, 16);
         assert_eq!(defaults.lambda_rate, 15.0);
+        assert_eq!(defaults.resync_budget_share, ROUTINE_SHARE);
         assert_eq!(defaults.settings.reconcile.plan.keep_versions, 5);
         assert_eq!(defaults.settings.poll_interval, Duration::from_secs(60));
     }

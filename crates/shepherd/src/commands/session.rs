@@ -8,7 +8,7 @@ use shepherd_aws::AwsCloud;
 use shepherd_controller::source::folder_owner;
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
-use shepherd_engine::budget::{Budget, Rates};
+use shepherd_engine::budget::{Budget, ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::observe::Refresh;
@@ -114,11 +114,17 @@ pub fn unreachable(planned: &Planned, aws: &AwsArgs) -> Option<String> {
 
 /// The AWS clients, wrapped in the shared budget and retry policy.
 pub async fn connect(aws: &AwsArgs) -> Metered<AwsCloud> {
+    connect_with_share(aws, ROUTINE_SHARE).await
+}
+
+/// [`connect`], with the routine drift checks allowed `routine_share` of the budget.
+pub async fn connect_with_share(aws: &AwsArgs, routine_share: f64) -> Metered<AwsCloud> {
     let cloud = AwsCloud::from_env(aws.region.clone(), aws.endpoint_url.clone()).await;
-    let budget = Budget::new(Rates {
+    let rates = Rates {
         lambda_control: aws.lambda_rate.unwrap_or(Rates::default().lambda_control),
         ..Rates::default()
-    });
+    };
+    let budget = Budget::with_routine_share(rates, routine_share);
     Metered::new(cloud, Arc::new(budget), RetryPolicy::default())
 }
 
