@@ -75,21 +75,22 @@ pub async fn observe<C: Cloud>(
             }
         }
     }
-    if !deep.is_empty() {
-        if let Err(error) = read_mappings(cloud, &deep, &mut observed.observation).await {
-            fail(&mut observed, &deep, &error);
-        }
-        if let Err(error) = read_managed_alarms(cloud, &deep, &mut observed.observation).await {
-            fail(&mut observed, &deep, &error);
-        }
+    if !deep.is_empty()
+        && let Err(error) = read_mappings(cloud, &deep, &mut observed.observation).await
+    {
+        fail(&mut observed, &deep, &error);
+    }
+    // The managed alarms of the functions read in full and the gating alarms of the
+    // rollouts, in one list: a function both managed and gated costs one DescribeAlarms
+    // batch, not two.
+    let gated = rolling_out(desired, &observed.observation, &deep);
+    if let Err(error) = read_alarms(cloud, desired, &deep, &gated, &mut observed.observation).await
+    {
+        let failed: BTreeSet<String> = deep.union(&gated).cloned().collect();
+        fail(&mut observed, &failed, &error);
     }
     read_queues(cloud, desired, &deep, &mut observed).await;
     read_code_content(cloud, desired, concurrency, &mut observed).await;
-    let gated = rolling_out(desired, &observed.observation, &deep);
-    if let Err(error) = read_gating_alarms(cloud, desired, &gated, &mut observed.observation).await
-    {
-        fail(&mut observed, &gated, &error);
-    }
     // Taken after the reads: a decision never credits a pause with time not yet passed.
     observed.observation.at = unix_now();
     read_canary_metrics(cloud, desired, &mut observed).await;
@@ -275,28 +276,44 @@ fn rolling_out(
         .collect()
 }
 
-/// The gating alarms of rolling-out functions, at most 100 names per call.
-async fn read_gating_alarms<C: Cloud>(
+/// The candidate managed alarms of the functions read in full (`deep`), and the gating
+/// alarms of rolling-out functions (`gated`): one list, at most 100 names per call. Each
+/// deep function learns which of its managed alarms exist.
+async fn read_alarms<C: Cloud>(
     cloud: &C,
     desired: &[DesiredFunction],
+    deep: &BTreeSet<String>,
     gated: &BTreeSet<String>,
     observation: &mut Observation,
 ) -> CloudResult<()> {
-    let mut names: Vec<String> = desired
+    let mut names: Vec<String> = deep
         .iter()
-        .filter(|d| gated.contains(&d.name))
-        .flat_map(|d| d.gating_alarms.iter().cloned())
-        .filter(|name| !observation.alarms.contains_key(name))
+        .flat_map(|n| managed_alarm_names(n))
+        .chain(
+            desired
+                .iter()
+                .filter(|d| gated.contains(&d.name))
+                .flat_map(|d| d.gating_alarms.iter().cloned()),
+        )
         .collect();
     names.sort();
     names.dedup();
+    let mut found = BTreeMap::new();
     for chunk in names.chunks(100) {
         for alarm in cloud.describe_alarms(chunk).await? {
-            observation
-                .alarms
-                .insert(alarm.definition.name.clone(), alarm);
+            found.insert(alarm.definition.name.clone(), alarm);
         }
     }
+    for name in deep {
+        if let Some(function) = observation.functions.get_mut(name) {
+            let own: BTreeMap<_, _> = managed_alarm_names(name)
+                .into_iter()
+                .filter_map(|n| found.get(&n).map(|a| (n, a.clone())))
+                .collect();
+            function.alarms = Readable::Known(own);
+        }
+    }
+    observation.alarms.extend(found);
     Ok(())
 }
 
@@ -323,31 +340,6 @@ async fn read_mappings<C: Cloud>(
             let arn = function.arn.clone();
             let own = all.iter().filter(|m| invokes(m, &arn)).cloned().collect();
             function.mappings = Readable::Known(own);
-        }
-    }
-    Ok(())
-}
-
-async fn read_managed_alarms<C: Cloud>(
-    cloud: &C,
-    deep: &BTreeSet<String>,
-    observation: &mut Observation,
-) -> CloudResult<()> {
-    let names: Vec<String> = deep.iter().flat_map(|n| managed_alarm_names(n)).collect();
-    let mut found = BTreeMap::new();
-    for chunk in names.chunks(100) {
-        for alarm in cloud.describe_alarms(chunk).await? {
-            found.insert(alarm.definition.name.clone(), alarm);
-        }
-    }
-    observation.alarms.extend(found.clone());
-    for name in deep {
-        if let Some(function) = observation.functions.get_mut(name) {
-            let own: BTreeMap<_, _> = managed_alarm_names(name)
-                .into_iter()
-                .filter_map(|n| found.get(&n).map(|a| (n, a.clone())))
-                .collect();
-            function.alarms = Readable::Known(own);
         }
     }
     Ok(())

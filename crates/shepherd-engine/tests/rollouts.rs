@@ -569,3 +569,29 @@ async fn metrics_that_cannot_be_read_never_promote_even_when_inconclusive_would(
     let alias = cloud.alias("api", "live").unwrap();
     assert_eq!(alias.version, "1", "the canary was not promoted");
 }
+
+/// The pass that starts a canary reads the function in full: its managed alarms and its
+/// gating alarms (one of them made elsewhere) come in one DescribeAlarms batch, not two.
+#[tokio::test(start_paused = true)]
+async fn managed_and_gating_alarms_are_read_in_one_batch() {
+    let (cloud, repo) = deployed(
+        "    steps:\n      - setWeight: 10\n      - pause: {duration: 1h}\n    alarms: [team-slo]",
+    )
+    .await;
+    cloud.reset_calls();
+    pass(&cloud, &repo.desired()).await;
+    assert!(
+        cloud
+            .alias("api", "live")
+            .unwrap()
+            .additional_version
+            .is_some(),
+        "the canary started"
+    );
+    assert_eq!(
+        cloud.call_count(Api::DescribeAlarms),
+        1,
+        "{:?}",
+        cloud.calls()
+    );
+}
