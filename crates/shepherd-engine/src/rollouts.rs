@@ -195,7 +195,11 @@ pub async fn apply_until_settled<C: Cloud>(
             .filter(|p| p.next.is_waiting_for_operator())
             .map(|p| p.name.clone())
             .collect();
+        // The status after the pass is its own observation with the aliases as the pass
+        // wrote them: no second read of the fleet.
+        let mut after = planned.observation.clone();
         for report in at_least(lane, apply(cloud, planned, options, progress)).await {
+            after.after_alias_writes(&report.name, &report.aliases_written);
             merge(&mut merged, report);
         }
         for function in &gated {
@@ -205,12 +209,20 @@ pub async fn apply_until_settled<C: Cloud>(
             break;
         };
         let next_look = requeue.max(MIN_PASS_INTERVAL);
-        // Where each moving rollout stands now, after this pass's writes.
-        for status in status(cloud, &waiting).await {
-            progress.report(Progress::Rollout {
-                status: &status,
-                next_look,
-            });
+        // Where each moving rollout stands now, after this pass's writes; only a function
+        // this pass created (not in its observation) is read again.
+        let (known, created): (Vec<DesiredFunction>, Vec<DesiredFunction>) = waiting
+            .into_iter()
+            .partition(|d| after.functions.contains_key(&d.name));
+        let mut statuses: Vec<RolloutStatus> = known
+            .iter()
+            .map(|d| rollout_status(d, &after, None))
+            .collect();
+        if !created.is_empty() {
+            statuses.extend(status(cloud, &created).await);
+        }
+        for status in &statuses {
+            progress.report(Progress::Rollout { status, next_look });
         }
         tokio::time::sleep(next_look).await;
     }

@@ -595,3 +595,34 @@ async fn managed_and_gating_alarms_are_read_in_one_batch() {
         cloud.calls()
     );
 }
+
+/// Counts the passes of `apply --wait` that report a rollout moving on.
+#[derive(Default)]
+struct Passes(std::sync::atomic::AtomicUsize);
+
+impl shepherd_engine::progress::ProgressSink for Passes {
+    fn report(&self, event: shepherd_engine::progress::Progress<'_>) {
+        if let shepherd_engine::progress::Progress::Rollout { status, .. } = event {
+            assert!(
+                status.record.is_some(),
+                "the status knows the rollout: {status:?}"
+            );
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// Each pass of `apply --wait` observes the function once: the status it reports after its
+/// writes comes from that observation and the aliases it wrote, not from a second read.
+#[tokio::test(start_paused = true)]
+async fn each_pass_of_apply_wait_observes_once() {
+    let (cloud, repo) = deployed("    strategy: Canary10Percent5Minutes").await;
+    cloud.reset_calls();
+    let passes = Passes::default();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &passes).await;
+    let reported = passes.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(reported > 10, "a pass every 5 s of the pause: {reported}");
+    // One observation per pass: the passes that reported, and the last (the promotion).
+    assert_eq!(cloud.call_count(Api::ListAliases), reported + 1);
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "2");
+}
