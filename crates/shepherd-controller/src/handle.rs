@@ -17,6 +17,8 @@ pub enum Trigger {
     Resync,
     /// The git source found a new commit.
     GitPoll { commit: String },
+    /// A folder source (no commits) changed: a new desired state, as a commit is.
+    SourceChange,
     /// A push webhook (`github`, `gitlab`, `generic`), with the commit it names if any.
     Webhook {
         source: &'static str,
@@ -40,6 +42,7 @@ impl Trigger {
         match self {
             Trigger::Resync => "resync",
             Trigger::GitPoll { .. } => "git",
+            Trigger::SourceChange => "source",
             Trigger::Webhook { .. } => "webhook",
             Trigger::DeployRequest { .. } => "deploy_request",
             Trigger::AlarmChange { .. } => "alarm",

@@ -547,3 +547,35 @@ async fn the_resync_is_spread_over_its_interval_and_stays_within_its_share_of_th
     assert!(most <= 6, "at most 6 ListAliases in one second, saw {most}");
     running.stop().await;
 }
+
+/// A folder source's new desired state is a release, as a commit is: it is applied at the
+/// full budget, not held to the resync's share.
+#[tokio::test(start_paused = true)]
+async fn a_changed_folder_is_applied_at_the_full_budget() {
+    let specs = tempfile::tempdir().unwrap();
+    for i in 0..60 {
+        let name = format!("fn-{i:03}");
+        write(
+            specs.path(),
+            &format!("{name}.yaml"),
+            &spec(&name, &s3(&name)),
+        );
+    }
+    let started = tokio::time::Instant::now();
+    let running = Running::start_with(specs.path(), false, Duration::from_secs(3600)).await;
+    let took = started.elapsed();
+    let calls = running
+        .aws
+        .calls()
+        .iter()
+        .filter(|api| api.class() == CallClass::LambdaControl)
+        .count();
+    // At 15 calls/s the creations take calls / 15 seconds; at the routine third, three
+    // times as long.
+    let full_speed = Duration::from_secs_f64(calls as f64 / 15.0);
+    assert!(
+        took < full_speed.mul_f64(1.5),
+        "{calls} Lambda calls took {took:?} (at 15/s: {full_speed:?})"
+    );
+    running.stop().await;
+}

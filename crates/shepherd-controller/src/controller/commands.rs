@@ -20,7 +20,9 @@ impl<C: Cloud> Controller for ControlLoop<C> {
     fn request_sync(&self, trigger: Trigger) {
         match &trigger {
             Trigger::Resync => self.enqueue_all(&trigger),
-            Trigger::GitPoll { .. } | Trigger::Webhook { .. } => self.source_sync.notify_one(),
+            Trigger::GitPoll { .. } | Trigger::SourceChange | Trigger::Webhook { .. } => {
+                self.source_sync.notify_one()
+            }
             Trigger::DeployRequest { functions, commit } => {
                 if commit.is_some() || functions.is_empty() {
                     self.source_sync.notify_one();

@@ -78,9 +78,10 @@ impl<C: Cloud> ControlLoop<C> {
         match trigger {
             Trigger::AlarmChange { .. } => Lane::Rollback,
             _ if in_flight => Lane::InFlight,
-            Trigger::GitPoll { .. } | Trigger::Webhook { .. } | Trigger::DeployRequest { .. } => {
-                Lane::Release
-            }
+            Trigger::GitPoll { .. }
+            | Trigger::SourceChange
+            | Trigger::Webhook { .. }
+            | Trigger::DeployRequest { .. } => Lane::Release,
             Trigger::Resync | Trigger::Prune => Lane::Routine,
         }
     }

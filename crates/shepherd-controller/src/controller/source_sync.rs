@@ -181,7 +181,7 @@ impl<C: Cloud> ControlLoop<C> {
                 Some(commit) => Trigger::GitPoll {
                     commit: commit.clone(),
                 },
-                None => Trigger::Resync,
+                None => Trigger::SourceChange,
             };
             self.enqueue_all(&trigger);
             self.queue.add(prune::PRUNE_KEY, Trigger::Prune);
