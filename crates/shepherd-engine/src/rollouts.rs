@@ -169,7 +169,7 @@ pub async fn apply_until_settled<C: Cloud>(
         // The prune is a step of the first pass only: the later ones move rollouts, in the
         // budget lane of rollouts in flight.
         let lane = if first { current() } else { Lane::InFlight };
-        let planned = if std::mem::take(&mut first) {
+        let mut planned = if std::mem::take(&mut first) {
             plan_spec_set(cloud, desired, options).await
         } else {
             at_least(lane, plan(cloud, desired, options)).await
@@ -197,7 +197,8 @@ pub async fn apply_until_settled<C: Cloud>(
             .collect();
         // The status after the pass is its own observation with the aliases as the pass
         // wrote them: no second read of the fleet.
-        let mut after = planned.observation.clone();
+        // Applying needs the plans only: the observation moves out, uncopied.
+        let mut after = std::mem::take(&mut planned.observation);
         for report in at_least(lane, apply(cloud, planned, options, progress)).await {
             after.after_alias_writes(&report.name, &report.aliases_written);
             merge(&mut merged, report);

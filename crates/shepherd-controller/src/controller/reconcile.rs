@@ -119,11 +119,11 @@ impl<C: Cloud> ControlLoop<C> {
             functions: vec![function.clone()],
             errors: BTreeMap::new(),
         };
-        let planned = plan(&self.cloud, &desired, &options).await;
+        let mut planned = plan(&self.cloud, &desired, &options).await;
         let first = planned.plans.first();
         let requeue = first.and_then(|p| p.next.requeue_after());
-        // The status comes from the observation the plan was made with; only when the
-        // plan moved the alias is it read again, after the move.
+        // The status comes from the observation the plan was made with, and after an alias
+        // move from that observation with the aliases as written.
         let moves_alias = first.is_some_and(|p| {
             p.actions
                 .iter()
@@ -138,7 +138,8 @@ impl<C: Cloud> ControlLoop<C> {
         });
         // What the alias writes leave is known from the writes themselves: the status after
         // them needs no second observation.
-        let mut after = moves_alias.then(|| planned.observation.clone());
+        // Applying needs the plans only: the observation moves out, uncopied.
+        let mut after = moves_alias.then(|| std::mem::take(&mut planned.observation));
         let report = apply(&self.cloud, planned, &options, &Silent)
             .await
             .into_iter()

@@ -159,6 +159,8 @@ impl<C: Cloud> ControlLoop<C> {
             let names: HashSet<String> = self.function_names().into_iter().collect();
             let mut statuses = lock(&self.statuses);
             statuses.retain(|name, _| names.contains(name));
+            // The error policy's counts, too: a function gone from the specs has no retry.
+            lock(&self.failures).retain(|name, _| names.contains(name));
             // A valid commit: the errors of an earlier invalid one no longer apply.
             for status in statuses.values_mut() {
                 status.diagnostics.clear();
