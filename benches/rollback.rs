@@ -39,7 +39,7 @@ use shepherd_engine::metered::Metered;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
-use shepherd_engine::rollouts::apply_until_settled;
+use shepherd_engine::settle::apply_until_settled;
 use support::Emulator;
 
 const FUNCTION: &str = "rollback-bench";

@@ -55,7 +55,7 @@ use shepherd_engine::metered::Metered;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
-use shepherd_engine::rollouts::apply_until_settled;
+use shepherd_engine::settle::apply_until_settled;
 use shepherd_fake::FakeCloud;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;

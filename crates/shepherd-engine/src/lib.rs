@@ -3,6 +3,7 @@
 //! policy. Generic over the `Cloud` trait: the AWS adapter in production, the in-memory
 //! fake in tests.
 
+pub mod apply;
 pub mod budget;
 pub mod clock;
 pub mod execute;
@@ -14,4 +15,5 @@ pub mod progress;
 pub mod reconcile;
 pub mod retry;
 pub mod rollouts;
+pub mod settle;
 pub mod stats;

@@ -9,7 +9,7 @@ use shepherd_core::model::{CodeArtifact, DesiredFunction, Observation, Owner, re
 use shepherd_core::plan::{FunctionPlan, PlanOptions, plan_all};
 use shepherd_core::validate::ValidFunction;
 
-use crate::execute::{ExecuteError, ExecuteOptions, FunctionReport, Outcome, execute};
+use crate::execute::{ExecuteOptions, FunctionReport, execute};
 use crate::observe::{Refresh, observe};
 use crate::package::{PackageCache, PackageError, PackageLimits, artifact};
 use crate::progress::ProgressSink;
@@ -227,20 +227,7 @@ pub async fn apply<C: Cloud>(
     let mut cloud_errors = planned.cloud_errors;
     reports.extend(planned.errors.into_iter().map(|(name, error)| {
         let cause = cloud_errors.remove(&name);
-        FunctionReport {
-            outcome: Outcome::Failed {
-                summary: cause
-                    .as_ref()
-                    .map_or_else(|| error.clone(), CloudError::summary),
-                error,
-            },
-            name,
-            done: Vec::new(),
-            skipped: Vec::new(),
-            drift_corrected: false,
-            aliases_written: Vec::new(),
-            failure: cause.map(ExecuteError::Cloud),
-        }
+        FunctionReport::failed_before(name, error, cause)
     }));
     reports.sort_by(|a, b| a.name.cmp(&b.name));
     reports

@@ -1,8 +1,8 @@
-//! Rollouts from the outside: their status, and reconciling until every rollout has
-//! settled (`apply --wait`). The operator's commands are in [`crate::operator`].
+//! Rollouts from the outside: their status. Reconciling until every rollout has settled
+//! (`apply --wait`) is in [`crate::settle`], the operator's commands in
+//! [`crate::operator`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
@@ -11,11 +11,7 @@ use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
 use shepherd_core::rollout::{Phase, RolloutRecord};
 use shepherd_core::spec::RolloutStep;
 
-use crate::budget::{Lane, at_least, current};
-use crate::execute::{FunctionReport, Outcome};
 use crate::observe::{Refresh, observe};
-use crate::progress::{Progress, ProgressSink};
-use crate::reconcile::{Desired, ReconcileOptions, apply, plan, plan_spec_set};
 
 /// Where one function's alias and rollout stand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,103 +145,6 @@ pub fn rollout_status(
         }
     }
     status
-}
-
-/// The shortest wait between two passes: a rollout that asks to be looked at again at
-/// once is still looked at no more than once a second.
-const MIN_PASS_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Reconciles again and again until no rollout is in flight: each pass observes, plans
-/// and applies, then sleeps until the earliest pause ends or alarm check is due.
-pub async fn apply_until_settled<C: Cloud>(
-    cloud: &C,
-    desired: &Desired,
-    options: &ReconcileOptions,
-    progress: &dyn ProgressSink,
-) -> Vec<FunctionReport> {
-    let mut merged: BTreeMap<String, FunctionReport> = BTreeMap::new();
-    let mut first = true;
-    loop {
-        // The prune is a step of the first pass only: the later ones move rollouts, in the
-        // budget lane of rollouts in flight.
-        let lane = if first { current() } else { Lane::InFlight };
-        let mut planned = if std::mem::take(&mut first) {
-            plan_spec_set(cloud, desired, options).await
-        } else {
-            at_least(lane, plan(cloud, desired, options)).await
-        };
-        // A rollout that waits for an operator has settled as far as this loop goes.
-        let moving = |p: &&shepherd_core::plan::FunctionPlan| p.next.is_moving();
-        let requeue = planned
-            .plans
-            .iter()
-            .filter(moving)
-            .filter_map(|p| p.next.requeue_after())
-            .min();
-        let waiting: Vec<DesiredFunction> = planned
-            .plans
-            .iter()
-            .filter(moving)
-            .filter_map(|p| desired.functions.iter().find(|d| d.name == p.name))
-            .cloned()
-            .collect();
-        let gated: Vec<String> = planned
-            .plans
-            .iter()
-            .filter(|p| p.next.is_waiting_for_operator())
-            .map(|p| p.name.clone())
-            .collect();
-        // The status after the pass is its own observation with the aliases as the pass
-        // wrote them: no second read of the fleet.
-        // Applying needs the plans only: the observation moves out, uncopied.
-        let mut after = std::mem::take(&mut planned.observation);
-        for report in at_least(lane, apply(cloud, planned, options, progress)).await {
-            after.after_alias_writes(&report.name, &report.aliases_written);
-            merge(&mut merged, report);
-        }
-        for function in &gated {
-            progress.report(Progress::Gate { function });
-        }
-        let Some(requeue) = requeue else {
-            break;
-        };
-        let next_look = requeue.max(MIN_PASS_INTERVAL);
-        // Where each moving rollout stands now, after this pass's writes; only a function
-        // this pass created (not in its observation) is read again.
-        let (known, created): (Vec<DesiredFunction>, Vec<DesiredFunction>) = waiting
-            .into_iter()
-            .partition(|d| after.functions.contains_key(&d.name));
-        let mut statuses: Vec<RolloutStatus> = known
-            .iter()
-            .map(|d| rollout_status(d, &after, None))
-            .collect();
-        if !created.is_empty() {
-            statuses.extend(status(cloud, &created).await);
-        }
-        for status in &statuses {
-            progress.report(Progress::Rollout { status, next_look });
-        }
-        tokio::time::sleep(next_look).await;
-    }
-    merged.into_values().collect()
-}
-
-/// Folds the report of a later pass into the earlier ones: actions add up, and a pass
-/// with nothing to do does not hide what an earlier one did.
-fn merge(merged: &mut BTreeMap<String, FunctionReport>, report: FunctionReport) {
-    match merged.get_mut(&report.name) {
-        None => {
-            merged.insert(report.name.clone(), report);
-        }
-        Some(previous) => {
-            previous.done.extend(report.done);
-            previous.skipped.extend(report.skipped);
-            previous.drift_corrected |= report.drift_corrected;
-            if report.outcome != Outcome::Unchanged {
-                previous.outcome = report.outcome;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use shepherd_core::cloud::*;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::{LastUpdateStatus, ProvisionedStatus};
+use shepherd_engine::apply::apply_spec_set;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::{ExecuteOptions, FunctionReport, Outcome};
 use shepherd_engine::metered::Metered;
@@ -100,10 +101,11 @@ impl World {
         apply(&self.shepherd, planned, &self.options, &Silent).await
     }
 
-    /// `shepherd apply`: plan, then apply.
+    /// `shepherd apply`: each function observed, planned and applied on its own.
     async fn apply(&self) -> Vec<FunctionReport> {
-        let planned = self.plan().await;
-        self.apply_planned(planned).await
+        apply_spec_set(&self.shepherd, &self.desired(), &self.options, &Silent)
+            .await
+            .reports
     }
 
     /// Applies and expects every function applied (or already as the spec says), with
@@ -607,6 +609,46 @@ async fn applying_forty_new_functions_stays_within_the_write_budget() {
     // ... and runs at the quota, not far below it.
     assert!(elapsed < minimum * 1.5, "{writes} writes in {elapsed:.2}s");
     assert_eq!(world.outcomes("throttled"), 0);
+}
+
+/// How long after `started` the first write reached AWS, watched every 10 ms.
+async fn first_write(aws: &FakeCloud, started: Instant) -> Duration {
+    while aws.write_calls().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_write_of_a_fleet_release_comes_after_one_functions_reads_not_the_fleets() {
+    let world = World::new();
+    const FLEET: usize = 300;
+    let names: Vec<String> = (0..FLEET).map(|i| format!("fn-{i:03}")).collect();
+    for name in &names {
+        world.commit(name, "");
+    }
+    world.apply_cleanly().await;
+    for name in &names {
+        world.commit_release(name, "2.0.0", "");
+    }
+    world.aws.reset_calls();
+    let started = Instant::now();
+    // Read in full, each function costs five Lambda control-plane calls at 15/s before
+    // its first write: the fleet's reads alone take 100 s.
+    let (reports, first) = tokio::join!(world.apply(), first_write(&world.aws, started));
+    let elapsed = started.elapsed();
+    assert!(
+        reports.iter().all(|r| r.outcome == Outcome::Applied),
+        "{reports:#?}"
+    );
+    assert_eq!(world.aws.call_count(Api::UpdateFunctionCode), FLEET);
+    assert!(
+        first <= Duration::from_secs(2),
+        "the first write came {first:?} after the start (the whole apply took {elapsed:?})"
+    );
+    // Functions finish in the order they began, so the first is done long before the
+    // fleet is: its alias points at its new version while most others are untouched.
+    assert!(elapsed >= Duration::from_secs(100), "{elapsed:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,7 +11,8 @@ use shepherd_core::rollout::{Command, Phase, RolloutRecord};
 use shepherd_engine::operator::{RolloutTarget, operate};
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
-use shepherd_engine::rollouts::{apply_until_settled, status};
+use shepherd_engine::rollouts::status;
+use shepherd_engine::settle::apply_until_settled;
 use shepherd_fake::FakeCloud;
 
 const SPEC: &str = r#"

@@ -242,6 +242,17 @@ impl Observation {
         }
         true
     }
+
+    /// Adds what another observation of the same moment holds (another function's, made
+    /// beside this one): its entries join, and the time is the later of the two.
+    pub fn absorb(&mut self, other: Observation) {
+        self.functions.extend(other.functions);
+        self.alarms.extend(other.alarms);
+        self.metrics.extend(other.metrics);
+        self.queues.extend(other.queues);
+        self.code_content.extend(other.code_content);
+        self.at = self.at.max(other.at);
+    }
 }
 
 /// What an event source's queue says about itself (`GetQueueAttributes`).

@@ -1,9 +1,9 @@
-//! A token bucket whose waiters are served in order: by lane first, then first come, first
-//! served within a lane. Only the head of the queue takes tokens, so a caller that keeps
+//! A token bucket whose waiters are served in order: by lane first, then within a lane by
+//! the place of their work (see `order`), then first come, first served. Only the head of the queue takes tokens, so a caller that keeps
 //! asking cannot starve the others (tokio's timers wake sleepers in no particular order,
 //! which let one worker take every token while the rest waited for ever).
 
-use std::collections::VecDeque;
+use std::collections::BTreeSet;
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,8 +26,8 @@ pub(super) struct Bucket {
 struct State {
     tokens: f64,
     last: Instant,
-    /// Tickets of the callers waiting, one queue per lane.
-    waiting: [VecDeque<u64>; Lane::ALL.len()],
+    /// The callers waiting, one queue per lane, each as (place of its work, ticket).
+    waiting: [BTreeSet<(u64, u64)>; Lane::ALL.len()],
     next_ticket: u64,
 }
 
@@ -39,12 +39,12 @@ impl State {
         self.last = now;
     }
 
-    fn head(&self) -> Option<u64> {
-        self.waiting.iter().find_map(|queue| queue.front().copied())
+    fn head(&self) -> Option<(u64, u64)> {
+        self.waiting.iter().find_map(|queue| queue.first().copied())
     }
 
     fn nobody_waits(&self) -> bool {
-        self.waiting.iter().all(VecDeque::is_empty)
+        self.waiting.iter().all(BTreeSet::is_empty)
     }
 }
 
@@ -75,9 +75,9 @@ impl Bucket {
         Duration::from_secs_f64((1.0 - tokens) / self.rate).max(Duration::from_millis(1))
     }
 
-    /// Waits for a token, behind every caller of an earlier lane and every earlier caller
-    /// of the same lane.
-    pub(super) async fn acquire(&self, lane: Lane) {
+    /// Waits for a token, behind every caller of an earlier lane, and in the same lane
+    /// behind every caller whose work began earlier (`place`) or who asked earlier.
+    pub(super) async fn acquire(&self, lane: Lane, place: u64) {
         let ticket = {
             let mut state = self.lock();
             state.refill(self.rate);
@@ -85,9 +85,9 @@ impl Bucket {
                 state.tokens -= 1.0;
                 return;
             }
-            let ticket = state.next_ticket;
+            let ticket = (place, state.next_ticket);
             state.next_ticket += 1;
-            state.waiting[lane.index()].push_back(ticket);
+            state.waiting[lane.index()].insert(ticket);
             ticket
         };
         // Leaves the queue however the wait ends, also when the caller gives up on it.
@@ -106,7 +106,7 @@ impl Bucket {
                 if state.head() == Some(ticket) {
                     if state.tokens >= 1.0 {
                         state.tokens -= 1.0;
-                        state.waiting[lane.index()].pop_front();
+                        state.waiting[lane.index()].remove(&ticket);
                         place.served = true;
                         drop(state);
                         self.changed.notify_waiters();
@@ -147,7 +147,7 @@ impl Bucket {
 struct Place<'a> {
     bucket: &'a Bucket,
     lane: Lane,
-    ticket: u64,
+    ticket: (u64, u64),
     served: bool,
 }
 
@@ -157,7 +157,7 @@ impl Drop for Place<'_> {
             return;
         }
         let mut state = self.bucket.lock();
-        state.waiting[self.lane.index()].retain(|t| *t != self.ticket);
+        state.waiting[self.lane.index()].remove(&self.ticket);
         drop(state);
         self.bucket.changed.notify_waiters();
     }

@@ -5,15 +5,19 @@
 //! fleet-wide apply runs at the quota instead of into throttling.
 //!
 //! Each bucket serves its waiters in order: by [`Lane`] (a rollback first, then rollouts in
-//! flight, new releases, routine checks), and first come, first served within a lane.
+//! flight, new releases, routine checks), and within a lane the work that began first
+//! first, then first come, first served.
 //!
 //! - `lane`: the lanes, and how work carries its lane to the calls it makes.
+//! - `order`: the place of a unit of work within its lane.
 //! - `bucket`: the ordered token bucket.
 
 mod bucket;
 mod lane;
+mod order;
 
 pub use lane::{Lane, at_least, current, in_lane};
+pub use order::first_come;
 
 use bucket::Bucket;
 use shepherd_core::cloud::CallClass;
@@ -90,18 +94,19 @@ impl Budget {
 
     /// Waits until a call of `class` may be made in `lane`.
     pub async fn acquire_in(&self, class: CallClass, lane: Lane) {
+        let place = order::place();
         if lane == Lane::Routine {
             match class {
-                CallClass::GetFunction => self.routine[0].acquire(lane).await,
-                CallClass::LambdaControl => self.routine[1].acquire(lane).await,
-                CallClass::CloudWatch => self.routine[2].acquire(lane).await,
+                CallClass::GetFunction => self.routine[0].acquire(lane, place).await,
+                CallClass::LambdaControl => self.routine[1].acquire(lane, place).await,
+                CallClass::CloudWatch => self.routine[2].acquire(lane, place).await,
                 CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
             }
         }
         match class {
-            CallClass::GetFunction => self.get_function.acquire(lane).await,
-            CallClass::LambdaControl => self.lambda_control.acquire(lane).await,
-            CallClass::CloudWatch => self.cloudwatch.acquire(lane).await,
+            CallClass::GetFunction => self.get_function.acquire(lane, place).await,
+            CallClass::LambdaControl => self.lambda_control.acquire(lane, place).await,
+            CallClass::CloudWatch => self.cloudwatch.acquire(lane, place).await,
             CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
         }
     }
@@ -187,6 +192,41 @@ mod tests {
             task.await.unwrap();
         }
         assert_eq!(*served.lock().unwrap(), (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_that_began_first_is_served_first_though_it_asks_later() {
+        let budget = Arc::new(Budget::new(Rates {
+            lambda_control: 1.0,
+            ..Rates::default()
+        }));
+        budget.acquire(CallClass::LambdaControl).await;
+        let served = Arc::new(Mutex::new(Vec::new()));
+        // A function's reconcile begins, reads something elsewhere for a moment, then makes
+        // five calls one after the other.
+        let (b, s) = (Arc::clone(&budget), Arc::clone(&served));
+        let begun = tokio::spawn(first_come(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            for _ in 0..5 {
+                b.acquire(CallClass::LambdaControl).await;
+                s.lock().unwrap().push(100);
+            }
+        }));
+        tokio::task::yield_now().await;
+        // Meanwhile five calls of work that began later queue up first.
+        let mut later = Vec::new();
+        for id in 0..5 {
+            later.push(waiter(&budget, &served, id, Lane::Release).await);
+        }
+        begun.await.unwrap();
+        for task in later {
+            task.await.unwrap();
+        }
+        assert_eq!(
+            *served.lock().unwrap(),
+            [100, 100, 100, 100, 100, 0, 1, 2, 3, 4],
+            "the work begun first finishes before later work takes a token"
+        );
     }
 
     #[tokio::test(start_paused = true)]

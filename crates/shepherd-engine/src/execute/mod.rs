@@ -78,6 +78,14 @@ fn as_text<S: serde::Serializer>(value: &Refusal, serializer: S) -> Result<S::Ok
 }
 
 impl Outcome {
+    /// The error in full, when it failed.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
     /// A failure whose text holds nothing from AWS: shown as it is everywhere.
     pub fn failed(error: impl Into<String>) -> Self {
         let error = error.into();
@@ -108,6 +116,27 @@ pub struct FunctionReport {
     pub failure: Option<ExecuteError>,
 }
 
+impl FunctionReport {
+    /// A function that failed before it could be planned (its code could not be packaged,
+    /// its state not read): nothing was done. `cause` is the AWS error, when one was.
+    pub fn failed_before(name: String, error: String, cause: Option<CloudError>) -> Self {
+        FunctionReport {
+            outcome: Outcome::Failed {
+                summary: cause
+                    .as_ref()
+                    .map_or_else(|| error.clone(), CloudError::summary),
+                error,
+            },
+            name,
+            done: Vec::new(),
+            skipped: Vec::new(),
+            drift_corrected: false,
+            aliases_written: Vec::new(),
+            failure: cause.map(ExecuteError::Cloud),
+        }
+    }
+}
+
 /// Performs every plan; one function's failure never stops the others.
 pub async fn execute<C: Cloud>(
     cloud: &C,
@@ -119,8 +148,9 @@ pub async fn execute<C: Cloud>(
         .map(|plan| {
             let span = tracing::info_span!("apply", function = %plan.name);
             // Boxed for the same reason as the reads in `observe`.
-            Box::pin(execute_function(cloud, plan, options, progress).instrument(span))
-                as futures::future::BoxFuture<'_, FunctionReport>
+            Box::pin(
+                async move { execute_one(cloud, &plan, options, progress).await }.instrument(span),
+            ) as futures::future::BoxFuture<'_, FunctionReport>
         })
         .buffer_unordered(options.concurrency.max(1))
         .collect()
@@ -142,9 +172,10 @@ struct Context {
     aliases: Vec<ObservedAlias>,
 }
 
-async fn execute_function<C: Cloud>(
+/// Performs one function's plan.
+pub(crate) async fn execute_one<C: Cloud>(
     cloud: &C,
-    plan: FunctionPlan,
+    plan: &FunctionPlan,
     options: &ExecuteOptions,
     progress: &dyn ProgressSink,
 ) -> FunctionReport {
@@ -157,8 +188,10 @@ async fn execute_function<C: Cloud>(
         aliases_written: Vec::new(),
         failure: None,
     };
-    if let Next::Refused(reason) = plan.next {
-        report.outcome = Outcome::Refused { reason };
+    if let Next::Refused(reason) = &plan.next {
+        report.outcome = Outcome::Refused {
+            reason: reason.clone(),
+        };
         return report;
     }
     if plan.actions.is_empty() {

@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use shepherd_core::rollout::Phase;
+use shepherd_engine::apply::apply_spec_set;
 use shepherd_engine::execute::Outcome;
 use shepherd_engine::progress::{ProgressSink, Silent};
-use shepherd_engine::reconcile::{apply, plan_spec_set};
-use shepherd_engine::rollouts::{apply_until_settled, status};
+use shepherd_engine::reconcile::plan_spec_set;
+use shepherd_engine::rollouts::status;
+use shepherd_engine::settle::apply_until_settled;
 
 use super::console::Console;
 use super::render::{Style, apply_json, apply_text, plan_text};
@@ -46,20 +48,19 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
             Format::Json => &Silent,
         };
         if !args.wait {
-            let planned = plan_spec_set(&cloud, &desired, &options).await;
-            if let Some(line) = unreachable(&planned, &args.aws) {
+            let applied = apply_spec_set(&cloud, &desired, &options, progress).await;
+            if let Some(line) = unreachable(&applied.errors, &applied.plans, &args.aws) {
                 eprintln!("error: {line}");
                 std::process::exit(1);
             }
-            // A rollback this run makes, or a rolled-back release the spec still names:
+            // A rollback this run made, or a rolled-back release the spec still names:
             // the spec's desired state is not reached, and apply says so.
-            let rolled_back: BTreeMap<String, String> = planned
+            let rolled_back: BTreeMap<String, String> = applied
                 .plans
                 .iter()
                 .filter_map(|p| Some((p.name.clone(), p.next.release_failure()?.summary())))
                 .collect();
-            let reports = apply(&cloud, planned, &options, progress).await;
-            return (Some(reports), cloud.stats().clone(), rolled_back);
+            return (Some(applied.reports), cloud.stats().clone(), rolled_back);
         }
         let reports = apply_until_settled(&cloud, &desired, &options, progress).await;
         let rolled_back: BTreeMap<String, String> = status(&cloud, &desired.functions)

@@ -27,7 +27,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         let cloud = connect(&args.aws).await;
         plan_spec_set(&cloud, &desired, &options).await
     });
-    if let Some(line) = unreachable(&planned, &args.aws) {
+    if let Some(line) = unreachable(&planned.errors, &planned.plans, &args.aws) {
         eprintln!("error: {line}");
         return ExitCode::FAILURE;
     }

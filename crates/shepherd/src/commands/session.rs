@@ -1,18 +1,18 @@
 //! What `plan` and `apply` share: validate the specs, resolve them, reach AWS.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shepherd_aws::AwsCloud;
 use shepherd_controller::source::folder_owner;
 use shepherd_core::model::Owner;
-use shepherd_core::plan::PlanOptions;
+use shepherd_core::plan::{FunctionPlan, PlanOptions};
 use shepherd_engine::budget::{Budget, ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::observe::Refresh;
-use shepherd_engine::reconcile::{Desired, Planned, ReconcileOptions, resolve_desired};
+use shepherd_engine::reconcile::{Desired, ReconcileOptions, resolve_desired};
 use shepherd_engine::retry::RetryPolicy;
 
 use super::validate::{load_lint_config, print_diagnostics};
@@ -91,17 +91,20 @@ pub fn reconcile_options(spec: &SpecArgs, aws: &AwsArgs) -> Result<ReconcileOpti
 /// When every function failed because nothing answers at the endpoint, the one line that
 /// says so (`cannot reach AWS at http://127.0.0.1:1: connection refused`), instead of the
 /// same error once per function.
-pub fn unreachable(planned: &Planned, aws: &AwsArgs) -> Option<String> {
+pub fn unreachable(
+    errors: &BTreeMap<String, String>,
+    plans: &[FunctionPlan],
+    aws: &AwsArgs,
+) -> Option<String> {
     const MARK: &str = "cannot reach AWS: ";
-    let causes: BTreeSet<&str> = planned
-        .errors
+    let causes: BTreeSet<&str> = errors
         .values()
         .map(|e| e.split_once(MARK).map(|(_, cause)| cause))
         .collect::<Option<_>>()?;
     let [cause] = causes.into_iter().collect::<Vec<_>>()[..] else {
         return None;
     };
-    if !planned.plans.is_empty() {
+    if !plans.is_empty() {
         return None;
     }
     let endpoint = match (&aws.endpoint_url, &aws.region) {

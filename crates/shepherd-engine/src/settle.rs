@@ -1,0 +1,211 @@
+//! `apply --wait`: each function is reconciled again and again, on its own clock, until
+//! its rollout settles. No function waits for a pass over the fleet: a canary whose pause
+//! ends or whose alarm check is due is looked at then, whatever the others are doing, and
+//! only while it is being reconciled does it hold one of the `concurrency` slots.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use shepherd_core::cloud::Cloud;
+use shepherd_core::model::{DesiredFunction, Observation};
+use tokio::sync::{Semaphore, mpsc};
+use tracing::Instrument;
+
+use crate::apply::{Reconciled, reconcile_one};
+use crate::budget::{Lane, at_least, current, first_come};
+use crate::execute::{FunctionReport, Outcome, execute};
+use crate::observe::Pass;
+use crate::progress::{Progress, ProgressSink};
+use crate::reconcile::{Desired, PRUNE, ReconcileOptions, plan_prune};
+use crate::rollouts::{rollout_status, status};
+
+/// The shortest wait between two looks at one function: a rollout that asks to be looked
+/// at again at once is still looked at no more than once a second.
+const MIN_LOOK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Looks at a function whose state could not be read this many times in a row before its
+/// loop gives up (each call has had its own retries by then).
+const UNREADABLE_LOOKS: u32 = 3;
+
+/// Reconciles every function until its rollout is no longer moving by itself: settled,
+/// failed, or waiting for an operator. The prune step (with `--prune`, without `--only`)
+/// runs once every function has been planned a first time.
+pub async fn apply_until_settled<C: Cloud>(
+    cloud: &C,
+    desired: &Desired,
+    options: &ReconcileOptions,
+    progress: &dyn ProgressSink,
+) -> Vec<FunctionReport> {
+    let slots = Semaphore::new(options.execute.concurrency.max(1));
+    let first = Pass::default();
+    let (planned, mut first_looks) = mpsc::unbounded_channel();
+    let mut loops: FuturesUnordered<BoxFuture<'_, FunctionReport>> = desired
+        .functions
+        .iter()
+        .map(|d| {
+            let run = Run {
+                cloud,
+                desired: d,
+                package_error: desired.errors.get(&d.name).map(String::as_str),
+                options,
+                slots: &slots,
+                progress,
+                planned: planned.clone(),
+            };
+            let span = tracing::info_span!("apply", function = %d.name);
+            Box::pin(first_come(run.settle(&first)).instrument(span)) as BoxFuture<'_, _>
+        })
+        .collect();
+    drop(planned);
+    let prune = async {
+        // Every function's first look, and whether it could be planned.
+        let mut failed = BTreeMap::new();
+        for _ in 0..desired.functions.len() {
+            let Some((name, error)) = first_looks.recv().await else {
+                break;
+            };
+            if let Some(error) = error {
+                failed.insert(name, error);
+            }
+        }
+        if !(options.plan.prune && options.only.is_empty()) {
+            return Vec::new();
+        }
+        match plan_prune(cloud, &desired.names(), &failed, &options.plan.owner).await {
+            Ok(plans) => execute(cloud, plans, &options.execute, progress).await,
+            Err(reason) => vec![FunctionReport::failed_before(
+                PRUNE.to_owned(),
+                reason.to_string(),
+                None,
+            )],
+        }
+    };
+    let settled = async {
+        let mut reports = Vec::new();
+        while let Some(report) = loops.next().await {
+            reports.push(report);
+        }
+        reports
+    };
+    let (mut reports, pruned) = futures::join!(settled, prune);
+    reports.extend(pruned);
+    reports.sort_by(|a, b| a.name.cmp(&b.name));
+    reports
+}
+
+/// One function's loop and what it needs.
+struct Run<'a, C> {
+    cloud: &'a C,
+    desired: &'a DesiredFunction,
+    package_error: Option<&'a str>,
+    options: &'a ReconcileOptions,
+    slots: &'a Semaphore,
+    progress: &'a dyn ProgressSink,
+    /// Told once, after the first look: the function's name, and why it could not be
+    /// planned.
+    planned: mpsc::UnboundedSender<(String, Option<String>)>,
+}
+
+impl<C: Cloud> Run<'_, C> {
+    async fn settle(self, first: &Pass) -> FunctionReport {
+        let name = self.desired.name.clone();
+        let mut merged: Option<FunctionReport> = None;
+        let mut unreadable = 0;
+        let mut next_look = MIN_LOOK_INTERVAL;
+        // The first look shares the run's first pass with every function; later ones are
+        // rollouts in flight, each with a pass of its own (sharing the alarm batches).
+        let mut looked = false;
+        loop {
+            let one = if looked {
+                self.look(&first.next(), Lane::InFlight).await
+            } else {
+                self.look(first, current()).await
+            };
+            if !looked {
+                let error = one
+                    .plan
+                    .is_none()
+                    .then(|| one.report.outcome.error().map(str::to_owned))
+                    .flatten();
+                let _ = self.planned.send((name.clone(), error));
+            }
+            let Some(plan) = &one.plan else {
+                // A rollout this loop saw moving is looked at again a few times before
+                // the loop leaves it: leaving ends the wait, not the rollout.
+                unreadable += 1;
+                if !looked || unreadable >= UNREADABLE_LOOKS {
+                    merge(&mut merged, one.report);
+                    break;
+                }
+                tokio::time::sleep(next_look).await;
+                continue;
+            };
+            unreadable = 0;
+            let next = plan.next.clone();
+            merge(&mut merged, one.report);
+            if next.is_waiting_for_operator() {
+                self.progress.report(Progress::Gate { function: &name });
+                break;
+            }
+            let Some(requeue) = next.requeue_after().filter(|_| next.is_moving()) else {
+                break;
+            };
+            next_look = requeue.max(MIN_LOOK_INTERVAL);
+            self.report_rollout(&one.observation, next_look).await;
+            looked = true;
+            tokio::time::sleep(next_look).await;
+        }
+        merged.expect("the loop looks at least once")
+    }
+
+    /// One reconcile of the function, holding a slot while it runs.
+    async fn look(&self, pass: &Pass, lane: Lane) -> Reconciled {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the slots are never closed");
+        let one = reconcile_one(
+            self.cloud,
+            self.desired,
+            self.package_error,
+            self.options,
+            pass,
+            self.progress,
+        );
+        at_least(lane, one).await
+    }
+
+    /// Where the moving rollout stands after this look's writes; only a function this
+    /// look created (not in its observation) is read again.
+    async fn report_rollout(&self, observation: &Observation, next_look: Duration) {
+        let d = self.desired;
+        let status = if observation.functions.contains_key(&d.name) {
+            Some(rollout_status(d, observation, None))
+        } else {
+            status(self.cloud, std::slice::from_ref(d)).await.pop()
+        };
+        if let Some(status) = &status {
+            self.progress
+                .report(Progress::Rollout { status, next_look });
+        }
+    }
+}
+
+/// Folds the report of a later look into the earlier ones: actions add up, and a look
+/// with nothing to do does not hide what an earlier one did.
+fn merge(merged: &mut Option<FunctionReport>, report: FunctionReport) {
+    match merged {
+        None => *merged = Some(report),
+        Some(previous) => {
+            previous.done.extend(report.done);
+            previous.skipped.extend(report.skipped);
+            previous.drift_corrected |= report.drift_corrected;
+            if report.outcome != Outcome::Unchanged {
+                previous.outcome = report.outcome;
+            }
+        }
+    }
+}
