@@ -1,7 +1,10 @@
 //! `apply --wait`: each function is reconciled again and again, on its own clock, until
 //! its rollout settles. No function waits for a pass over the fleet: a canary whose pause
 //! ends or whose alarm check is due is looked at then, whatever the others are doing, and
-//! only while it is being reconciled does it hold one of the `concurrency` slots.
+//! only while it is being reconciled does it hold one of the `concurrency` slots. The
+//! first looks (the release) and the later ones (rollouts in flight) have slots of their
+//! own: a canary due for a look never queues behind the fleet's first looks, as its calls
+//! never queue behind theirs in the budget.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,7 +13,9 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use shepherd_core::cloud::Cloud;
 use shepherd_core::model::{DesiredFunction, Observation};
+use shepherd_core::rollout::fired_alarm;
 use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::apply::{Reconciled, reconcile_one};
@@ -19,7 +24,7 @@ use crate::execute::{FunctionReport, Outcome, execute};
 use crate::observe::Pass;
 use crate::progress::{Progress, ProgressSink};
 use crate::reconcile::{Desired, PRUNE, ReconcileOptions, plan_prune};
-use crate::rollouts::{rollout_status, status};
+use crate::rollouts::{RolloutStatus, rollout_status, status};
 
 /// The shortest wait between two looks at one function: a rollout that asks to be looked
 /// at again at once is still looked at no more than once a second.
@@ -38,7 +43,10 @@ pub async fn apply_until_settled<C: Cloud>(
     options: &ReconcileOptions,
     progress: &dyn ProgressSink,
 ) -> Vec<FunctionReport> {
-    let slots = Semaphore::new(options.execute.concurrency.max(1));
+    let slots = Slots {
+        first: Semaphore::new(options.execute.concurrency.max(1)),
+        later: Semaphore::new(options.execute.concurrency.max(1)),
+    };
     let first = Pass::default();
     let (planned, mut first_looks) = mpsc::unbounded_channel();
     let mut loops: FuturesUnordered<BoxFuture<'_, FunctionReport>> = desired
@@ -95,13 +103,19 @@ pub async fn apply_until_settled<C: Cloud>(
     reports
 }
 
+/// The `concurrency` bound, once for first looks and once for later ones.
+struct Slots {
+    first: Semaphore,
+    later: Semaphore,
+}
+
 /// One function's loop and what it needs.
 struct Run<'a, C> {
     cloud: &'a C,
     desired: &'a DesiredFunction,
     package_error: Option<&'a str>,
     options: &'a ReconcileOptions,
-    slots: &'a Semaphore,
+    slots: &'a Slots,
     progress: &'a dyn ProgressSink,
     /// Told once, after the first look: the function's name, and why it could not be
     /// planned.
@@ -119,9 +133,10 @@ impl<C: Cloud> Run<'_, C> {
         let mut looked = false;
         loop {
             let one = if looked {
-                self.look(&first.next(), Lane::InFlight).await
+                self.look(&first.next(), Lane::InFlight, &self.slots.later)
+                    .await
             } else {
-                self.look(first, current()).await
+                self.look(first, current(), &self.slots.first).await
             };
             if !looked {
                 let error = one
@@ -153,20 +168,16 @@ impl<C: Cloud> Run<'_, C> {
                 break;
             };
             next_look = requeue.max(MIN_LOOK_INTERVAL);
-            self.report_rollout(&one.observation, next_look).await;
+            let status = self.report_rollout(&one.observation, next_look).await;
             looked = true;
-            tokio::time::sleep(next_look).await;
+            self.wait(next_look, status.as_ref(), first).await;
         }
         merged.expect("the loop looks at least once")
     }
 
     /// One reconcile of the function, holding a slot while it runs.
-    async fn look(&self, pass: &Pass, lane: Lane) -> Reconciled {
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the slots are never closed");
+    async fn look(&self, pass: &Pass, lane: Lane, slots: &Semaphore) -> Reconciled {
+        let _slot = slots.acquire().await.expect("the slots are never closed");
         let one = reconcile_one(
             self.cloud,
             self.desired,
@@ -178,9 +189,13 @@ impl<C: Cloud> Run<'_, C> {
         at_least(lane, one).await
     }
 
-    /// Where the moving rollout stands after this look's writes; only a function this
-    /// look created (not in its observation) is read again.
-    async fn report_rollout(&self, observation: &Observation, next_look: Duration) {
+    /// Reports where the moving rollout stands after this look's writes; only a function
+    /// this look created (not in its observation) is read again.
+    async fn report_rollout(
+        &self,
+        observation: &Observation,
+        next_look: Duration,
+    ) -> Option<RolloutStatus> {
         let d = self.desired;
         let status = if observation.functions.contains_key(&d.name) {
             Some(rollout_status(d, observation, None))
@@ -190,6 +205,40 @@ impl<C: Cloud> Run<'_, C> {
         if let Some(status) = &status {
             self.progress
                 .report(Progress::Rollout { status, next_look });
+        }
+        status
+    }
+
+    /// Waits for the next look. In a pause whose end is further than a poll away, the
+    /// polls in between read only the gating alarms (CloudWatch, in the run's shared
+    /// batch), not the function: the next look comes at the pause's end, or as soon as an
+    /// alarm fires (the look then decides, as always). A rollout whose canary metrics
+    /// are analysed is looked at every poll, for its metrics.
+    async fn wait(&self, next_look: Duration, status: Option<&RolloutStatus>, first: &Pass) {
+        let pause = status.and_then(|s| Some((s.pause_left_secs?, s.record.as_ref()?.started)));
+        let Some((left, started)) = pause.filter(|_| self.desired.analysis.is_none()) else {
+            tokio::time::sleep(next_look).await;
+            return;
+        };
+        let poll = self.options.plan.alarm_poll.max(MIN_LOOK_INTERVAL);
+        let end = Instant::now() + Duration::from_secs(left);
+        let gating = &self.desired.gating_alarms;
+        loop {
+            let now = Instant::now();
+            if now + poll >= end {
+                tokio::time::sleep_until(end.max(now + MIN_LOOK_INTERVAL)).await;
+                return;
+            }
+            tokio::time::sleep(poll).await;
+            if gating.is_empty() {
+                continue;
+            }
+            let read = at_least(Lane::InFlight, first.alarms(self.cloud, gating.clone())).await;
+            match read {
+                Ok(alarms) if fired_alarm(gating, &alarms, started).is_none() => {}
+                // Fired, or cannot tell: the look decides.
+                _ => return,
+            }
         }
     }
 }

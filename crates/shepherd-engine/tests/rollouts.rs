@@ -613,17 +613,28 @@ impl shepherd_engine::progress::ProgressSink for Passes {
     }
 }
 
-/// Each pass of `apply --wait` observes the function once: the status it reports after its
-/// writes comes from that observation and the aliases it wrote, not from a second read.
+/// `apply --wait` observes the function once per look, and a pause costs no look: the
+/// polls during it read the gating alarms only (CloudWatch), and the next look comes at the
+/// pause's end. The status each look reports comes from its own observation and the
+/// aliases it wrote, not from a second read.
 #[tokio::test(start_paused = true)]
-async fn each_pass_of_apply_wait_observes_once() {
+async fn a_pause_in_apply_wait_costs_alarm_reads_only() {
     let (cloud, repo) = deployed("    strategy: Canary10Percent5Minutes").await;
     cloud.reset_calls();
     let passes = Passes::default();
+    let started = tokio::time::Instant::now();
     apply_until_settled(&cloud, &repo.desired(), &options(), &passes).await;
-    let reported = passes.0.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(reported > 10, "a pass every 5 s of the pause: {reported}");
-    // One observation per pass: the passes that reported, and the last (the promotion).
-    assert_eq!(cloud.call_count(Api::ListAliases), reported + 1);
+    let took = started.elapsed();
+    assert!(
+        (Duration::from_secs(300)..Duration::from_secs(310)).contains(&took),
+        "{took:?}"
+    );
     assert_eq!(cloud.alias("api", "live").unwrap().version, "2");
+    let reported = passes.0.load(std::sync::atomic::Ordering::SeqCst);
+    // The look that starts the canary, and the one at the pause's end that promotes.
+    assert_eq!(reported, 1, "{:?}", cloud.calls());
+    assert_eq!(cloud.call_count(Api::ListAliases), reported + 1);
+    // A poll every 5 s of the 5-minute pause reads the alarms.
+    let polls = cloud.call_count(Api::DescribeAlarms);
+    assert!((55..=62).contains(&polls), "{polls} alarm reads");
 }

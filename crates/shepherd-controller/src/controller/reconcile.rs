@@ -10,7 +10,7 @@ use std::time::Duration;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::plan::Action;
 use shepherd_core::rollout::Phase;
-use shepherd_engine::budget::{Lane, in_lane};
+use shepherd_engine::budget::{Lane, first_come, in_lane};
 use shepherd_engine::execute::{ExecuteError, Outcome};
 use shepherd_engine::observe::Refresh;
 use shepherd_engine::progress::Silent;
@@ -56,11 +56,10 @@ impl<C: Cloud> ControlLoop<C> {
                 in_lane(Lane::Routine, self.prune_step().instrument(span)).await;
             } else {
                 let lane = self.lane_of(&name, &trigger);
-                in_lane(
-                    lane,
-                    self.reconcile(&name, &trigger, commit).instrument(span),
-                )
-                .await;
+                // One unit of work: within its lane, a reconcile that began first is
+                // served first, so a fleet's reconciles finish one after another.
+                let reconcile = first_come(self.reconcile(&name, &trigger, commit));
+                in_lane(lane, reconcile.instrument(span)).await;
             }
             self.queue.done(&name);
         }
