@@ -113,6 +113,7 @@ fn converged(function: &DesiredFunction) -> ObservedFunction {
         format!("{}:{sha}", function.code.identity()),
     );
     all_tags.insert(tags::SPEC_DIGEST.into(), function.spec_digest.clone());
+    all_tags.insert(tags::SECTIONS.into(), function.sections.clone());
     all_tags.insert(
         tags::RELEASE.into(),
         format!("{CURRENT}:{}", function.release_digest),

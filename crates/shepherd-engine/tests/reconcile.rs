@@ -13,7 +13,7 @@ use shepherd_engine::apply::apply_spec_set;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::{ExecuteOptions, FunctionReport, Outcome};
 use shepherd_engine::metered::Metered;
-use shepherd_engine::observe::Refresh;
+use shepherd_engine::observe::{PRUNE_EVERY, Refresh};
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{
     Desired, Planned, ReconcileOptions, apply, plan, resolve_desired,
@@ -862,4 +862,110 @@ async fn a_new_object_after_a_rollback_is_a_new_release() {
     assert!(fix.phase.in_flight(), "{fix:?}");
     assert_ne!(fix.release, canary.release);
     assert_ne!(fix.canary, canary.canary);
+}
+
+// Reads by section.
+
+/// The reads a changed section does not need: async config, recursion, provisioned
+/// concurrency, event sources, managed alarms.
+const SECTION_READS: [Api; 5] = [
+    Api::GetFunctionEventInvokeConfig,
+    Api::GetFunctionRecursionConfig,
+    Api::ListProvisionedConcurrencyConfigs,
+    Api::ListEventSourceMappings,
+    Api::DescribeAlarms,
+];
+
+fn section_reads(aws: &FakeCloud) -> Vec<Api> {
+    aws.calls()
+        .into_iter()
+        .filter(|api| SECTION_READS.contains(api))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_of_one_section_reads_what_that_section_touches_and_nothing_else() {
+    let world = World::new();
+    let extra = format!("{ASYNC}{QUEUE}{ALARMS}");
+    world.commit("orders", &extra);
+    world.apply_cleanly().await;
+
+    // A new build: code only.
+    world.commit_release("orders", "2.0.0", &extra);
+    world.aws.reset_calls();
+    world.apply_cleanly().await;
+    assert_eq!(section_reads(&world.aws), Vec::<Api>::new());
+    assert_eq!(world.aws.call_count(Api::UpdateFunctionCode), 1);
+
+    // The async settings only: read and written, nothing else read.
+    let changed = ASYNC.replace("maximumRetryAttempts: 1", "maximumRetryAttempts: 2");
+    world.commit_release("orders", "2.0.0", &format!("{changed}{QUEUE}{ALARMS}"));
+    world.aws.reset_calls();
+    world.apply_cleanly().await;
+    assert_eq!(
+        section_reads(&world.aws),
+        [
+            Api::GetFunctionEventInvokeConfig,
+            Api::GetFunctionRecursionConfig
+        ]
+    );
+    assert_eq!(world.aws.call_count(Api::PutFunctionEventInvokeConfig), 1);
+    assert_eq!(world.aws.call_count(Api::UpdateFunctionCode), 0);
+    world.assert_converged().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_function_applied_before_sections_were_recorded_is_read_in_full_at_its_next_change() {
+    let world = World::new();
+    world.commit("orders", ASYNC);
+    world.apply_cleanly().await;
+    world.aws.with_function_mut("orders", |f| {
+        f.tags.remove(shepherd_core::model::tags::SECTIONS)
+    });
+    world.commit_release("orders", "2.0.0", ASYNC);
+    world.aws.reset_calls();
+    world.apply_cleanly().await;
+    let reads = section_reads(&world.aws);
+    for api in [
+        Api::GetFunctionEventInvokeConfig,
+        Api::GetFunctionRecursionConfig,
+        Api::ListProvisionedConcurrencyConfigs,
+        Api::ListEventSourceMappings,
+    ] {
+        assert!(reads.contains(&api), "{api} not read: {reads:?}");
+    }
+    // The change records them: the next one reads by section again.
+    world.commit_release("orders", "3.0.0", ASYNC);
+    world.aws.reset_calls();
+    world.apply_cleanly().await;
+    assert_eq!(section_reads(&world.aws), Vec::<Api>::new());
+}
+
+#[tokio::test(start_paused = true)]
+async fn old_versions_are_pruned_every_few_releases_not_listed_at_every_one() {
+    let world = World::new();
+    world.commit("orders", "");
+    world.apply_cleanly().await;
+    world.aws.reset_calls();
+    let releases: u64 = 20;
+    for release in 2..=releases {
+        world.commit_release("orders", &format!("{release}.0.0"), "");
+        world.apply_cleanly().await;
+    }
+    let listed = world.aws.call_count(Api::ListVersionsByFunction);
+    assert_eq!(
+        listed,
+        // Listed by the publishes of versions 5, 10, 15 and 20.
+        (2..=releases).filter(|v| v % PRUNE_EVERY == 0).count(),
+        "{:?}",
+        world.aws.calls()
+    );
+    // `keep_versions` (5) kept at each pruning, and at most a few releases more between.
+    let kept = world.aws.versions("orders").len();
+    let keep = world.options.plan.keep_versions;
+    assert!(
+        (keep..=keep + PRUNE_EVERY as usize).contains(&kept),
+        "{kept} versions kept"
+    );
+    assert!(world.aws.call_count(Api::DeleteFunction) > 0);
 }

@@ -580,7 +580,14 @@ async fn managed_and_gating_alarms_are_read_in_one_batch() {
     )
     .await;
     cloud.reset_calls();
-    pass(&cloud, &repo.desired()).await;
+    // A full refresh reads the managed alarms; the release starting makes the gating ones
+    // matter.
+    let full = ReconcileOptions {
+        refresh: shepherd_engine::observe::Refresh::Full,
+        ..options()
+    };
+    let planned = plan(&cloud, &repo.desired(), &full).await;
+    apply(&cloud, planned, &full, &Silent).await;
     assert!(
         cloud
             .alias("api", "live")
@@ -637,4 +644,34 @@ async fn a_pause_in_apply_wait_costs_alarm_reads_only() {
     // A poll every 5 s of the 5-minute pause reads the alarms.
     let polls = cloud.call_count(Api::DescribeAlarms);
     assert!((55..=62).contains(&polls), "{polls} alarm reads");
+}
+
+/// The calls on the 15/s budget a new build costs with a one-step canary, from the first
+/// read to the promotion, commit marker included.
+#[tokio::test(start_paused = true)]
+async fn a_new_build_with_a_one_step_canary_costs_few_budgeted_calls() {
+    let (cloud, repo) =
+        deployed("    steps:\n      - setWeight: 10\n      - pause: {duration: 1m}").await;
+    cloud.reset_calls();
+    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
+    assert_eq!(cloud.alias("api", "live").unwrap().version, "2");
+    let budgeted: Vec<Api> = cloud
+        .calls()
+        .into_iter()
+        .filter(|api| api.class() == CallClass::LambdaControl)
+        .collect();
+    // The look at the pause's end reads the alias again: an operator may have paused or
+    // aborted the rollout meanwhile, and the promotion must not write over that.
+    assert_eq!(
+        budgeted,
+        [
+            Api::ListAliases,
+            Api::UpdateFunctionCode,
+            Api::PublishVersion,
+            Api::UpdateAlias,
+            Api::TagResource,
+            Api::ListAliases,
+            Api::UpdateAlias,
+        ]
+    );
 }

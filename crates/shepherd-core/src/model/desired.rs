@@ -138,6 +138,9 @@ pub struct DesiredFunction {
     pub previous_release: Option<String>,
     /// Digest of the whole desired state.
     pub spec_digest: String,
+    /// The digest of each section, as recorded in [`super::tags::SECTIONS`].
+    #[serde(skip)]
+    pub sections: String,
 }
 
 /// Resolves a valid spec into the desired state, given its packaged code.
@@ -212,8 +215,10 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
         release_digest,
         previous_release: None,
         spec_digest: String::new(),
+        sections: String::new(),
     };
     desired.spec_digest = short_digest(&(&desired, &desired.rollout_steps_digest_form()));
+    desired.sections = super::SectionDigests::of(&desired).tag_value();
     desired
 }
 
@@ -255,7 +260,7 @@ impl DesiredFunction {
     }
 
     /// Rollout steps in a serializable form, so that they count in the spec digest.
-    fn rollout_steps_digest_form(&self) -> Vec<String> {
+    pub(super) fn rollout_steps_digest_form(&self) -> Vec<String> {
         self.rollout_steps.iter().map(step_digest_form).collect()
     }
 

@@ -7,6 +7,7 @@ mod digest;
 pub mod lambda;
 mod observed;
 mod owner;
+mod sections;
 mod tag_values;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ pub use observed::{
     Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
+pub use sections::{Section, SectionDigests};
 pub use tag_values::{CodeIdentity, CodeTag, ReleaseTag};
 
 use crate::spec::{
@@ -42,6 +44,9 @@ pub mod tags {
     pub const OWNER: &str = "shepherd.dev/owner";
     /// Digest of the whole spec last applied in full (written last: a commit marker).
     pub const SPEC_DIGEST: &str = "shepherd.dev/spec-digest";
+    /// The digest of each section of that spec ([`super::SectionDigests`]), written with
+    /// it: a changed spec reads only what its changed sections can touch.
+    pub const SECTIONS: &str = "shepherd.dev/sections";
     /// The published version that embodies the code and configuration with a release
     /// digest ([`super::ReleaseTag`]).
     pub const RELEASE: &str = "shepherd.dev/release";

@@ -254,6 +254,7 @@ fn desired_tags(desired: &DesiredFunction, code_sha256: Option<&str>) -> BTreeMa
         code_tag(&desired.code.identity(), code_sha256),
     );
     all.insert(tags::SPEC_DIGEST.to_owned(), desired.spec_digest.clone());
+    all.insert(tags::SECTIONS.to_owned(), desired.sections.clone());
     all
 }
 
@@ -316,7 +317,7 @@ fn plan_create(desired: &DesiredFunction, owner: &Owner) -> Vec<Action> {
         });
     }
     let mut final_tags = desired_tags(desired, desired.code.known_sha256());
-    final_tags.retain(|k, _| k == tags::CODE || k == tags::SPEC_DIGEST);
+    final_tags.retain(|k, _| k == tags::CODE || k == tags::SPEC_DIGEST || k == tags::SECTIONS);
     actions.push(Action::Tag {
         set: final_tags,
         remove: Vec::new(),
@@ -457,14 +458,20 @@ fn plan_update(
                 && !is_own(k)
                 && *k != tags::RELEASE
                 && *k != tags::CONFIG_KEPT
+                && *k != tags::SECTIONS
                 && !k.starts_with("aws:")
         })
         .cloned()
         .collect();
     if !set.is_empty() || !remove.is_empty() || publishing {
-        // The spec digest goes last, with the tags: it marks the whole spec applied.
+        // The spec digest goes last, with the tags: it marks the whole spec applied. The
+        // section digests go with it, and only with it: a function applied before they
+        // were recorded gets them with its next change, not a write of its own.
         let mut set = set;
         set.insert(tags::SPEC_DIGEST.to_owned(), desired.spec_digest.clone());
+        if observed.tag(tags::SECTIONS) != Some(desired.sections.as_str()) {
+            set.insert(tags::SECTIONS.to_owned(), desired.sections.clone());
+        }
         actions.push(Action::Tag {
             set,
             remove,

@@ -3,14 +3,16 @@
 //! A function whose recorded spec digest matches its spec costs one `GetFunction`, plus
 //! `ListAliases` when its spec has an alias: enough to find drift in its configuration,
 //! code, tags, reserved concurrency and alias. Everything else (versions, async config,
-//! provisioned concurrency, recursion, event source mappings, managed alarms) is read when
-//! the digest differs (something will be applied) or on a full refresh, which is how
-//! drift in those is found. Mappings and alarms are read in batches across functions
+//! provisioned concurrency, recursion, event source mappings, managed alarms) is read on a
+//! full refresh, which is how drift in those is found, and when the digest differs, as far
+//! as the changed sections of the spec can touch it (`reads`). Mappings and alarms are read in batches across functions
 //! (`shared`), with no function waiting for the others: a function's observation, plan and
 //! writes follow each other without a barrier across the fleet.
 
+mod reads;
 mod shared;
 
+pub use reads::{PRUNE_EVERY, Reads};
 pub use shared::Pass;
 
 use std::collections::BTreeMap;
@@ -20,7 +22,7 @@ use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
 use shepherd_core::model::{
     CanaryMetrics, CodeArtifact, CodeContent, DesiredFunction, Observation, ObservedFunction,
-    Readable, ecr_repository, repository_of, tags,
+    Readable, ecr_repository, repository_of,
 };
 use shepherd_core::plan::{invokes, managed_alarm_names};
 use shepherd_core::rollout::RolloutRecord;
@@ -103,9 +105,8 @@ pub async fn observe_one<C: Cloud>(
     let mut observation = Observation::default();
     let function = observe_function(cloud, desired, refresh).await?;
     let exists = function.is_some();
-    if let Some(mut function) = function {
-        let deep = function.versions != Readable::NotRead;
-        if deep {
+    if let Some((mut function, reads)) = function {
+        if reads.mappings {
             let all = pass.mappings(cloud).await?;
             let own = all
                 .iter()
@@ -114,11 +115,13 @@ pub async fn observe_one<C: Cloud>(
                 .collect();
             function.mappings = Readable::Known(own);
         }
-        // Its managed alarms when read in full and its gating alarms while it rolls out,
-        // in one batch with those of the functions observed beside it.
+        // Its managed alarms when they may change, and its gating alarms while it rolls
+        // out (or when other sub-resources are read anyway), in one batch with those of
+        // the functions observed beside it. A rollout about to start needs none: an alarm
+        // already firing does not hold it back, and the look after the start reads them.
         let gated = !desired.rollout_steps.is_empty()
-            && (deep || rollout_in_flight(desired, &function).is_some());
-        let managed = if deep {
+            && (reads.any() || rollout_in_flight(desired, &function).is_some());
+        let managed = if reads.alarms {
             managed_alarm_names(&desired.name).to_vec()
         } else {
             Vec::new()
@@ -131,7 +134,7 @@ pub async fn observe_one<C: Cloud>(
         let names: Vec<String> = managed.iter().chain(&gating).cloned().collect();
         if !names.is_empty() {
             let found = pass.alarms(cloud, names).await?;
-            if deep {
+            if reads.alarms {
                 let own = managed
                     .iter()
                     .filter_map(|n| found.get(n).map(|a| (n.clone(), a.clone())))
@@ -140,7 +143,7 @@ pub async fn observe_one<C: Cloud>(
             }
             observation.alarms = found;
         }
-        if deep {
+        if reads.queues {
             read_queues(cloud, desired, pass, &mut observation).await;
         }
         observation.functions.insert(desired.name.clone(), function);
@@ -248,36 +251,34 @@ async fn observe_function<C: Cloud>(
     cloud: &C,
     desired: &DesiredFunction,
     refresh: Refresh,
-) -> CloudResult<Option<ObservedFunction>> {
+) -> CloudResult<Option<(ObservedFunction, Reads)>> {
     let Some(mut function) = cloud.get_function(&desired.name).await? else {
         return Ok(None);
     };
-    let deep = refresh == Refresh::Full
-        || function.tag(tags::SPEC_DIGEST) != Some(desired.spec_digest.as_str());
-    if deep || desired.alias.is_some() {
+    let reads = Reads::of(desired, &function, refresh);
+    if reads.any() || desired.alias.is_some() {
         function.aliases = cloud.list_aliases(&desired.name).await?;
     }
-    if !deep {
-        // A rollout in flight moves provisioned concurrency between versions as it goes.
-        if rollout_in_flight(desired, &function).is_some()
-            && desired.provisioned_concurrency.is_some()
-        {
-            function.provisioned =
-                readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
-        }
-        return Ok(Some(function));
+    if reads.versions {
+        function.versions = readable(cloud.list_versions(&desired.name).await)?;
     }
-    function.versions = readable(cloud.list_versions(&desired.name).await)?;
-    let qualifier = desired.invoke_qualifier();
-    function.async_config = if qualifier.is_none_or(|q| function.alias(q).is_some()) {
-        readable(cloud.get_async_config(&desired.name, qualifier).await)?
-    } else {
-        // The alias does not exist yet, so neither does a config on it.
-        Readable::Known(None)
-    };
-    function.provisioned = readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
-    function.recursive_loop = readable(cloud.get_recursive_loop(&desired.name).await)?;
-    Ok(Some(function))
+    if reads.invocation {
+        let qualifier = desired.invoke_qualifier();
+        function.async_config = if qualifier.is_none_or(|q| function.alias(q).is_some()) {
+            readable(cloud.get_async_config(&desired.name, qualifier).await)?
+        } else {
+            // The alias does not exist yet, so neither does a config on it.
+            Readable::Known(None)
+        };
+        function.recursive_loop = readable(cloud.get_recursive_loop(&desired.name).await)?;
+    }
+    // A rollout in flight moves provisioned concurrency between versions as it goes.
+    let moving = desired.provisioned_concurrency.is_some()
+        && rollout_in_flight(desired, &function).is_some();
+    if reads.provisioned || moving {
+        function.provisioned = readable(cloud.list_provisioned_concurrency(&desired.name).await)?;
+    }
+    Ok(Some((function, reads)))
 }
 
 /// The record of the function's rollout, when one is in flight on its alias.
