@@ -150,7 +150,8 @@ pub struct SpecArgs {
     /// repository holding each PATH, else that PATH].
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Published versions to keep besides those an alias points to.
+    /// Published versions to keep besides those an alias points to (old ones are pruned
+    /// on every fifth publish and on a full refresh).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub keep_versions: usize,
     /// `changed` reads what the recorded spec digests point to; `full` reads every
@@ -332,7 +333,8 @@ pub struct RunArgs {
     /// How often a rollout looks at its alarms during a pause [default: 10s, at least 5s].
     #[arg(long, value_name = "DURATION", value_parser = parse_poll)]
     pub alarm_poll: Option<Duration>,
-    /// Published versions kept besides those aliases point to [default: 5].
+    /// Published versions kept besides those aliases point to, pruned on every fifth
+    /// publish and each full refresh [default: 5].
     #[arg(long, value_name = "N")]
     pub keep_versions: Option<usize>,
     /// Take over functions the specs name that exist but were not created by shepherd, or
