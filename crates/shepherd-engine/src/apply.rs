@@ -82,9 +82,6 @@ pub struct Applied {
     pub reports: Vec<FunctionReport>,
     /// The plans made, by name (a function that could not be planned has none).
     pub plans: Vec<FunctionPlan>,
-    /// The state the apply left: every function's observation with the aliases as
-    /// written.
-    pub observation: Observation,
     /// The functions that could not be planned, and a prune that could not run
     /// ([`PRUNE`]), with the reason.
     pub errors: BTreeMap<String, String>,
@@ -126,7 +123,6 @@ pub async fn apply_spec_set<C: Cloud>(
         }
         applied.plans.extend(one.plan);
         applied.reports.push(one.report);
-        applied.observation.absorb(one.observation);
     }
     if options.plan.prune && options.only.is_empty() {
         prune(cloud, desired, options, progress, &mut applied).await;

@@ -176,14 +176,20 @@ mod tests {
         task
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn waiters_are_served_first_come_first_served_within_a_lane() {
+    /// A budget of `rate` Lambda calls a second with its first token spent (the next
+    /// caller waits), and a record of the order waiters are served in.
+    async fn drained(rate: f64) -> (Arc<Budget>, Arc<Mutex<Vec<usize>>>) {
         let budget = Arc::new(Budget::new(Rates {
-            lambda_control: 2.0,
+            lambda_control: rate,
             ..Rates::default()
         }));
         budget.acquire(CallClass::LambdaControl).await;
-        let served = Arc::new(Mutex::new(Vec::new()));
+        (budget, Arc::new(Mutex::new(Vec::new())))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_first_come_first_served_within_a_lane() {
+        let (budget, served) = drained(2.0).await;
         let mut tasks = Vec::new();
         for id in 0..20 {
             tasks.push(waiter(&budget, &served, id, Lane::Release).await);
@@ -196,12 +202,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn work_that_began_first_is_served_first_though_it_asks_later() {
-        let budget = Arc::new(Budget::new(Rates {
-            lambda_control: 1.0,
-            ..Rates::default()
-        }));
-        budget.acquire(CallClass::LambdaControl).await;
-        let served = Arc::new(Mutex::new(Vec::new()));
+        let (budget, served) = drained(1.0).await;
         // A function's reconcile begins, reads something elsewhere for a moment, then makes
         // five calls one after the other.
         let (b, s) = (Arc::clone(&budget), Arc::clone(&served));
@@ -231,12 +232,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_rollback_goes_ahead_of_every_routine_call_waiting() {
-        let budget = Arc::new(Budget::new(Rates {
-            lambda_control: 1.0,
-            ..Rates::default()
-        }));
-        budget.acquire(CallClass::LambdaControl).await;
-        let served = Arc::new(Mutex::new(Vec::new()));
+        let (budget, served) = drained(1.0).await;
         let mut tasks = Vec::new();
         for id in 0..5 {
             tasks.push(waiter(&budget, &served, id, Lane::Routine).await);
@@ -256,12 +252,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_rollback_waits_for_one_token_at_most_however_long_the_queue() {
-        let budget = Arc::new(Budget::new(Rates {
-            lambda_control: 15.0,
-            ..Rates::default()
-        }));
-        budget.acquire(CallClass::LambdaControl).await;
-        let served = Arc::new(Mutex::new(Vec::new()));
+        let (budget, served) = drained(15.0).await;
         let mut routine = Vec::new();
         for id in 0..1000 {
             routine.push(waiter(&budget, &served, id, Lane::Routine).await);
@@ -279,12 +270,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_caller_that_gives_up_leaves_the_queue() {
-        let budget = Arc::new(Budget::new(Rates {
-            lambda_control: 1.0,
-            ..Rates::default()
-        }));
-        budget.acquire(CallClass::LambdaControl).await;
-        let served = Arc::new(Mutex::new(Vec::new()));
+        let (budget, served) = drained(1.0).await;
         let first = waiter(&budget, &served, 0, Lane::Release).await;
         let second = waiter(&budget, &served, 1, Lane::Release).await;
         first.abort();
