@@ -1184,12 +1184,24 @@ fn network_and_logging_cases() -> Vec<Case> {
             &["spec.logging.applicationLogLevel: log levels need format: JSON"],
         ),
         case(
-            "tags over the limit of 50",
+            "tags over Lambda's limit of 50",
             |s| {
                 let tags: Vec<String> = (0..51).map(|i| format!("t{i}: v")).collect();
                 s.set("spec.tags", &tags.join("\n"))
             },
-            &["18:3: spec.tags: 51 tags, more than Lambda's limit of 50"],
+            &[
+                "18:3: spec.tags: 51 tags, more than the 43 a spec may set (Lambda allows 50 a function, and shepherd writes 7 of its own)",
+            ],
+        ),
+        case(
+            "tags that leave no room for shepherd's own",
+            |s| {
+                let tags: Vec<String> = (0..44).map(|i| format!("t{i}: v")).collect();
+                s.set("spec.tags", &tags.join("\n"))
+            },
+            &[
+                "18:3: spec.tags: 44 tags, more than the 43 a spec may set (Lambda allows 50 a function, and shepherd writes 7 of its own)",
+            ],
         ),
         case(
             "tag keys reserved by AWS and shepherd",

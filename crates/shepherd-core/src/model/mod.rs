@@ -56,6 +56,23 @@ pub mod tags {
     /// last write ([`super::kept_digest`]): a setting AWS did not keep is then told apart
     /// from one changed behind shepherd's back.
     pub const CONFIG_KEPT: &str = "shepherd.dev/config-kept";
+
+    /// Every tag shepherd writes on a function.
+    pub const OWN: [&str; 7] = [
+        MANAGED_BY,
+        OWNER,
+        SPEC_DIGEST,
+        SECTIONS,
+        RELEASE,
+        CODE,
+        CONFIG_KEPT,
+    ];
+
+    /// Lambda allows 50 tags a function (those AWS writes, `aws:...`, not counted).
+    pub const LAMBDA_LIMIT: usize = 50;
+
+    /// The tags a spec may set: what Lambda allows, less shepherd's own.
+    pub const SPEC_LIMIT: usize = LAMBDA_LIMIT - OWN.len();
 }
 
 /// The digest recorded in [`tags::CONFIG_KEPT`].

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::diagnostic::FieldPath;
 use crate::lint::secrets;
-use crate::model::lambda;
+use crate::model::{lambda, tags};
 use crate::source::confine;
 use crate::spec::{
     AlarmWindow, CodeSource, FunctionDocument, FunctionSpec, HumanDuration, LogFormat,
@@ -276,10 +276,16 @@ fn regex_env_name(name: &str) -> bool {
 
 fn tags(r: &mut Rules) {
     let spec = r.spec;
-    if spec.tags.len() > 50 {
+    if spec.tags.len() > tags::SPEC_LIMIT {
         r.error(
             &["spec", "tags"],
-            format!("{} tags, more than Lambda's limit of 50", spec.tags.len()),
+            format!(
+                "{} tags, more than the {} a spec may set (Lambda allows {} a function, and shepherd writes {} of its own)",
+                spec.tags.len(),
+                tags::SPEC_LIMIT,
+                tags::LAMBDA_LIMIT,
+                tags::OWN.len()
+            ),
         );
     }
     for (key, value) in &spec.tags {
