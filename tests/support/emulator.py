@@ -192,7 +192,12 @@ def functions(endpoint):
     """Prints each function: name, memory and its shepherd.dev/owner tag ("-" if none)."""
     lam = client(endpoint, "lambda")
     for function in lam.list_functions()["Functions"]:
-        tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
+        try:
+            tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
+        except lam.exceptions.ResourceNotFoundException:
+            # Deleted between the listing and this read (a controller pruning meanwhile):
+            # it is gone, as the next listing says.
+            continue
         owner = tags.get("shepherd.dev/owner", "-")
         print(f"{function['FunctionName']} {function['MemorySize']} {owner}")
 
