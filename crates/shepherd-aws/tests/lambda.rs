@@ -398,7 +398,7 @@ async fn update_alias_without_additional_version_clears_the_weights() {
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     lambda_cloud(&[&rule])
-        .update_alias("orders", "live", "4", None, "callers")
+        .update_alias("orders", "live", "4", None, "callers", None)
         .await
         .unwrap();
     assert_eq!(rule.num_calls(), 1);
@@ -416,9 +416,22 @@ async fn update_alias_with_additional_version_sends_its_weight() {
         })
         .then_output(|| UpdateAliasOutput::builder().build());
     lambda_cloud(&[&rule])
-        .update_alias("orders", "live", "3", Some(("4", 0.25)), "callers")
+        .update_alias("orders", "live", "3", Some(("4", 0.25)), "callers", None)
         .await
         .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn update_alias_sends_the_expected_revision_and_returns_the_new_one() {
+    let rule = mock!(Lambda::update_alias)
+        .match_requests(|req| req.revision_id() == Some("rev-1"))
+        .then_output(|| UpdateAliasOutput::builder().revision_id("rev-2").build());
+    let revision = lambda_cloud(&[&rule])
+        .update_alias("orders", "live", "3", None, "callers", Some("rev-1"))
+        .await
+        .unwrap();
+    assert_eq!(revision.as_deref(), Some("rev-2"));
     assert_eq!(rule.num_calls(), 1);
 }
 

@@ -14,13 +14,13 @@ use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
-use shepherd_core::cloud::Cloud;
-use shepherd_core::model::{DesiredFunction, Observation};
+use shepherd_core::cloud::{Api, Cloud, CloudError};
+use shepherd_core::model::{DesiredFunction, Observation, ObservedAlias};
 use shepherd_core::plan::{FunctionPlan, plan_function};
 use tracing::Instrument;
 
 use crate::budget::first_come;
-use crate::execute::{FunctionReport, execute, execute_one};
+use crate::execute::{ExecuteError, FunctionReport, execute, execute_one};
 use crate::observe::{Pass, observe_one};
 use crate::progress::ProgressSink;
 use crate::reconcile::{Desired, PRUNE, ReconcileOptions, plan_prune};
@@ -38,6 +38,11 @@ pub struct Reconciled {
 
 /// Observes, plans and applies one function. `package_error` is why its code could not
 /// be packaged: it is then observed (for its status) but neither planned nor applied.
+/// `known` is its aliases as an earlier look left them (see [`observe_one`]).
+///
+/// An alias write refused because the alias changed since it was read (its `RevisionId`
+/// moved: another writer, or an earlier attempt of the same write whose answer was lost)
+/// is planned once more from a fresh read, at once.
 pub async fn reconcile_one<C: Cloud>(
     cloud: &C,
     desired: &DesiredFunction,
@@ -45,9 +50,56 @@ pub async fn reconcile_one<C: Cloud>(
     options: &ReconcileOptions,
     pass: &Pass,
     progress: &dyn ProgressSink,
+    known: Option<&[ObservedAlias]>,
+) -> Reconciled {
+    let first = reconcile_once(
+        cloud,
+        desired,
+        package_error,
+        options,
+        pass,
+        progress,
+        known,
+    )
+    .await;
+    if !alias_moved_under(&first.report) {
+        return first;
+    }
+    tracing::info!(
+        function = %desired.name,
+        "the alias changed since it was read: reading it again"
+    );
+    let again = reconcile_once(cloud, desired, package_error, options, pass, progress, None);
+    let mut again = again.await;
+    let mut done = first.report.done;
+    done.append(&mut again.report.done);
+    again.report.done = done;
+    again
+}
+
+/// Whether the reconcile failed on an alias write whose revision precondition did not
+/// hold.
+fn alias_moved_under(report: &FunctionReport) -> bool {
+    matches!(
+        &report.failure,
+        Some(ExecuteError::Cloud(CloudError::PreconditionFailed {
+            api: Api::UpdateAlias,
+            ..
+        }))
+    )
+}
+
+async fn reconcile_once<C: Cloud>(
+    cloud: &C,
+    desired: &DesiredFunction,
+    package_error: Option<&str>,
+    options: &ReconcileOptions,
+    pass: &Pass,
+    progress: &dyn ProgressSink,
+    known: Option<&[ObservedAlias]>,
 ) -> Reconciled {
     let name = desired.name.clone();
-    let mut observation = match observe_one(cloud, desired, options.refresh, pass).await {
+    let mut observation = match observe_one(cloud, desired, options.refresh, pass, known).await {
         Ok(observation) => observation,
         Err(error) => {
             return Reconciled {
@@ -104,7 +156,7 @@ pub async fn apply_spec_set<C: Cloud>(
         .map(|d| {
             let package_error = desired.errors.get(&d.name).map(String::as_str);
             let span = tracing::info_span!("apply", function = %d.name);
-            let one = reconcile_one(cloud, d, package_error, options, pass, progress);
+            let one = reconcile_one(cloud, d, package_error, options, pass, progress, None);
             Box::pin(first_come(one).instrument(span)) as BoxFuture<'_, _>
         })
         .collect();

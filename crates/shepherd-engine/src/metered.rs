@@ -204,10 +204,11 @@ impl<C: Cloud> Aliases for Metered<C> {
         version: &str,
         additional: Option<(&str, f64)>,
         description: &str,
-    ) -> CloudResult<()> {
+        revision: Option<&str>,
+    ) -> CloudResult<Option<String>> {
         self.call(Api::UpdateAlias, || {
             self.inner
-                .update_alias(name, alias, version, additional, description)
+                .update_alias(name, alias, version, additional, description, revision)
         })
         .await
     }

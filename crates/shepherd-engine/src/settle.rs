@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use shepherd_core::cloud::Cloud;
-use shepherd_core::model::{DesiredFunction, Observation};
+use shepherd_core::model::{DesiredFunction, Observation, ObservedAlias};
 use shepherd_core::rollout::fired_alarm;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
@@ -131,13 +131,26 @@ impl<C: Cloud> Run<'_, C> {
         // The first look shares the run's first pass with every function; later ones are
         // rollouts in flight, each with a pass of its own (sharing the alarm batches).
         let mut looked = false;
+        // The aliases as the last look left them, when it went through: the next look
+        // plans from them instead of reading them again (its alias writes are conditioned
+        // on their revisions, so nothing changed meanwhile is overwritten).
+        let mut known: Option<Vec<ObservedAlias>> = None;
         loop {
             let one = if looked {
-                self.look(&first.next(), Lane::InFlight, &self.slots.later)
+                let pass = first.next();
+                self.look(&pass, Lane::InFlight, &self.slots.later, known.as_deref())
                     .await
             } else {
-                self.look(first, current(), &self.slots.first).await
+                self.look(first, current(), &self.slots.first, None).await
             };
+            known = one
+                .report
+                .outcome
+                .error()
+                .is_none()
+                .then(|| one.observation.functions.get(&name))
+                .flatten()
+                .map(|f| f.aliases.clone());
             if !looked {
                 let error = one
                     .plan
@@ -176,7 +189,13 @@ impl<C: Cloud> Run<'_, C> {
     }
 
     /// One reconcile of the function, holding a slot while it runs.
-    async fn look(&self, pass: &Pass, lane: Lane, slots: &Semaphore) -> Reconciled {
+    async fn look(
+        &self,
+        pass: &Pass,
+        lane: Lane,
+        slots: &Semaphore,
+        known: Option<&[ObservedAlias]>,
+    ) -> Reconciled {
         let _slot = slots.acquire().await.expect("the slots are never closed");
         let one = reconcile_one(
             self.cloud,
@@ -185,6 +204,7 @@ impl<C: Cloud> Run<'_, C> {
             self.options,
             pass,
             self.progress,
+            known,
         );
         at_least(lane, one).await
     }

@@ -665,6 +665,7 @@ async fn a_canary_of_the_stable_version_itself_is_refused() {
         additional: Some((VersionRef::Existing(before.version.clone()), 0.2)),
         description: String::new(),
         record: None,
+        revision: None,
         changes: Vec::new(),
     });
     let reports = shepherd_engine::execute::execute(

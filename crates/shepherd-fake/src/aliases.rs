@@ -53,7 +53,8 @@ impl World {
         version: &str,
         additional: Option<(&str, f64)>,
         description: &str,
-    ) -> Outcome<()> {
+        expected: Option<&str>,
+    ) -> Outcome<Option<String>> {
         let revision = self.next_id();
         let reads = self.knobs.provisioned_reads;
         let record = record(&mut self.functions, name)?;
@@ -63,6 +64,15 @@ impl World {
                 function_arn(name, Some(alias))
             )));
         };
+        if let Some(expected) = expected
+            && current.revision_id.as_deref() != Some(expected)
+        {
+            return Err(Refusal::Precondition(format!(
+                "The Revision Id provided does not match the latest Revision Id. Call the \
+                 GetAlias API to retrieve the latest Revision Id: {}",
+                function_arn(name, Some(alias))
+            )));
+        }
         check_version(record, version)?;
         if let Some((other, weight)) = additional {
             check_routing(record, alias, version, other, weight)?;
@@ -73,7 +83,7 @@ impl World {
             version: version.to_owned(),
             additional_version: additional.map(|(v, w)| (v.to_owned(), w)),
             description: description.to_owned(),
-            revision_id: Some(revision),
+            revision_id: Some(revision.clone()),
         };
         record.aliases.insert(alias.to_owned(), updated);
         // Provisioned concurrency on an alias follows its version: Lambda allocates it
@@ -81,7 +91,7 @@ impl World {
         if let Some(provisioned) = record.provisioned.get_mut(alias).filter(|_| moved) {
             provisioned.start(reads, None);
         }
-        Ok(())
+        Ok(Some(revision))
     }
 
     pub(super) fn put_provisioned(

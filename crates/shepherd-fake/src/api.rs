@@ -123,9 +123,10 @@ impl Aliases for FakeCloud {
         version: &str,
         additional: Option<(&str, f64)>,
         description: &str,
-    ) -> CloudResult<()> {
+        revision: Option<&str>,
+    ) -> CloudResult<Option<String>> {
         self.call(Api::UpdateAlias, |w| {
-            w.update_alias(name, alias, version, additional, description)
+            w.update_alias(name, alias, version, additional, description, revision)
         })
     }
 }

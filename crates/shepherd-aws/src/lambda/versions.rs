@@ -106,13 +106,14 @@ impl Aliases for AwsCloud {
         version: &str,
         additional: Option<(&str, f64)>,
         description: &str,
-    ) -> CloudResult<()> {
+        revision: Option<&str>,
+    ) -> CloudResult<Option<String>> {
         let client = &self.lambda;
         let weights = additional
             .map(|(version, weight)| (version.to_owned(), weight))
             .into_iter()
             .collect();
-        client
+        let out = client
             .update_alias()
             .function_name(name)
             .name(alias)
@@ -123,9 +124,10 @@ impl Aliases for AwsCloud {
                     .set_additional_version_weights(Some(weights))
                     .build(),
             )
+            .set_revision_id(revision.map(str::to_owned))
             .send()
             .await
             .map_err(from_sdk(Api::UpdateAlias))?;
-        Ok(())
+        Ok(out.revision_id)
     }
 }

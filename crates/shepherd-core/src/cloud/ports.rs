@@ -101,6 +101,9 @@ pub trait Aliases: Send + Sync + 'static {
         description: &str,
     ) -> impl Future<Output = CloudResult<()>> + Send;
     /// Points an alias at `version`, routing `weight` (0-1) of traffic to `additional`.
+    /// With `revision`, only if the alias is still at that `RevisionId`
+    /// (`PreconditionFailed` otherwise). Returns the alias's new `RevisionId`, if the
+    /// endpoint gives one.
     fn update_alias(
         &self,
         name: &str,
@@ -108,7 +111,8 @@ pub trait Aliases: Send + Sync + 'static {
         version: &str,
         additional: Option<(&str, f64)>,
         description: &str,
-    ) -> impl Future<Output = CloudResult<()>> + Send;
+        revision: Option<&str>,
+    ) -> impl Future<Output = CloudResult<Option<String>>> + Send;
 }
 
 /// Reserved and provisioned concurrency.

@@ -74,6 +74,11 @@ pub enum Action {
         description: String,
         /// For rollouts: the record written as the description, in the same call.
         record: Option<RecordTemplate>,
+        /// The alias's `RevisionId` as observed: the write holds only if nobody changed
+        /// the alias since (optimistic concurrency), so a decision made on what was read
+        /// never overwrites a change it did not see.
+        #[serde(skip)]
+        revision: Option<String>,
         changes: Vec<Change>,
     },
     PutReservedConcurrency {

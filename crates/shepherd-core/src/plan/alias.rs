@@ -90,6 +90,7 @@ fn all_at_once(name: &str, current: &ObservedAlias, target: &VersionRef) -> Alia
             additional: None,
             description: current.description.clone(),
             record: None,
+            revision: current.revision_id.clone(),
             changes,
         });
     }

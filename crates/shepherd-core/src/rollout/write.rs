@@ -90,6 +90,7 @@ pub(crate) fn alias_write(
             started: kept.started,
             since: kept.since,
         }),
+        revision: current.revision_id.clone(),
         changes: vec![Change {
             field: "rollout".to_owned(),
             from: describe_routing(current),

@@ -247,13 +247,14 @@ fn written_alias(
     version: String,
     additional_version: Option<(String, f64)>,
     description: &str,
+    revision_id: Option<String>,
 ) -> ObservedAlias {
     ObservedAlias {
         name: name.to_owned(),
         version,
         additional_version,
         description: description.to_owned(),
-        revision_id: None,
+        revision_id,
     }
 }
 

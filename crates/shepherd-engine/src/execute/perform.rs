@@ -100,19 +100,21 @@ pub(super) async fn perform<C: Cloud>(
             description,
         } => {
             let v = version(v, context)?;
+            // A create's answer carries no revision: the next look reads the alias.
+            let mut revision = None;
             match cloud.create_alias(name, alias, &v, description).await {
                 // Created by an attempt whose answer was lost (or just now by someone
                 // else): shepherd owns the alias, so point it where this create would.
                 Err(CloudError::AlreadyExists { .. }) => {
-                    cloud
-                        .update_alias(name, alias, &v, None, description)
+                    revision = cloud
+                        .update_alias(name, alias, &v, None, description, None)
                         .await?;
                 }
                 other => other?,
             }
             context
                 .aliases
-                .push(written_alias(alias, v, None, description));
+                .push(written_alias(alias, v, None, description, revision));
         }
         Action::UpdateAlias {
             name: alias,
@@ -120,6 +122,7 @@ pub(super) async fn perform<C: Cloud>(
             additional,
             description,
             record,
+            revision,
             ..
         } => {
             let v = version(v, context)?;
@@ -142,21 +145,27 @@ pub(super) async fn perform<C: Cloud>(
                 Some(template) => rollout_record(template, context)?.to_description(),
                 None => description.clone(),
             };
-            let write = cloud.update_alias(name, alias, &v, extra, &description);
+            // A second write of the alias in the same plan (a superseded canary taken
+            // back, then the new one) expects the revision the first one made.
+            let expected = match context.aliases.iter().rev().find(|a| a.name == *alias) {
+                Some(written) => written.revision_id.as_deref(),
+                None => revision.as_deref(),
+            };
+            let write = cloud.update_alias(name, alias, &v, extra, &description, expected);
             // A rollback's alias write goes ahead of every other call waiting for the
             // budget, whatever the work that decided it.
             let back = record
                 .as_ref()
                 .is_some_and(|r| matches!(r.phase, Phase::RolledBack | Phase::Aborted));
-            if back {
-                at_least(Lane::Rollback, write).await?;
+            let revision = if back {
+                at_least(Lane::Rollback, write).await?
             } else {
-                write.await?;
-            }
+                write.await?
+            };
             let extra = extra.map(|(e, w)| (e.to_owned(), w));
             context
                 .aliases
-                .push(written_alias(alias, v, extra, &description));
+                .push(written_alias(alias, v, extra, &description, revision));
         }
         Action::PutReservedConcurrency { count } => {
             cloud.put_reserved_concurrency(name, Some(*count)).await?

@@ -21,8 +21,8 @@ use futures::future::BoxFuture;
 use futures::stream::{self, StreamExt};
 use shepherd_core::cloud::{Cloud, CloudError, CloudResult};
 use shepherd_core::model::{
-    CanaryMetrics, CodeArtifact, CodeContent, DesiredFunction, Observation, ObservedFunction,
-    Readable, ecr_repository, repository_of,
+    CanaryMetrics, CodeArtifact, CodeContent, DesiredFunction, Observation, ObservedAlias,
+    ObservedFunction, Readable, ecr_repository, repository_of,
 };
 use shepherd_core::plan::{invokes, managed_alarm_names};
 use shepherd_core::rollout::RolloutRecord;
@@ -79,8 +79,10 @@ pub async fn observe<C: Cloud>(
     let reads: Vec<Read<'_>> = desired
         .iter()
         .map(|d| {
-            Box::pin(async move { (d.name.as_str(), observe_one(cloud, d, refresh, pass).await) })
-                as BoxFuture<'_, _>
+            Box::pin(async move {
+                let one = observe_one(cloud, d, refresh, pass, None).await;
+                (d.name.as_str(), one)
+            }) as BoxFuture<'_, _>
         })
         .collect();
     let results: Vec<(&str, ObservedOne)> = stream::iter(reads)
@@ -96,14 +98,21 @@ pub async fn observe<C: Cloud>(
 
 /// Reads one function and what its plan needs, sharing the pass's batched reads with the
 /// functions observed beside it but waiting for none of them.
+///
+/// `known` is the function's aliases as the caller last read or wrote them. When each
+/// carries its `RevisionId` and this pass prunes no versions, they stand in for
+/// `ListAliases`: every alias write is conditioned on the revision it was planned from,
+/// so a change made since by anyone else fails the write instead of being overwritten
+/// (and the caller then reads again). What is deleted is never decided on them.
 pub async fn observe_one<C: Cloud>(
     cloud: &C,
     desired: &DesiredFunction,
     refresh: Refresh,
     pass: &Pass,
+    known: Option<&[ObservedAlias]>,
 ) -> ObservedOne {
     let mut observation = Observation::default();
-    let function = observe_function(cloud, desired, refresh).await?;
+    let function = observe_function(cloud, desired, refresh, known).await?;
     let exists = function.is_some();
     if let Some((mut function, reads)) = function {
         if reads.mappings {
@@ -251,12 +260,22 @@ async fn observe_function<C: Cloud>(
     cloud: &C,
     desired: &DesiredFunction,
     refresh: Refresh,
+    known: Option<&[ObservedAlias]>,
 ) -> CloudResult<Option<(ObservedFunction, Reads)>> {
     let Some(mut function) = cloud.get_function(&desired.name).await? else {
         return Ok(None);
     };
     let reads = Reads::of(desired, &function, refresh);
-    if reads.any() || desired.alias.is_some() {
+    let known = known.filter(|aliases| {
+        let wanted = desired.alias.as_ref().map(|a| a.name.as_str());
+        !reads.versions
+            && !aliases.is_empty()
+            && aliases.iter().all(|a| a.revision_id.is_some())
+            && wanted.is_none_or(|w| aliases.iter().any(|a| a.name == w))
+    });
+    if let Some(known) = known {
+        function.aliases = known.to_vec();
+    } else if reads.any() || desired.alias.is_some() {
         function.aliases = cloud.list_aliases(&desired.name).await?;
     }
     if reads.versions {

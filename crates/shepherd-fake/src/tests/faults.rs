@@ -68,7 +68,7 @@ fn call_everything(cloud: &FakeCloud) {
             .await
             .unwrap();
         cloud
-            .update_alias(NAME, "live", "$LATEST", None, "")
+            .update_alias(NAME, "live", "$LATEST", None, "", None)
             .await
             .unwrap();
         cloud.put_reserved_concurrency(NAME, Some(5)).await.unwrap();

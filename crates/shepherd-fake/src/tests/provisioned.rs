@@ -123,13 +123,13 @@ fn moving_an_alias_allocates_its_provisioned_concurrency_again() {
     publish_new(&cloud, NAME);
     block_on(cloud.put_provisioned_concurrency(NAME, "live", 2)).unwrap();
     cloud.settle();
-    block_on(cloud.update_alias(NAME, "live", "1", None, "new description")).unwrap();
+    block_on(cloud.update_alias(NAME, "live", "1", None, "new description", None)).unwrap();
     assert_eq!(
         status(&cloud, "live").0,
         ProvisionedStatus::Ready,
         "same version: nothing to allocate"
     );
-    block_on(cloud.update_alias(NAME, "live", "2", None, "")).unwrap();
+    block_on(cloud.update_alias(NAME, "live", "2", None, "", None)).unwrap();
     assert_eq!(status(&cloud, "live").0, ProvisionedStatus::InProgress);
     assert_eq!(status(&cloud, "live"), (ProvisionedStatus::Ready, 2));
 }

@@ -94,13 +94,13 @@ fn a_version_an_alias_routes_to_cannot_be_deleted() {
     let one = publish_new(&cloud, NAME);
     let two = publish_new(&cloud, NAME);
     block_on(cloud.create_alias(NAME, "live", &one, "")).unwrap();
-    block_on(cloud.update_alias(NAME, "live", &one, Some((&two, 0.1)), "")).unwrap();
+    block_on(cloud.update_alias(NAME, "live", &one, Some((&two, 0.1)), "", None)).unwrap();
     for version in [&one, &two] {
         let refused = block_on(cloud.delete_version(NAME, version));
         assert_eq!(rejected_code(refused.clone()), "ResourceConflictException");
         assert!(rejected_message(refused).contains("[live]"));
     }
-    block_on(cloud.update_alias(NAME, "live", &two, None, "")).unwrap();
+    block_on(cloud.update_alias(NAME, "live", &two, None, "", None)).unwrap();
     block_on(cloud.delete_version(NAME, &one)).unwrap();
     assert_eq!(cloud.versions(NAME).len(), 1);
 }
