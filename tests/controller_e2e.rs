@@ -325,3 +325,117 @@ fn idle_connections_never_starve_the_controller_of_descriptors() {
     drop(idle);
     assert!(controller.terminate().success());
 }
+
+/// Drift without polling: with a resync 10 minutes away, a change made outside shepherd
+/// and announced by its CloudTrail event (EventBridge to SQS) is corrected in seconds,
+/// found by a full refresh of the function it touched: a memory setting (named by the
+/// function) and a deleted managed alarm (named by the alarm, read only in a full
+/// refresh). Events of shepherd's own calls and of unmanaged functions queue nothing.
+#[test]
+fn a_change_announced_by_cloudtrail_is_corrected_at_once() {
+    let emulator = Emulator::start();
+    emulator.setup(&["setup-examples"]);
+    let drift_queue = emulator.setup(&["queue", "cloudtrail-events"]);
+    let dir = tempfile::tempdir().unwrap();
+    let repository = spec_repository(dir.path());
+    let source = format!("file://{}", repository.display());
+    let checkout = dir.path().join("checkout");
+    let args = [
+        "--source",
+        &source,
+        "--path",
+        "specs",
+        "--checkout-dir",
+        checkout.to_str().unwrap(),
+        "--poll-interval",
+        "10m",
+        "--resync-interval",
+        "10m",
+        "--drift-queue-url",
+        &drift_queue,
+    ];
+    let controller = Running::start(&emulator.endpoint, &args, &[], Duration::from_secs(90));
+    let memory = |emulator: &Emulator| {
+        let listing = emulator.setup(&["functions"]);
+        listing
+            .lines()
+            .find_map(|l| l.strip_prefix("invoice-worker "))
+            .and_then(|rest| rest.split(' ').next())
+            .map(str::to_owned)
+            .unwrap()
+    };
+    let has_alarm = |emulator: &Emulator, name: &str| {
+        emulator
+            .setup(&["alarm-names"])
+            .lines()
+            .any(|line| line == name)
+    };
+    assert_eq!(memory(&emulator), "512");
+    assert!(has_alarm(&emulator, "invoice-worker-errors"));
+    let send = |source: &str, event: &str, parameters: &str, agent: &str| {
+        emulator.setup(&[
+            "send-cloudtrail-event",
+            &drift_queue,
+            source,
+            event,
+            parameters,
+            agent,
+        ]);
+    };
+    let metrics = |controller: &Running| controller.get("/metrics").1;
+    let counted = |controller: &Running, result: &str, n: u32| {
+        metrics(controller).contains(&format!(
+            "shepherd_drift_events_total{{result=\"{result}\"}} {n}"
+        ))
+    };
+
+    // shepherd's own call, and a function it does not manage: counted, nothing queued.
+    let own = "aws-sdk-rust/1.3.9 os/linux lang/rust#1.91.0 app/shepherd";
+    send(
+        "aws.lambda",
+        "UpdateAlias20150331",
+        r#"{"functionName": "invoice-worker", "name": "live"}"#,
+        own,
+    );
+    send(
+        "aws.lambda",
+        "UpdateFunctionConfiguration20150331v2",
+        r#"{"functionName": "someone-elses"}"#,
+        "console.amazonaws.com",
+    );
+    controller.wait_for("own and unmanaged events", Duration::from_secs(20), |c| {
+        counted(c, "own", 1) && counted(c, "unmanaged", 1)
+    });
+
+    // Someone raises the memory in the console.
+    emulator.setup(&["set-memory", "invoice-worker", "3008"]);
+    send(
+        "aws.lambda",
+        "UpdateFunctionConfiguration20150331v2",
+        r#"{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:invoice-worker", "memorySize": 3008}"#,
+        "console.amazonaws.com",
+    );
+    let took = controller.wait_for("the memory back", Duration::from_secs(20), |_| {
+        memory(&emulator) == "512"
+    });
+    eprintln!("memory drift corrected {took:?} after its event");
+
+    // Someone deletes its errors alarm with the CLI.
+    emulator.setup(&["delete-alarm", "invoice-worker-errors"]);
+    send(
+        "aws.monitoring",
+        "DeleteAlarms",
+        r#"{"alarmNames": ["invoice-worker-errors"]}"#,
+        "aws-cli/2.15.0 Python/3.11",
+    );
+    let took = controller.wait_for("the alarm back", Duration::from_secs(20), |_| {
+        has_alarm(&emulator, "invoice-worker-errors")
+    });
+    eprintln!("deleted alarm recreated {took:?} after its event");
+    assert!(
+        counted(&controller, "queued", 2),
+        "{}",
+        metrics(&controller)
+    );
+    assert!(controller.terminate().success());
+}

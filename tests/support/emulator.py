@@ -83,6 +83,36 @@ def send_alarm_event(endpoint, queue_url, alarm, state):
     client(endpoint, "sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
 
 
+def send_cloudtrail_event(endpoint, queue_url, source, event_name, parameters, user_agent):
+    """Sends what an EventBridge rule delivers for a CloudTrail management event."""
+
+    event = {
+        "version": "0",
+        "id": "e2e",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": source,
+        "account": "123456789012",
+        "region": REGION,
+        "detail": {
+            "eventSource": source.replace("aws.", "") + ".amazonaws.com",
+            "eventName": event_name,
+            "userAgent": user_agent,
+            "readOnly": False,
+            "requestParameters": json.loads(parameters),
+        },
+    }
+    client(endpoint, "sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+
+def delete_alarm(endpoint, name):
+    client(endpoint, "cloudwatch").delete_alarms(AlarmNames=[name])
+
+
+def alarm_names(endpoint):
+    for alarm in client(endpoint, "cloudwatch").describe_alarms()["MetricAlarms"]:
+        print(alarm["AlarmName"])
+
+
 def s3_zip(endpoint, bucket, key, files):
     s3 = client(endpoint, "s3")
     try:
@@ -259,6 +289,12 @@ def main(argv):
         role(endpoint, *args)
     elif command == "send-alarm-event":
         send_alarm_event(endpoint, *args)
+    elif command == "send-cloudtrail-event":
+        send_cloudtrail_event(endpoint, *args)
+    elif command == "delete-alarm":
+        delete_alarm(endpoint, *args)
+    elif command == "alarm-names":
+        alarm_names(endpoint)
     elif command == "queue":
         queue(endpoint, *args)
     elif command == "mappings":

@@ -31,6 +31,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use shepherd_core::cloud::USER_AGENT_APP;
 
 /// Time to open a connection: an endpoint that does not accept one in this time is down.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,6 +49,11 @@ pub struct AwsCloud {
     ecr: aws_sdk_ecr::Client,
 }
 
+/// `app/shepherd` in every client's user agent (see [`USER_AGENT_APP`]).
+pub fn app_name() -> aws_config::AppName {
+    aws_config::AppName::new(USER_AGENT_APP).expect("a valid application name")
+}
+
 impl AwsCloud {
     /// Clients from the environment's configuration (credentials chain, `AWS_REGION`,
     /// `AWS_ENDPOINT_URL`), with `region` and `endpoint_url` taking precedence when given.
@@ -55,6 +61,7 @@ impl AwsCloud {
     /// [`ATTEMPT_TIMEOUT`]).
     pub async fn from_env(region: Option<String>, endpoint_url: Option<String>) -> AwsCloud {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .app_name(app_name())
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts());
         if let Some(region) = region {

@@ -32,6 +32,14 @@ pub enum Trigger {
     },
     /// A CloudWatch alarm changed state (EventBridge event on SQS).
     AlarmChange { alarm: String, state: AlarmState },
+    /// A write to Lambda or CloudWatch seen in CloudTrail (EventBridge event on SQS): the
+    /// API, the functions and alarms it named, and whether shepherd itself made it.
+    CloudChange {
+        event: String,
+        functions: Vec<String>,
+        alarms: Vec<String>,
+        by_shepherd: bool,
+    },
     /// The prune step found this owner's function absent from the spec set.
     Prune,
 }
@@ -46,6 +54,7 @@ impl Trigger {
             Trigger::Webhook { .. } => "webhook",
             Trigger::DeployRequest { .. } => "deploy_request",
             Trigger::AlarmChange { .. } => "alarm",
+            Trigger::CloudChange { .. } => "drift",
             Trigger::Prune => "prune",
         }
     }

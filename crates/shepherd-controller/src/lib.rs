@@ -4,6 +4,7 @@
 //! and Prometheus metrics over HTTP.
 
 pub mod controller;
+pub mod drift_events;
 pub mod handle;
 pub mod metrics;
 pub mod queue;

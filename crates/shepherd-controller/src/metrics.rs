@@ -33,6 +33,10 @@ pub struct Metrics {
     pub resync_round_seconds: prometheus::Gauge,
     /// Trigger messages refused, by trigger (a deploy request naming unknown functions).
     pub rejected_triggers: IntCounterVec,
+    /// CloudTrail events from the drift queue, by what became of them: `queued` (a
+    /// managed function queued for a full refresh), `own` (shepherd's own call),
+    /// `unmanaged` (it names nothing shepherd manages).
+    pub drift_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -74,6 +78,11 @@ impl Metrics {
             "shepherd_rejected_triggers_total",
             "Trigger messages refused (e.g. deploy requests naming unknown functions), by trigger.",
             &["trigger"],
+        );
+        let drift_events = counter(
+            "shepherd_drift_events_total",
+            "CloudTrail events from the drift queue, by result (queued, own, unmanaged).",
+            &["result"],
         );
         let reconcile_seconds = HistogramVec::new(
             HistogramOpts::new(
@@ -146,6 +155,7 @@ impl Metrics {
             last_synced_commit,
             queue_depth,
             rejected_triggers,
+            drift_events,
         }
     }
 

@@ -34,16 +34,24 @@ impl WorkQueue {
     }
 
     /// Queues `key`; a key already waiting keeps its place (and first trigger), unless the
-    /// new trigger is an alarm event, which moves it to the front.
+    /// new trigger is an alarm event, which moves it to the front. A change seen in
+    /// CloudTrail takes the place of a waiting resync, so that the function is read in
+    /// full.
     pub fn add(&self, key: &str, trigger: Trigger) {
         let mut state = self.lock();
         if state.closed {
             return;
         }
         let urgent = matches!(trigger, Trigger::AlarmChange { .. });
+        let fuller = |waiting: &Trigger| {
+            matches!(trigger, Trigger::CloudChange { .. }) && *waiting == Trigger::Resync
+        };
+        if let Some(waiting) = state.pending.get_mut(key).filter(|w| fuller(w)) {
+            *waiting = trigger.clone();
+        }
         if state.in_flight.contains(key) {
             match state.again.get_mut(key) {
-                Some(again) if urgent => *again = trigger,
+                Some(again) if urgent || fuller(again) => *again = trigger,
                 Some(_) => {}
                 None => {
                     state.again.insert(key.to_owned(), trigger);
@@ -164,6 +172,32 @@ mod tests {
         queue.done("a");
         let (again, _) = queue.next().await.unwrap();
         assert_eq!(again, "a");
+    }
+
+    #[tokio::test]
+    async fn a_change_seen_in_cloudtrail_replaces_a_waiting_resync_in_its_place() {
+        let queue = WorkQueue::default();
+        let change = Trigger::CloudChange {
+            event: "UpdateAlias".into(),
+            functions: vec!["b".into()],
+            alarms: Vec::new(),
+            by_shepherd: false,
+        };
+        queue.add("a", Trigger::Resync);
+        queue.add("b", Trigger::Resync);
+        queue.add("b", change.clone());
+        let webhook = Trigger::Webhook {
+            source: "github",
+            commit: None,
+        };
+        queue.add("c", webhook.clone());
+        queue.add("c", change.clone());
+        assert_eq!(
+            queue.next().await.unwrap(),
+            ("a".to_owned(), Trigger::Resync)
+        );
+        assert_eq!(queue.next().await.unwrap(), ("b".to_owned(), change));
+        assert_eq!(queue.next().await.unwrap(), ("c".to_owned(), webhook));
     }
 
     #[tokio::test]

@@ -367,6 +367,10 @@ pub struct RunArgs {
     /// SQS queue of EventBridge "CloudWatch Alarm State Change" events.
     #[arg(long, value_name = "URL")]
     pub alarm_queue_url: Option<String>,
+    /// SQS queue of EventBridge "AWS API Call via CloudTrail" events of Lambda and
+    /// CloudWatch: a managed function changed outside shepherd is refreshed at once.
+    #[arg(long, value_name = "URL")]
+    pub drift_queue_url: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -1,10 +1,13 @@
 //! The alarm watch: the gating alarms of every rollout in flight, read in batches each
-//! poll; a function whose alarm fires is queued at once.
+//! poll; a function whose alarm fires is queued at once. And the drift events: a function
+//! changed outside shepherd is queued at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, PoisonError};
 
 use shepherd_core::cloud::{Alarms, Cloud};
+use shepherd_core::diagnostic::escape_control;
+use shepherd_core::plan::managed_alarm_names;
 use shepherd_engine::budget::{Lane, in_lane};
 use tokio_util::sync::CancellationToken;
 
@@ -82,6 +85,55 @@ impl<C: Cloud> ControlLoop<C> {
     }
 
     /// The functions whose rollouts an alarm gates.
+    /// A write seen in CloudTrail: each managed function it touched (by name, or through
+    /// one of its managed or gating alarms) is queued for a full refresh, unless shepherd
+    /// made the call itself.
+    pub(super) fn drift_event(&self, trigger: &Trigger) {
+        let Trigger::CloudChange {
+            event,
+            functions,
+            alarms,
+            by_shepherd,
+        } = trigger
+        else {
+            return;
+        };
+        let result = if *by_shepherd {
+            "own"
+        } else {
+            let touched: BTreeSet<String> = {
+                let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);
+                desired
+                    .functions
+                    .values()
+                    .filter(|f| {
+                        functions.contains(&f.name)
+                            || alarms.iter().any(|a| {
+                                f.gating_alarms.contains(a)
+                                    || managed_alarm_names(&f.name).contains(a)
+                            })
+                    })
+                    .map(|f| f.name.clone())
+                    .collect()
+            };
+            if touched.is_empty() {
+                "unmanaged"
+            } else {
+                tracing::info!(
+                    event = %escape_control(event),
+                    functions = ?touched,
+                    "a change made outside shepherd: a full refresh of what it touched"
+                );
+                for name in &touched {
+                    self.queue.add(name, trigger.clone());
+                }
+                self.metrics.queue_depth.set(self.queue.len() as i64);
+                "queued"
+            }
+        };
+        self.metrics.drift_events.with_label_values(&[result]).inc();
+    }
+
     pub(super) fn gated_by(&self, alarm: &str) -> Vec<String> {
         self.desired
             .read()

@@ -65,6 +65,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
                     }
                 }
             }
+            Trigger::CloudChange { .. } => self.drift_event(&trigger),
         }
     }
 

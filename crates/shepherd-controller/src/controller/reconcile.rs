@@ -80,7 +80,8 @@ impl<C: Cloud> ControlLoop<C> {
             Trigger::GitPoll { .. }
             | Trigger::SourceChange
             | Trigger::Webhook { .. }
-            | Trigger::DeployRequest { .. } => Lane::Release,
+            | Trigger::DeployRequest { .. }
+            | Trigger::CloudChange { .. } => Lane::Release,
             Trigger::Resync | Trigger::Prune => Lane::Routine,
         }
     }
@@ -105,7 +106,9 @@ impl<C: Cloud> ControlLoop<C> {
         };
         let started = tokio::time::Instant::now();
         let mut options = self.settings.reconcile.clone();
-        if *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst) {
+        let full = *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst);
+        // A change made outside shepherd may be anywhere in the function: read it all.
+        if full || matches!(trigger, Trigger::CloudChange { .. }) {
             options.refresh = Refresh::Full;
         }
         if function.analysis.is_none() {

@@ -14,3 +14,8 @@ mod ports;
 pub use api::{Api, CallClass};
 pub use error::{CloudError, CloudResult};
 pub use ports::*;
+
+/// The application name every AWS client of shepherd sends in its user agent
+/// (`app/shepherd`): CloudTrail records it, which is how the drift queue tells
+/// shepherd's own calls from changes made by anyone else.
+pub const USER_AGENT_APP: &str = "shepherd";

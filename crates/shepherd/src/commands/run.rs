@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use shepherd_aws::SqsQueue;
 use shepherd_controller::controller::{ControlLoop, Settings};
+use shepherd_controller::drift_events::parse_cloudtrail_event;
 use shepherd_controller::handle::Controller;
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{
@@ -134,6 +135,7 @@ struct FileReconcile {
 struct FileQueues {
     deploy_queue_url: Option<String>,
     alarm_queue_url: Option<String>,
+    drift_queue_url: Option<String>,
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -152,6 +154,7 @@ struct Resolved {
     limits: ServerLimits,
     deploy_queue: Option<String>,
     alarm_queue: Option<String>,
+    drift_queue: Option<String>,
     lambda_rate: f64,
     resync_budget_share: f64,
 }
@@ -319,6 +322,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
                 .or(file.queues.deploy_queue_url),
         ),
         alarm_queue: non_empty(args.alarm_queue_url.clone().or(file.queues.alarm_queue_url)),
+        drift_queue: non_empty(args.drift_queue_url.clone().or(file.queues.drift_queue_url)),
         lambda_rate,
         resync_budget_share,
     })
@@ -409,6 +413,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
         let queues = [
             (resolved.deploy_queue, parse_deploy_request as fn(&str) -> _),
             (resolved.alarm_queue, parse_alarm_event as fn(&str) -> _),
+            (resolved.drift_queue, parse_cloudtrail_event as fn(&str) -> _),
         ];
         for (url, parse) in queues {
             let Some(url) = url else { continue };
