@@ -1,8 +1,10 @@
-//! Shared by the rollback, controller and idle benchmarks: AWS clients for the emulator
-//! with test credentials of their own (so no environment needs changing), alarm and
-//! alias helpers, the `shepherd` release binary, and figures.
+//! Shared by the rollback, controller, idle and fleet benchmarks: AWS clients for the
+//! emulator with test credentials of their own (so no environment needs changing), alarm
+//! and alias helpers, the `shepherd` release binary, a controller to run, and figures.
 
 #![allow(dead_code)]
+
+pub mod controller;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
