@@ -112,6 +112,11 @@ impl Emulator {
         panic!("moto_server exited at start five times");
     }
 
+    /// The emulator's Python (its venv has boto3).
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
     /// Runs a command of `tests/support/emulator.py` (creating roles, queues, ...) and
     /// returns what it printed.
     pub fn setup(&self, args: &[&str]) -> String {
