@@ -20,6 +20,9 @@ use crate::common::{ACCOUNT, Clients};
 
 pub const ROLE: &str = "shepherd-fleet-bench";
 pub const ALIAS: &str = "live";
+/// The owner the sets are created with in-process (the engine's default), and so the
+/// controllers' `--owner`.
+pub const OWNER: &str = "default";
 /// No budget: rates no endpoint reaches.
 pub const UNLIMITED: Rates = Rates {
     get_function: 1e6,

@@ -65,16 +65,24 @@ fn main() {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let temporary = tempfile::tempdir().expect("create a temporary directory");
+    // `SHEPHERD_BENCH_KEEP` keeps the folder, to read the controllers' logs afterwards.
+    let (root, _temporary) = if std::env::var_os("SHEPHERD_BENCH_KEEP").is_some() {
+        let kept = temporary.keep();
+        println!("the benchmark's folder is kept: {}", kept.display());
+        (kept, None)
+    } else {
+        (temporary.path().to_owned(), Some(temporary))
+    };
     let functions = fleet::number("SHEPHERD_BENCH_FUNCTIONS", 200);
 
     if wants("canary") {
         println!();
-        runtime.block_on(release::default_budget(&emulator, dir.path(), functions));
+        runtime.block_on(release::default_budget(&emulator, &root, functions));
     }
     if wants("lifted") {
         println!();
-        runtime.block_on(release::lifted(&emulator, dir.path(), functions));
+        runtime.block_on(release::lifted(&emulator, &root, functions));
     }
     let binary = common::release_bin();
     if (wants("resync") || wants("rollback")) && binary.is_none() {
@@ -88,7 +96,7 @@ fn main() {
                 .unwrap_or_else(|_| "1000,10000".to_owned());
             for size in fleets.split(',').filter_map(|n| n.trim().parse().ok()) {
                 println!();
-                runtime.block_on(resync::run(&emulator, binary, dir.path(), size));
+                runtime.block_on(resync::run(&emulator, binary, &root, size));
             }
         }
         if wants("rollback") {
@@ -96,7 +104,7 @@ fn main() {
             runtime.block_on(rollback::run(
                 &emulator,
                 binary,
-                dir.path(),
+                &root,
                 fleet::number("SHEPHERD_BENCH_FLEET", 1_000),
                 fleet::number("SHEPHERD_BENCH_GUARDS", 8),
             ));

@@ -260,3 +260,26 @@ fn cpu_seconds() -> f64 {
         .sum::<u64>() as f64
         / 100.0
 }
+
+/// How soon an apply of new code to the whole set makes its first write, with the default
+/// budget; the apply is then dropped (the set is left part-released).
+pub async fn first_write(clients: &Clients, set: &Set) -> Option<Duration> {
+    set.write_code("first-write build");
+    let desired = set.desired();
+    let cloud = metered(clients, Rates::default());
+    let stats = cloud.stats().clone();
+    let options = ReconcileOptions::default();
+    let start = Instant::now();
+    let apply = apply_until_settled(&cloud, &desired, &options, &Silent);
+    let watch = async {
+        while stats.writes() == 0 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        start.elapsed()
+    };
+    tokio::select! {
+        first = watch => Some(first),
+        _ = apply => None,
+        () = tokio::time::sleep(Duration::from_secs(120)) => None,
+    }
+}

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::controller::Controller;
 use crate::common::{Clients, verdict};
-use crate::fleet::{Set, git_repository, is_budgeted_line};
+use crate::fleet::{OWNER, Set, git_repository, is_budgeted_line};
+use crate::release;
 use crate::support::Emulator;
 
 const BUDGET: f64 = 15.0;
@@ -39,7 +40,7 @@ pub async fn run(emulator: &Emulator, binary: &Path, root: &Path, size: usize) {
         &set.root,
         &run_dir,
         None,
-        &["--poll-interval", "10m"],
+        &["--poll-interval", "10m", "--owner", OWNER],
         first_pass,
     );
     let budgeted = || controller.metric("shepherd_aws_calls_total", is_budgeted_line);
@@ -79,4 +80,11 @@ pub async fn run(emulator: &Emulator, binary: &Path, root: &Path, size: usize) {
         BUDGET - rate
     );
     controller.stop();
+
+    let first = release::first_write(&clients, &set).await;
+    println!(
+        "  then `apply --wait` of new code to the {size} functions, default budget: first write after {}; target (<= 2 s): {}",
+        first.map_or("-".to_owned(), |d| format!("{:.3} s", d.as_secs_f64())),
+        verdict(first.is_some_and(|d| d <= Duration::from_secs(2)))
+    );
 }
