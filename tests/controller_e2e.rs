@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use support::controller::Running;
+use support::controller::{Running, push_webhook};
 use support::{Emulator, copy_tree, repo, shepherd_bin};
 
 const SECRET: &str = "webhook-secret";
@@ -95,19 +93,7 @@ fn nightly(controller: &Running) -> serde_json::Value {
 }
 
 fn push(controller: &Running, commit: &str, secret: &str, delivery: &str) -> u16 {
-    let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let headers = [
-        ("X-GitHub-Event", "push".to_owned()),
-        ("X-GitHub-Delivery", delivery.to_owned()),
-        ("X-Hub-Signature-256", signature),
-        ("Content-Type", "application/json".to_owned()),
-    ];
-    controller
-        .request("POST", "/webhooks/github", &headers, &body)
-        .0
+    push_webhook(controller.port, commit, secret, delivery)
 }
 
 fn phase(status: &serde_json::Value) -> &str {

@@ -5,9 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 /// The GitHub webhook secret every benchmark controller is given.
 pub const SECRET: &str = "bench-webhook-secret";
 
@@ -166,17 +163,7 @@ impl Controller {
 
     /// A signed GitHub push webhook; returns the status and when its response was read.
     pub fn push(&self, commit: &str, delivery: &str) -> (u16, SystemTime) {
-        let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
-        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("an HMAC key");
-        mac.update(body.as_bytes());
-        let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        let headers = [
-            ("X-GitHub-Event", "push".to_owned()),
-            ("X-GitHub-Delivery", delivery.to_owned()),
-            ("X-Hub-Signature-256", signature),
-            ("Content-Type", "application/json".to_owned()),
-        ];
-        let (status, _) = self.request("POST", "/webhooks/github", &headers, &body);
+        let status = crate::support::controller::push_webhook(self.port, commit, SECRET, delivery);
         (status, SystemTime::now())
     }
 

@@ -159,3 +159,22 @@ pub fn request(
         .unwrap_or_default();
     (status, body)
 }
+
+/// A GitHub push webhook for `commit` on main, signed with `secret`, to
+/// `127.0.0.1:PORT`; returns the status.
+pub fn push_webhook(port: u16, commit: &str, secret: &str, delivery: &str) -> u16 {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    let body = format!(r#"{{"ref":"refs/heads/main","after":"{commit}"}}"#);
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("an HMAC key");
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let headers = [
+        ("X-GitHub-Event", "push".to_owned()),
+        ("X-GitHub-Delivery", delivery.to_owned()),
+        ("X-Hub-Signature-256", signature),
+        ("Content-Type", "application/json".to_owned()),
+    ];
+    request(port, "POST", "/webhooks/github", &headers, &body).0
+}
