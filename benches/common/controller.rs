@@ -179,9 +179,9 @@ impl Controller {
     /// The sum of a Prometheus series over every label set (`shepherd_aws_calls_total`),
     /// with a filter on the line (a label, say).
     pub fn metric(&self, series: &str, filter: impl Fn(&str) -> bool) -> f64 {
-        self.request("GET", "/metrics", &[], "")
-            .1
-            .lines()
+        let (status, body) = self.request("GET", "/metrics", &[], "");
+        assert_eq!(status, 200, "GET /metrics answered {status}: {body}");
+        body.lines()
             .filter(|l| {
                 l.strip_prefix(series)
                     .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))

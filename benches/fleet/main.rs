@@ -10,7 +10,10 @@
 //!   within 2 s.
 //! - lifted: the same release of 200 other functions with no budget and `--concurrency 32`,
 //!   beside the peer: a boto3 script (`benches/peer/canary.py`, a pool of 8 threads, the
-//!   same steps) on 200 more. Target: at most 1.5x the script's wall time.
+//!   same steps) on 200 more, in rounds of alternating order (the emulator's speed drifts).
+//!   Target: at most 1.5x the script's median wall time.
+//! - first-write: the first write of an apply of new code to 10,000 functions, with the
+//!   default budget (the apply is stopped there). Target: within 2 s.
 //! - resync: the release `shepherd run` on the defaults (resync every minute, a third of the
 //!   budget for routine work) managing 1,000 and then 10,000 converged functions; once the
 //!   first pass is done, the Lambda control-plane calls of 60 s of resync, from
@@ -28,12 +31,15 @@
 //! SHEPHERD_MOTO_SERVER=/path/to/moto_server cargo bench -p shepherd-e2e --bench fleet
 //! ```
 //!
-//! `SHEPHERD_BENCH_PARTS` picks parts (`canary,lifted,resync,rollback`, the default);
-//! `SHEPHERD_BENCH_FUNCTIONS` changes the 200, `SHEPHERD_BENCH_RESYNC_FLEETS` the
-//! `1000,10000`, `SHEPHERD_BENCH_FLEET` the rollback's 1,000, `SHEPHERD_BENCH_GUARDS` its 8
-//! guards and `SHEPHERD_BENCH_PEER_THREADS` the script's 8 threads. The resync and
-//! rollback parts need the release binary (`SHEPHERD_BIN` points at another one). Run
-//! without `--bench` (as `cargo test --all-targets` does), it does nothing.
+//! `SHEPHERD_BENCH_PARTS` picks parts (`canary,lifted,first-write,resync,rollback`, the
+//! default). Sizes: `SHEPHERD_BENCH_FUNCTIONS` (the 200), `SHEPHERD_BENCH_FIRST_WRITE_FLEET`
+//! (10,000), `SHEPHERD_BENCH_RESYNC_FLEETS` (`1000,10000`), `SHEPHERD_BENCH_FLEET` (the
+//! rollback's 1,000) and `SHEPHERD_BENCH_GUARDS` (its 8 guards). The lifted part:
+//! `SHEPHERD_BENCH_ROUNDS` (3), `SHEPHERD_BENCH_CONCURRENCY` (32),
+//! `SHEPHERD_BENCH_PEER_THREADS` (8). `SHEPHERD_BENCH_KEEP` keeps the temporary folder (specs,
+//! controller logs). The resync and rollback parts need the release binary (`SHEPHERD_BIN`
+//! points at another one). Run without `--bench` (as `cargo test --all-targets` does), it
+//! does nothing.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
@@ -55,7 +61,7 @@ fn main() {
         return;
     }
     let parts = std::env::var("SHEPHERD_BENCH_PARTS")
-        .unwrap_or_else(|_| "canary,lifted,resync,rollback".to_owned());
+        .unwrap_or_else(|_| "canary,lifted,first-write,resync,rollback".to_owned());
     let wants = |part: &str| parts.split(',').any(|p| p.trim() == part);
     println!("{}", common::machine());
     let started = Instant::now();
@@ -83,6 +89,14 @@ fn main() {
     if wants("lifted") {
         println!();
         runtime.block_on(release::lifted(&emulator, &root, functions));
+    }
+    if wants("first-write") {
+        println!();
+        runtime.block_on(release::first_write_part(
+            &emulator,
+            &root,
+            fleet::number("SHEPHERD_BENCH_FIRST_WRITE_FLEET", 10_000),
+        ));
     }
     let binary = common::release_bin();
     if (wants("resync") || wants("rollback")) && binary.is_none() {

@@ -261,9 +261,27 @@ fn cpu_seconds() -> f64 {
         / 100.0
 }
 
+/// The first-write part: how soon an apply of new code to a large fleet makes its first
+/// write, with the default budget.
+pub async fn first_write_part(emulator: &Emulator, root: &Path, size: usize) {
+    println!(
+        "[first-write] `apply --wait` of new code to {size} functions (a one-step canary each), default budget:"
+    );
+    let clients = Clients::new(&emulator.endpoint);
+    let set = Set::write(root, &format!("w{size}"), size, ONE_STEP);
+    set.create(&clients).await;
+    let first = first_write(&clients, &set).await;
+    println!(
+        "  first write after {} (then the apply is stopped); target (<= {} s): {}",
+        first.map_or("-".to_owned(), |d| format!("{:.3} s", d.as_secs_f64())),
+        TARGET_FIRST_WRITE.as_secs(),
+        verdict(first.is_some_and(|d| d <= TARGET_FIRST_WRITE))
+    );
+}
+
 /// How soon an apply of new code to the whole set makes its first write, with the default
 /// budget; the apply is then dropped (the set is left part-released).
-pub async fn first_write(clients: &Clients, set: &Set) -> Option<Duration> {
+async fn first_write(clients: &Clients, set: &Set) -> Option<Duration> {
     set.write_code("first-write build");
     let desired = set.desired();
     let cloud = metered(clients, Rates::default());

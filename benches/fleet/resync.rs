@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::common::controller::Controller;
 use crate::common::{Clients, verdict};
 use crate::fleet::{OWNER, Set, git_repository, is_budgeted_line};
-use crate::release;
 use crate::support::Emulator;
 
 const BUDGET: f64 = 15.0;
@@ -80,11 +79,4 @@ pub async fn run(emulator: &Emulator, binary: &Path, root: &Path, size: usize) {
         BUDGET - rate
     );
     controller.stop();
-
-    let first = release::first_write(&clients, &set).await;
-    println!(
-        "  then `apply --wait` of new code to the {size} functions, default budget: first write after {}; target (<= 2 s): {}",
-        first.map_or("-".to_owned(), |d| format!("{:.3} s", d.as_secs_f64())),
-        verdict(first.is_some_and(|d| d <= Duration::from_secs(2)))
-    );
 }

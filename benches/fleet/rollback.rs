@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::common::controller::{Controller, git, message, since, span_field, timestamp};
+use crate::common::controller::{Controller, git, message, since, timestamp};
 use crate::common::{Clients, Summary, unix_nanos, verdict, wait_for_alias};
 use crate::fleet::{ALIAS, ONE_STEP, OWNER, Set, git_repository, is_budgeted_line};
 use crate::support::Emulator;
@@ -95,7 +95,7 @@ pub async fn run(emulator: &Emulator, binary: &Path, root: &Path, size: usize, g
         let first = controller
             .log_lines()
             .iter()
-            .filter(|l| message(l) == "applying" && span_field(l, "commit") == commit)
+            .filter(|l| message(l) == "applying" && in_commit(l, &commit))
             .filter_map(timestamp)
             .min();
         if let Some(at) = first {
@@ -183,4 +183,11 @@ fn commit_all(repository: &Path, message: &str) -> String {
     git(repository, &["add", "."]);
     git(repository, &["commit", "--quiet", "-m", message]);
     git(repository, &["rev-parse", "HEAD"])
+}
+
+/// Whether a log line is of work on `commit` (in any of its spans).
+fn in_commit(line: &serde_json::Value, commit: &str) -> bool {
+    line["spans"]
+        .as_array()
+        .is_some_and(|spans| spans.iter().any(|s| s["commit"] == commit))
 }
