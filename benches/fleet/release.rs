@@ -137,6 +137,12 @@ pub async fn default_budget(emulator: &Emulator, root: &Path, count: usize) {
         rates.lambda_control, run.seconds
     );
     println!(
+        "  the floor for shepherd's calls: {} budgeted calls at {}/s = {:.1} s (one token in the bucket at the start)",
+        run.budgeted,
+        rates.lambda_control,
+        (run.budgeted as f64 - 1.0) / rates.lambda_control
+    );
+    println!(
         "  target (<= {TARGET_OF_LIMIT}x the limit): {}; target (<= {TARGET_CALLS} budgeted calls per function): {}; target (first write <= {} s): {}; every function promoted: {}",
         verdict(ratio <= TARGET_OF_LIMIT),
         verdict(run.per_function(count) <= TARGET_CALLS),
