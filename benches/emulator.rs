@@ -44,6 +44,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,7 +55,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shepherd_aws::AwsCloud;
-use shepherd_core::cloud::{Api, CallClass};
+use shepherd_core::cloud::CallClass;
 use shepherd_core::lint::LintConfig;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::execute::Outcome;
@@ -415,22 +418,6 @@ fn counts(stats: &CallStats) -> Counts {
     counts
 }
 
-/// Calls by API, most frequent first: `CreateFunction 200, PublishVersion 200, ...`.
-fn by_api(stats: &CallStats, class: impl Fn(CallClass) -> bool) -> String {
-    let mut apis: BTreeMap<Api, u64> = BTreeMap::new();
-    for (api, _, n) in stats.snapshot() {
-        if class(api.class()) {
-            *apis.entry(api).or_default() += n;
-        }
-    }
-    let mut apis: Vec<_> = apis.into_iter().collect();
-    apis.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name().cmp(b.0.name())));
-    apis.iter()
-        .map(|(api, n)| format!("{api} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// One apply of new functions, with the Lambda control-plane calls sampled over time.
 struct ApplyRun {
     functions: usize,
@@ -561,7 +548,7 @@ impl ApplyRun {
         );
         println!(
             "  Lambda control-plane calls: {}",
-            by_api(&self.stats, |class| class == CallClass::LambdaControl)
+            common::by_api(&self.stats, |class| class == CallClass::LambdaControl)
         );
         let overall = self.lambda_control_rate();
         let steady = self.steady_rate();
@@ -655,7 +642,7 @@ async fn noop_run(endpoint: &str, specs: &Path) {
         "  writes: {}; reads: {reads} ({:.2} per function): {}",
         c.writes,
         reads as f64 / functions as f64,
-        by_api(cloud.stats(), |_| true)
+        common::by_api(cloud.stats(), |_| true)
     );
     println!(
         "  target (no write, at most 2 reads per function): {}",

@@ -62,10 +62,22 @@ fn commit_code_change(repository: &Path, marker: &str) -> String {
     git(repository, &["rev-parse", "HEAD"])
 }
 
-/// `shepherd run` on the repository, with the webhook secret and API token set.
+/// `shepherd run` on the repository, with the webhook secret and API token set, the
+/// source poll and resync out of the way, and the alarm queue.
 fn start(emulator: &Emulator, repository: &Path, checkout: &Path, alarm_queue: &str) -> Running {
+    start_with(
+        emulator,
+        repository,
+        checkout,
+        &["--alarm-poll", "60s", "--alarm-queue-url", alarm_queue],
+    )
+}
+
+/// `shepherd run` on the repository, with the webhook secret and API token set, the
+/// source poll and resync out of the way, and `extra`.
+fn start_with(emulator: &Emulator, repository: &Path, checkout: &Path, extra: &[&str]) -> Running {
     let source = format!("file://{}", repository.display());
-    let args = [
+    let mut args = vec![
         "--source",
         &source,
         "--path",
@@ -76,11 +88,8 @@ fn start(emulator: &Emulator, repository: &Path, checkout: &Path, alarm_queue: &
         "10m",
         "--resync-interval",
         "10m",
-        "--alarm-poll",
-        "60s",
-        "--alarm-queue-url",
-        alarm_queue,
     ];
+    args.extend_from_slice(extra);
     let env = [
         ("SHEPHERD_GITHUB_WEBHOOK_SECRET", SECRET),
         ("SHEPHERD_API_TOKEN", TOKEN),
@@ -324,23 +333,13 @@ fn a_change_announced_by_cloudtrail_is_corrected_at_once() {
     let drift_queue = emulator.setup(&["queue", "cloudtrail-events"]);
     let dir = tempfile::tempdir().unwrap();
     let repository = spec_repository(dir.path());
-    let source = format!("file://{}", repository.display());
     let checkout = dir.path().join("checkout");
-    let args = [
-        "--source",
-        &source,
-        "--path",
-        "specs",
-        "--checkout-dir",
-        checkout.to_str().unwrap(),
-        "--poll-interval",
-        "10m",
-        "--resync-interval",
-        "10m",
-        "--drift-queue-url",
-        &drift_queue,
-    ];
-    let controller = Running::start(&emulator.endpoint, &args, &[], Duration::from_secs(90));
+    let controller = start_with(
+        &emulator,
+        &repository,
+        &checkout,
+        &["--drift-queue-url", &drift_queue],
+    );
     let memory = |emulator: &Emulator| {
         let listing = emulator.setup(&["functions"]);
         listing

@@ -1,4 +1,4 @@
-//! Shared by the rollback, controller, idle and fleet benchmarks: AWS clients for the
+//! Shared by the emulator, rollback, controller, idle and fleet benchmarks: AWS clients for the
 //! emulator with test credentials of their own (so no environment needs changing), alarm
 //! and alias helpers, the `shepherd` release binary, a controller to run, and figures.
 
@@ -6,11 +6,14 @@
 
 pub mod controller;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shepherd_aws::AwsCloud;
 use shepherd_core::cloud::Aliases;
+use shepherd_core::cloud::{Api, CallClass};
+use shepherd_engine::stats::CallStats;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -264,4 +267,20 @@ pub fn parse_rfc3339(text: &str) -> Option<i128> {
     let nanos = format!("{digits:0<9}").parse::<i64>().ok()?;
     let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     Some(i128::from(seconds) * 1_000_000_000 + i128::from(nanos))
+}
+
+/// Calls by API, most frequent first: `CreateFunction 200, PublishVersion 200, ...`.
+pub fn by_api(stats: &CallStats, class: impl Fn(CallClass) -> bool) -> String {
+    let mut apis: BTreeMap<Api, u64> = BTreeMap::new();
+    for (api, _, n) in stats.snapshot() {
+        if class(api.class()) {
+            *apis.entry(api).or_default() += n;
+        }
+    }
+    let mut apis: Vec<_> = apis.into_iter().collect();
+    apis.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name().cmp(b.0.name())));
+    apis.iter()
+        .map(|(api, n)| format!("{api} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -196,22 +196,6 @@ pub fn counts(stats: &CallStats) -> Counts {
     counts
 }
 
-/// Lambda control-plane calls by API, most frequent first: `UpdateAlias 400, ...`.
-pub fn budgeted_by_api(stats: &CallStats) -> String {
-    let mut apis: BTreeMap<Api, u64> = BTreeMap::new();
-    for (api, _, n) in stats.snapshot() {
-        if api.class() == CallClass::LambdaControl {
-            *apis.entry(api).or_default() += n;
-        }
-    }
-    let mut apis: Vec<_> = apis.into_iter().collect();
-    apis.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name().cmp(b.0.name())));
-    apis.iter()
-        .map(|(api, n)| format!("{api} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Whether a `shepherd_aws_calls_total` line is of a Lambda control-plane call.
 pub fn is_budgeted_line(line: &str) -> bool {
     line.split_once("api=\"")

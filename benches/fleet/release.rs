@@ -12,8 +12,10 @@ use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::ReconcileOptions;
 use shepherd_engine::settle::apply_until_settled;
 
-use crate::common::{Clients, Summary, verdict};
-use crate::fleet::{Aliases, ONE_STEP, Set, UNLIMITED, budgeted_by_api, counts, metered, number};
+use shepherd_core::cloud::CallClass;
+
+use crate::common::{Clients, Summary, by_api, verdict};
+use crate::fleet::{Aliases, ONE_STEP, Set, UNLIMITED, counts, metered, number};
 use crate::support::{Emulator, repo};
 
 /// The least any tool can spend on a one-step canary within the budget (new code, a
@@ -84,7 +86,7 @@ async fn release(
         get_function: c.get_function,
         other: c.other,
         throttled: c.throttled,
-        by_api: budgeted_by_api(&stats),
+        by_api: by_api(&stats, |class| class == CallClass::LambdaControl),
         promoted,
         failures,
     }
