@@ -27,8 +27,15 @@ use crate::reconcile::{Desired, PRUNE, ReconcileOptions, plan_prune};
 use crate::rollouts::{RolloutStatus, rollout_status, status};
 
 /// The shortest wait between two looks at one function: a rollout that asks to be looked
-/// at again at once is still looked at no more than once a second.
+/// at again at once is still looked at no more than once a second, unless its last look
+/// took a step (see [`IMMEDIATE_LOOKS`]).
 const MIN_LOOK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Looks in a row that may follow one another at once: a rollout whose look took a step
+/// and whose next step is due now (a step with no pause) is looked at again without the
+/// one-second wait, so a short canary ends as soon as the budget allows. The bound keeps a
+/// rollout that keeps asking for an immediate look from spending the budget in a loop.
+const IMMEDIATE_LOOKS: u32 = 8;
 
 /// Looks at a function whose state could not be read this many times in a row before its
 /// loop gives up (each call has had its own retries by then).
@@ -128,6 +135,7 @@ impl<C: Cloud> Run<'_, C> {
         let mut merged: Option<FunctionReport> = None;
         let mut unreadable = 0;
         let mut next_look = MIN_LOOK_INTERVAL;
+        let mut immediate = 0;
         // The first look shares the run's first pass with every function; later ones are
         // rollouts in flight, each with a pass of its own (sharing the alarm batches).
         let mut looked = false;
@@ -172,6 +180,7 @@ impl<C: Cloud> Run<'_, C> {
             };
             unreadable = 0;
             let next = plan.next.clone();
+            let stepped = !one.report.done.is_empty() && one.report.outcome.error().is_none();
             merge(&mut merged, one.report);
             if next.is_waiting_for_operator() {
                 self.progress.report(Progress::Gate { function: &name });
@@ -180,7 +189,16 @@ impl<C: Cloud> Run<'_, C> {
             let Some(requeue) = next.requeue_after().filter(|_| next.is_moving()) else {
                 break;
             };
-            next_look = requeue.max(MIN_LOOK_INTERVAL);
+            next_look = if !(requeue.is_zero() && stepped) {
+                immediate = 0;
+                requeue.max(MIN_LOOK_INTERVAL)
+            } else if immediate < IMMEDIATE_LOOKS {
+                immediate += 1;
+                Duration::ZERO
+            } else {
+                // Only a wait the rollout asked for ends the run of immediate looks.
+                MIN_LOOK_INTERVAL
+            };
             let status = self.report_rollout(&one.observation, next_look).await;
             looked = true;
             self.wait(next_look, status.as_ref(), first).await;

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shepherd_core::cloud::CallClass;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::{Phase, RolloutRecord};
@@ -22,6 +23,13 @@ const FLEET: usize = 200;
 const POLL: Duration = Duration::from_secs(5);
 
 fn spec(name: &str) -> String {
+    spec_with(
+        name,
+        "      - setWeight: 10\n      - pause: {duration: 10m}\n",
+    )
+}
+
+fn spec_with(name: &str, steps: &str) -> String {
     format!(
         "apiVersion: shepherd.dev/v1alpha1\n\
          kind: Function\n\
@@ -33,7 +41,7 @@ fn spec(name: &str) -> String {
          \x20 role: arn:aws:iam::123456789012:role/{name}\n\
          \x20 alias: {{name: live}}\n\
          \x20 alarms:\n    errors: {{threshold: 1}}\n\
-         \x20 rollout:\n    steps:\n      - setWeight: 10\n      - pause: {{duration: 10m}}\n"
+         \x20 rollout:\n    steps:\n{steps}"
     )
 }
 
@@ -142,4 +150,55 @@ async fn an_alarm_on_one_canary_rolls_it_back_at_its_next_look_while_the_fleet_s
             "{name}"
         );
     }
+}
+
+/// A canary with no pause is promoted at the look right after its weight is set, not a
+/// second later: the release of a fleet ends when the budget has served its calls.
+#[tokio::test(start_paused = true)]
+async fn a_one_step_canary_fleet_ends_when_the_budget_has_served_its_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("specs")).unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    let names: Vec<String> = (0..40).map(|i| format!("fn-{i:03}")).collect();
+    for name in &names {
+        let spec = spec_with(name, "      - setWeight: 10\n");
+        std::fs::write(dir.path().join(format!("specs/{name}.yaml")), spec).unwrap();
+    }
+    release(dir.path(), "1");
+    let aws = FakeCloud::new();
+    let rates = Rates::default();
+    let metered = || {
+        Metered::new(
+            aws.clone(),
+            Arc::new(Budget::new(rates)),
+            RetryPolicy::default(),
+        )
+    };
+    apply_until_settled(&metered(), &desired(dir.path()), &options(), &Silent).await;
+    release(dir.path(), "2");
+    // A fresh budget, as a new run starts with: one token in the bucket.
+    let shepherd = metered();
+    aws.reset_calls();
+    let started = Instant::now();
+    apply_until_settled(&shepherd, &desired(dir.path()), &options(), &Silent).await;
+    let took = started.elapsed();
+    for name in &names {
+        let alias = aws.alias(name, "live").unwrap();
+        assert_eq!(
+            (alias.version.as_str(), alias.additional_version),
+            ("2", None),
+            "{name}"
+        );
+    }
+    let budgeted = aws
+        .calls()
+        .iter()
+        .filter(|api| api.class() == CallClass::LambdaControl)
+        .count();
+    let served = Duration::from_secs_f64((budgeted - 1) as f64 / rates.lambda_control);
+    assert!(
+        took <= served + Duration::from_millis(250),
+        "the release took {took:?}; its {budgeted} budgeted calls take {served:?} at {}/s",
+        rates.lambda_control
+    );
 }
