@@ -7,6 +7,7 @@
 pub mod cloud;
 pub mod diagnostic;
 pub mod display;
+pub mod lease;
 pub mod lint;
 pub mod model;
 pub mod plan;
