@@ -21,9 +21,11 @@ mod convert;
 mod ecr;
 mod error;
 mod lambda;
+mod leases;
 mod s3;
 mod sqs;
 
+pub use leases::DynamoLeases;
 pub use sqs::{SqsMessage, SqsQueue};
 
 use std::time::Duration;

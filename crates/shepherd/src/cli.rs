@@ -96,6 +96,30 @@ pub enum Command {
     Schema,
     /// List the best-practice lints with their default levels and reasons.
     Lints,
+    /// The DynamoDB table of leader leases (`shepherd run --lease-table`).
+    #[command(subcommand)]
+    LeaseTable(LeaseTableCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeaseTableCommand {
+    /// Create the lease table: key `target` (string), on-demand capacity. An existing
+    /// table of that name is left as it is.
+    #[command(after_help = "Examples:\n  shepherd lease-table create shepherd-leases")]
+    Create(LeaseTableArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LeaseTableArgs {
+    /// The table's name.
+    #[arg(value_name = "TABLE")]
+    pub table: String,
+    /// AWS region [default: from AWS_REGION or the profile].
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Send AWS calls to this endpoint, e.g. a local emulator at http://127.0.0.1:5000.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

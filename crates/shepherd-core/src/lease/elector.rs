@@ -79,8 +79,13 @@ struct Seen {
 
 #[derive(Debug, Clone)]
 enum State {
-    Standby { seen: Option<Seen> },
-    Holder { version: String, valid_until: Duration },
+    Standby {
+        seen: Option<Seen>,
+    },
+    Holder {
+        version: String,
+        valid_until: Duration,
+    },
 }
 
 /// One replica's view of one target's lease.

@@ -2,6 +2,7 @@
 
 mod apply;
 mod console;
+mod lease_table;
 mod lints;
 mod plan;
 mod remote;
@@ -34,5 +35,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Retry(args) => rollout::run_command(&args, RolloutCommand::Retry),
         Command::Schema => schema::run(),
         Command::Lints => lints::run(),
+        Command::LeaseTable(command) => lease_table::run(&command),
     }
 }

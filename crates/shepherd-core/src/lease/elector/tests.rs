@@ -133,7 +133,10 @@ fn a_contender_waits_for_the_holders_lease_duration_not_its_own() {
     for tick in 0..12 {
         beat(&mut b, &mut table, 5 * S * tick);
     }
-    assert!(!b.is_holder(55 * S), "b took over before a's 60 s lease ran out");
+    assert!(
+        !b.is_holder(55 * S),
+        "b took over before a's 60 s lease ran out"
+    );
     beat(&mut b, &mut table, 60 * S);
     assert!(b.is_holder(60 * S));
 }
@@ -148,7 +151,11 @@ fn a_renewal_whose_answer_was_lost_but_landed_keeps_the_lease() {
     let intent = a.tick(5 * S, fresh);
     table.apply(&intent).unwrap();
     let item = written_item(&intent).unwrap().clone();
-    a.written(&item, 5 * S, Err(TableError::Unavailable("timed out".into())));
+    a.written(
+        &item,
+        5 * S,
+        Err(TableError::Unavailable("timed out".into())),
+    );
     assert!(a.is_holder(6 * S));
     // The next renewal expects the old version and is refused; the read shows a's write.
     beat(&mut a, &mut table, 10 * S);
