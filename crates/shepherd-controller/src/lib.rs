@@ -6,6 +6,7 @@
 pub mod controller;
 pub mod drift_events;
 pub mod handle;
+pub mod leader;
 pub mod metrics;
 pub mod queue;
 pub mod server;

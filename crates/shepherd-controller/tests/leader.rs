@@ -1,0 +1,127 @@
+//! The lease task of two replicas against one table in memory, in virtual time: a
+//! graceful stop hands the lease over at the next read, a crash after a full lease, and a
+//! holder whose task stopped renewing stops counting as holder on its own clock.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use shepherd_controller::leader::{Leadership, spawn};
+use shepherd_core::lease::{Elector, LeaseItem, LeaseSettings, LeaseTable, TableError};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Default)]
+struct MemoryTable {
+    item: Mutex<Option<LeaseItem>>,
+}
+
+impl MemoryTable {
+    fn holder(&self) -> Option<String> {
+        self.item.lock().unwrap().as_ref().map(|i| i.holder.clone())
+    }
+}
+
+impl LeaseTable for MemoryTable {
+    async fn get(&self, _target: &str) -> Result<Option<LeaseItem>, TableError> {
+        Ok(self.item.lock().unwrap().clone())
+    }
+
+    async fn put_new(&self, item: &LeaseItem) -> Result<(), TableError> {
+        let mut stored = self.item.lock().unwrap();
+        if stored.is_some() {
+            return Err(TableError::ConditionFailed);
+        }
+        *stored = Some(item.clone());
+        Ok(())
+    }
+
+    async fn replace(&self, expected: &str, item: &LeaseItem) -> Result<(), TableError> {
+        let mut stored = self.item.lock().unwrap();
+        if stored.as_ref().is_none_or(|i| i.version != expected) {
+            return Err(TableError::ConditionFailed);
+        }
+        *stored = Some(item.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, _target: &str, expected: &str) -> Result<(), TableError> {
+        let mut stored = self.item.lock().unwrap();
+        if stored.as_ref().is_none_or(|i| i.version != expected) {
+            return Err(TableError::ConditionFailed);
+        }
+        *stored = None;
+        Ok(())
+    }
+}
+
+fn elector(replica: &str) -> Elector {
+    Elector::new("t", replica, None, LeaseSettings::default())
+}
+
+/// Waits in steps of 100 ms until `leadership` holds, and says how long that took.
+async fn until_holder(leadership: &Leadership) -> Duration {
+    let start = Instant::now();
+    while !leadership.is_holder() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "never the holder"
+        );
+    }
+    start.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_graceful_stop_hands_the_lease_over_within_a_heartbeat() {
+    let table = Arc::new(MemoryTable::default());
+    let stop_a = CancellationToken::new();
+    let (a, task_a) = spawn(table.clone(), elector("a"), stop_a.clone());
+    until_holder(&a).await;
+    let (b, _task_b) = spawn(table.clone(), elector("b"), CancellationToken::new());
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(a.is_holder() && !b.is_holder(), "b took a renewed lease");
+    stop_a.cancel();
+    task_a.await.unwrap();
+    assert!(!a.is_holder());
+    assert_eq!(table.holder(), None, "released");
+    let took = until_holder(&b).await;
+    // At b's next read: within a heartbeat, plus this loop's 100 ms steps.
+    assert!(
+        took <= Duration::from_millis(5_100),
+        "took over after {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_holder_first() {
+    let table = Arc::new(MemoryTable::default());
+    let (a, task_a) = spawn(table.clone(), elector("a"), CancellationToken::new());
+    until_holder(&a).await;
+    let (b, _task_b) = spawn(table.clone(), elector("b"), CancellationToken::new());
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    // a's task dies without releasing: nothing renews its lease any more.
+    task_a.abort();
+    let crashed = Instant::now();
+    let mut a_stopped = None;
+    while !b.is_holder() {
+        if a_stopped.is_none() && !a.is_holder() {
+            a_stopped = Some(crashed.elapsed());
+        }
+        assert!(
+            !(a.is_holder() && b.is_holder()),
+            "two holders at {:?}",
+            crashed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took_over = crashed.elapsed();
+    let a_stopped = a_stopped.expect("a stopped counting itself holder before b took over");
+    assert!(a_stopped < took_over);
+    // A lease (20 s) after b's first read of a's last version, which is at most a
+    // heartbeat (5 s) after a's last renewal.
+    assert!(
+        took_over <= Duration::from_secs(25),
+        "took over {took_over:?} after the crash"
+    );
+    assert_eq!(table.holder().as_deref(), Some("b"));
+}
