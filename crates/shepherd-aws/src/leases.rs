@@ -18,6 +18,10 @@ use shepherd_core::lease::{LeaseItem, LeaseTable, TableError};
 /// The key attribute of the lease table.
 pub const KEY: &str = "target";
 
+/// The condition of a renewal, takeover or release: the item still carries the version
+/// the writer read or wrote (`#v` is `version`, `:expected` that version).
+const VERSION_GUARD: &str = "#v = :expected";
+
 /// Lease items in one DynamoDB table.
 #[derive(Clone)]
 pub struct DynamoLeases {
@@ -32,16 +36,9 @@ impl DynamoLeases {
         region: Option<String>,
         endpoint_url: Option<String>,
     ) -> Self {
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).app_name(crate::app_name());
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region));
-        }
-        if let Some(url) = endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
+        let config = crate::sdk_config(region, endpoint_url).await;
         Self {
-            client: aws_sdk_dynamodb::Client::new(&loader.load().await),
+            client: aws_sdk_dynamodb::Client::new(&config),
             table: table.into(),
         }
     }
@@ -174,7 +171,7 @@ impl LeaseTable for DynamoLeases {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attributes(item)))
-            .condition_expression("#v = :expected")
+            .condition_expression(VERSION_GUARD)
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned()))
             .send()
@@ -188,7 +185,7 @@ impl LeaseTable for DynamoLeases {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(Self::key(target)))
-            .condition_expression("#v = :expected")
+            .condition_expression(VERSION_GUARD)
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned()))
             .send()

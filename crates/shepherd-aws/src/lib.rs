@@ -56,6 +56,23 @@ pub fn app_name() -> aws_config::AppName {
     aws_config::AppName::new(USER_AGENT_APP).expect("a valid application name")
 }
 
+/// The environment's SDK configuration with shepherd's application name and the given
+/// region and endpoint overrides, for the clients that keep the SDK's own retries (SQS,
+/// the lease table).
+pub(crate) async fn sdk_config(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).app_name(app_name());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
 impl AwsCloud {
     /// Clients from the environment's configuration (credentials chain, `AWS_REGION`,
     /// `AWS_ENDPOINT_URL`), with `region` and `endpoint_url` taking precedence when given.

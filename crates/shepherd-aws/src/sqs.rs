@@ -21,16 +21,9 @@ pub struct SqsQueue {
 impl SqsQueue {
     /// From the standard AWS environment, with the same overrides as [`AwsCloud`].
     pub async fn from_env(region: Option<String>, endpoint_url: Option<String>) -> Self {
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).app_name(crate::app_name());
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region));
-        }
-        if let Some(url) = endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
+        let config = crate::sdk_config(region, endpoint_url).await;
         Self {
-            client: aws_sdk_sqs::Client::new(&loader.load().await),
+            client: aws_sdk_sqs::Client::new(&config),
         }
     }
 }
