@@ -2,12 +2,15 @@
 //! server is tested with a stand-in and the controller without HTTP.
 
 use std::future::Future;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shepherd_core::model::AlarmState;
 use shepherd_core::rollout::Command;
 use shepherd_engine::operator::OperateError;
 use shepherd_engine::rollouts::RolloutStatus;
+
+use crate::leader::LeaseHolder;
 
 /// Why a sync was asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,6 +45,9 @@ pub enum Trigger {
     },
     /// The prune step found this owner's function absent from the spec set.
     Prune,
+    /// This replica took the target's lease: everything is looked at, and rollouts in
+    /// flight resume from what AWS holds.
+    LeaseAcquired,
 }
 
 impl Trigger {
@@ -56,6 +62,7 @@ impl Trigger {
             Trigger::AlarmChange { .. } => "alarm",
             Trigger::CloudChange { .. } => "drift",
             Trigger::Prune => "prune",
+            Trigger::LeaseAcquired => "lease",
         }
     }
 }
@@ -110,16 +117,46 @@ pub struct FunctionStatus {
     pub rollout: Option<RolloutStatus>,
 }
 
+/// One target's lease, as this replica sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseStatus {
+    pub target: String,
+    /// This replica's id.
+    pub replica: String,
+    /// Whether this replica holds the lease now (and so acts on the target).
+    pub holding: bool,
+    /// Who holds it, as last seen; `None` when nobody does, or it is not known yet.
+    pub holder: Option<LeaseHolder>,
+}
+
 /// Why a rollout command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// No such function in the desired state.
     #[error("no function named {name}")]
     NoSuchFunction { name: String },
+    /// Another replica holds the lease of the function's target: only it acts.
+    #[error("this replica does not hold the lease of target {target}; {}", holder_hint(.holder.as_ref()))]
+    NotHolder {
+        target: String,
+        holder: Option<LeaseHolder>,
+    },
     /// The command was refused (it does not apply now, e.g. promote with no rollout in
     /// flight), or AWS failed to carry it out: [`OperateError::is_refusal`] tells which.
     #[error(transparent)]
     Operate(#[from] OperateError),
+}
+
+fn holder_hint(holder: Option<&LeaseHolder>) -> String {
+    match holder {
+        Some(LeaseHolder {
+            replica,
+            url: Some(url),
+        }) => format!("replica {replica} does, at {url}"),
+        Some(LeaseHolder { replica, url: None }) => format!("replica {replica} does"),
+        None => "no replica holds it right now; try again in a few seconds".to_owned(),
+    }
 }
 
 /// The controller, as the server uses it.
@@ -132,6 +169,21 @@ pub trait Controller: Send + Sync + 'static {
     fn functions(&self) -> Vec<FunctionStatus>;
     fn function(&self, name: &str) -> Option<FunctionStatus> {
         self.functions().into_iter().find(|f| f.name == name)
+    }
+    /// The lease of every target (empty without a lease table).
+    fn leases(&self) -> Vec<LeaseStatus> {
+        Vec::new()
+    }
+    /// Waits at most `wait` for this replica to release `target`'s lease: `Some(true)`
+    /// once it has, `Some(false)` when it does not hold it or has not let go, `None` for a
+    /// target it does not know.
+    fn lease_released(
+        &self,
+        target: &str,
+        wait: Duration,
+    ) -> impl Future<Output = Option<bool>> + Send {
+        let _ = (target, wait);
+        async { None }
     }
     /// Carries out a rollout command; the message says what was done.
     fn command(

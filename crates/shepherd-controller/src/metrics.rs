@@ -37,6 +37,10 @@ pub struct Metrics {
     /// managed function queued for a full refresh), `own` (shepherd's own call),
     /// `unmanaged` (it names nothing shepherd manages).
     pub drift_events: IntCounterVec,
+    /// 1 on the replica holding the target's lease, 0 on the others.
+    pub leader: IntGaugeVec,
+    pub lease_acquisitions: IntCounterVec,
+    pub lease_losses: IntCounterVec,
 }
 
 impl Metrics {
@@ -84,6 +88,27 @@ impl Metrics {
             "CloudTrail events from the drift queue, by result (queued, own, unmanaged).",
             &["result"],
         );
+        let lease_acquisitions = counter(
+            "shepherd_lease_acquisitions_total",
+            "Times this replica took a target's lease, by target.",
+            &["target"],
+        );
+        let lease_losses = counter(
+            "shepherd_lease_losses_total",
+            "Times this replica stopped holding a target's lease other than by releasing it, by target.",
+            &["target"],
+        );
+        let leader = IntGaugeVec::new(
+            Opts::new(
+                "shepherd_leader",
+                "1 when this replica holds the target's lease (and acts on it), else 0.",
+            ),
+            &["target"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(leader.clone()))
+            .expect("unique metric");
         let reconcile_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "shepherd_reconcile_duration_seconds",
@@ -156,6 +181,9 @@ impl Metrics {
             queue_depth,
             rejected_triggers,
             drift_events,
+            leader,
+            lease_acquisitions,
+            lease_losses,
         }
     }
 

@@ -2,57 +2,14 @@
 //! graceful stop hands the lease over at the next read, a crash after a full lease, and a
 //! holder whose task stopped renewing stops counting as holder on its own clock.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use shepherd_controller::leader::{Leadership, spawn};
-use shepherd_core::lease::{Elector, LeaseItem, LeaseSettings, LeaseTable, TableError};
+use shepherd_core::lease::{Elector, LeaseSettings};
+use shepherd_fake::MemoryLeases;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Default)]
-struct MemoryTable {
-    item: Mutex<Option<LeaseItem>>,
-}
-
-impl MemoryTable {
-    fn holder(&self) -> Option<String> {
-        self.item.lock().unwrap().as_ref().map(|i| i.holder.clone())
-    }
-}
-
-impl LeaseTable for MemoryTable {
-    async fn get(&self, _target: &str) -> Result<Option<LeaseItem>, TableError> {
-        Ok(self.item.lock().unwrap().clone())
-    }
-
-    async fn put_new(&self, item: &LeaseItem) -> Result<(), TableError> {
-        let mut stored = self.item.lock().unwrap();
-        if stored.is_some() {
-            return Err(TableError::ConditionFailed);
-        }
-        *stored = Some(item.clone());
-        Ok(())
-    }
-
-    async fn replace(&self, expected: &str, item: &LeaseItem) -> Result<(), TableError> {
-        let mut stored = self.item.lock().unwrap();
-        if stored.as_ref().is_none_or(|i| i.version != expected) {
-            return Err(TableError::ConditionFailed);
-        }
-        *stored = Some(item.clone());
-        Ok(())
-    }
-
-    async fn delete(&self, _target: &str, expected: &str) -> Result<(), TableError> {
-        let mut stored = self.item.lock().unwrap();
-        if stored.as_ref().is_none_or(|i| i.version != expected) {
-            return Err(TableError::ConditionFailed);
-        }
-        *stored = None;
-        Ok(())
-    }
-}
 
 fn elector(replica: &str) -> Elector {
     Elector::new("t", replica, None, LeaseSettings::default())
@@ -73,7 +30,7 @@ async fn until_holder(leadership: &Leadership) -> Duration {
 
 #[tokio::test(start_paused = true)]
 async fn a_graceful_stop_hands_the_lease_over_within_a_heartbeat() {
-    let table = Arc::new(MemoryTable::default());
+    let table = Arc::new(MemoryLeases::default());
     let stop_a = CancellationToken::new();
     let (a, task_a) = spawn(table.clone(), elector("a"), stop_a.clone());
     until_holder(&a).await;
@@ -83,7 +40,7 @@ async fn a_graceful_stop_hands_the_lease_over_within_a_heartbeat() {
     stop_a.cancel();
     task_a.await.unwrap();
     assert!(!a.is_holder());
-    assert_eq!(table.holder(), None, "released");
+    assert_eq!(table.holder("t"), None, "released");
     let took = until_holder(&b).await;
     // At b's next read: within a heartbeat, plus this loop's 100 ms steps.
     assert!(
@@ -94,7 +51,7 @@ async fn a_graceful_stop_hands_the_lease_over_within_a_heartbeat() {
 
 #[tokio::test(start_paused = true)]
 async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_holder_first() {
-    let table = Arc::new(MemoryTable::default());
+    let table = Arc::new(MemoryLeases::default());
     let (a, task_a) = spawn(table.clone(), elector("a"), CancellationToken::new());
     until_holder(&a).await;
     let (b, _task_b) = spawn(table.clone(), elector("b"), CancellationToken::new());
@@ -123,5 +80,5 @@ async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_
         took_over <= Duration::from_secs(25),
         "took over {took_over:?} after the crash"
     );
-    assert_eq!(table.holder().as_deref(), Some("b"));
+    assert_eq!(table.holder("t").as_deref(), Some("b"));
 }

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shepherd_core::cloud::{
-    Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudResult, Concurrency, EventSources,
-    Functions, ImageRegistry, ObjectStore, Queues,
+    Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudError, CloudResult, Concurrency,
+    EventSources, Functions, ImageRegistry, ObjectStore, Queues,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
@@ -20,12 +20,17 @@ use crate::budget::Budget;
 use crate::retry::RetryPolicy;
 use crate::stats::CallStats;
 
+/// Whether writes may be sent now: false once this process may no longer be the only
+/// writer (its lease may have run out).
+pub type Fence = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// A cloud wrapped with budget, retries and accounting.
 pub struct Metered<C> {
     inner: C,
     budget: Arc<Budget>,
     retry: RetryPolicy,
     stats: Arc<CallStats>,
+    fence: Option<Fence>,
 }
 
 impl<C: Cloud> Metered<C> {
@@ -35,7 +40,15 @@ impl<C: Cloud> Metered<C> {
             budget,
             retry,
             stats: Arc::new(CallStats::default()),
+            fence: None,
         }
+    }
+
+    /// Checks `fence` right before every write is sent (after the budget's wait, and before
+    /// each retry): a write it refuses fails with [`CloudError::Fenced`] and is never sent.
+    pub fn with_fence(mut self, fence: Fence) -> Self {
+        self.fence = Some(fence);
+        self
     }
 
     /// The budget every call spends from.
@@ -59,6 +72,11 @@ impl<C: Cloud> Metered<C> {
         let mut attempt = 0;
         loop {
             self.budget.acquire(api.class()).await;
+            if api.is_write() && self.fence.as_ref().is_some_and(|may_write| !may_write()) {
+                let refused = Err(CloudError::Fenced { api });
+                self.stats.record(api, &refused);
+                return refused;
+            }
             let result = attempt_call().await;
             self.stats.record(api, &result);
             match result {

@@ -970,3 +970,44 @@ async fn old_versions_are_pruned_every_few_releases_not_listed_at_every_one() {
     );
     assert!(world.aws.call_count(Api::DeleteFunction) > 0);
 }
+
+// Fencing.
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_fence_sends_no_write_and_a_fence_closing_mid_apply_stops_the_next_one() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut world = World::new();
+    world.commit("orders", ALARMS).commit("reports", ASYNC);
+    // The lease runs out after three writes have been let through.
+    let allowed = Arc::new(AtomicUsize::new(3));
+    let fence_allowed = Arc::clone(&allowed);
+    world.shepherd = Metered::new(
+        world.aws.clone(),
+        Arc::new(Budget::new(Rates::default())),
+        RetryPolicy::default(),
+    )
+    .with_fence(Arc::new(move || {
+        fence_allowed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }));
+    let reports = world.apply().await;
+    assert_eq!(
+        world.aws.write_calls().len(),
+        3,
+        "{:?}",
+        world.aws.write_calls()
+    );
+    assert!(
+        reports
+            .iter()
+            .any(|r| matches!(&r.outcome, Outcome::Failed { error, .. } if error.contains("does not hold the target's lease"))),
+        "{reports:#?}"
+    );
+    assert!(world.outcomes("fenced") >= 1);
+
+    // Held again: the next apply finishes the work.
+    allowed.store(usize::MAX, Ordering::SeqCst);
+    world.apply_cleanly().await;
+    world.assert_converged().await;
+}

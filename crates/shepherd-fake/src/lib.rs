@@ -43,6 +43,7 @@ mod faults;
 mod functions;
 mod inspect;
 mod invoke;
+mod leases;
 mod state;
 
 #[cfg(test)]
@@ -51,6 +52,7 @@ mod tests;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use faults::Faults;
+pub use leases::MemoryLeases;
 use shepherd_core::cloud::{Api, CloudError, CloudResult};
 pub use state::{ACCOUNT, FakeFunction, FakeVersion, REGION, function_arn};
 use state::{Outcome, World};

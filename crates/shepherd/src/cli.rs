@@ -69,7 +69,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  shepherd run --source https://github.com/acme/lambda-specs.git --path specs\n  shepherd run --source ./examples/specs --listen 127.0.0.1:8080\n  shepherd run --config /etc/shepherd/config.yaml"
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show each function's alias and rollout: phase, step, weights, pause left, alarms.
     ///
     /// With --wait, keep looking until no rollout is in flight, then exit 0 when every
@@ -395,6 +395,24 @@ pub struct RunArgs {
     /// CloudWatch: a managed function changed outside shepherd is refreshed at once.
     #[arg(long, value_name = "URL")]
     pub drift_queue_url: Option<String>,
+    /// High availability: the DynamoDB table of leader leases (`shepherd lease-table
+    /// create`). Run several replicas with the same table: only the holder of the lease
+    /// acts, and another takes over when it stops.
+    #[arg(long, env = "SHEPHERD_LEASE_TABLE", value_name = "TABLE")]
+    pub lease_table: Option<String>,
+    /// How long a lease lasts without renewal [default: 20s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lease_duration: Option<Duration>,
+    /// How often the holder renews its lease and standbys read it [default: 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lease_heartbeat: Option<Duration>,
+    /// This replica's id in the lease table [default: the host name and a random suffix].
+    #[arg(long, env = "SHEPHERD_REPLICA_ID", value_name = "ID")]
+    pub replica_id: Option<String>,
+    /// Where other replicas reach this one's HTTP API (commands sent to a standby are
+    /// answered with the holder's URL) [default: http://HOSTNAME:PORT].
+    #[arg(long, env = "SHEPHERD_ADVERTISE_URL", value_name = "URL")]
+    pub advertise_url: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -28,6 +28,9 @@ impl<C: Cloud> ControlLoop<C> {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(poll) => {}
             }
+            if !self.leadership.is_holder() {
+                continue;
+            }
             let watched: Vec<(String, u64, Vec<String>)> = {
                 let statuses = lock(&self.statuses);
                 let desired = self.desired.read().unwrap_or_else(PoisonError::into_inner);

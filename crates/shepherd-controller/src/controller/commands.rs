@@ -3,6 +3,7 @@
 
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
@@ -12,7 +13,7 @@ use shepherd_engine::rollouts::status;
 
 use shepherd_core::model::AlarmState;
 
-use crate::handle::{CommandError, Controller, FunctionStatus, Trigger};
+use crate::handle::{CommandError, Controller, FunctionStatus, LeaseStatus, Trigger};
 
 use super::{ControlLoop, lock, prune};
 
@@ -58,6 +59,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
                 self.metrics.queue_depth.set(self.queue.len() as i64);
             }
             Trigger::Prune => self.queue.add(prune::PRUNE_KEY, Trigger::Prune),
+            Trigger::LeaseAcquired => self.enqueue_all(&trigger),
             Trigger::AlarmChange { alarm, state } => {
                 if *state == AlarmState::Alarm {
                     for name in self.gated_by(alarm) {
@@ -69,8 +71,34 @@ impl<C: Cloud> Controller for ControlLoop<C> {
         }
     }
 
+    /// In sync: without a lease table, every function reconciled once; with one, the
+    /// desired state loaded (a standby is ready to take over, and a holder's readiness
+    /// does not flap as the lease moves).
     fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
+        if self.leadership.is_elected() {
+            self.synced.load(Ordering::SeqCst)
+        } else {
+            self.ready.load(Ordering::SeqCst)
+        }
+    }
+
+    fn leases(&self) -> Vec<LeaseStatus> {
+        if !self.leadership.is_elected() {
+            return Vec::new();
+        }
+        vec![LeaseStatus {
+            target: self.leadership.target().to_owned(),
+            replica: self.leadership.replica().to_owned(),
+            holding: self.leadership.is_holder(),
+            holder: self.leadership.holder(),
+        }]
+    }
+
+    async fn lease_released(&self, target: &str, wait: Duration) -> Option<bool> {
+        if !self.leadership.is_elected() || target != self.leadership.target() {
+            return None;
+        }
+        Some(self.leadership.released(wait).await)
     }
 
     fn functions(&self) -> Vec<FunctionStatus> {
@@ -92,6 +120,12 @@ impl<C: Cloud> Controller for ControlLoop<C> {
     }
 
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
+        if !self.leadership.is_holder() {
+            return Err(CommandError::NotHolder {
+                target: self.leadership.target().to_owned(),
+                holder: self.leadership.holder(),
+            });
+        }
         let function = self
             .desired
             .read()

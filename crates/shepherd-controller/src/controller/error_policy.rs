@@ -32,6 +32,7 @@ pub(crate) fn retry_after(cause: Option<&ExecuteError>, attempt: u32) -> Option<
             | CloudError::NotFound { .. }
             | CloudError::PreconditionFailed { .. }
             | CloudError::Unsupported { .. }
+            | CloudError::Fenced { .. }
             | CloudError::Rejected { .. } => None,
         },
         // The function settles, or allocates, in its own time; one that vanished mid-plan

@@ -5,8 +5,13 @@
 //! One job per module: `source_sync` (the desired state and the resync timer),
 //! `reconcile` (the workers and each function's status), `alarm_watch` (the gating alarms
 //! of every rollout in flight), `prune` (the prune step), `commands` (what the HTTP server
-//! asks: triggers, statuses, operator commands). [`ControlLoop`] holds the state they
-//! share.
+//! asks: triggers, statuses, operator commands), `lease_watch` (what taking or losing the
+//! target's lease starts and stops). [`ControlLoop`] holds the state they share.
+//!
+//! With a lease table, a replica acts on its target only while it holds the target's
+//! lease: workers wait for it, the alarm watch and the commands check it, and every write
+//! to AWS is fenced on it (`Metered::with_fence`). A standby keeps the desired state
+//! current, so that on taking the lease it reconciles at once.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -23,6 +28,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::handle::{FunctionStatus, Trigger};
+use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::queue::WorkQueue;
 use crate::source::SourceConfig;
@@ -30,6 +36,7 @@ use crate::source::SourceConfig;
 mod alarm_watch;
 mod commands;
 mod error_policy;
+mod lease_watch;
 mod prune;
 mod reconcile;
 mod source_sync;
@@ -79,6 +86,10 @@ pub struct ControlLoop<C: Cloud> {
     full_refresh: AtomicBool,
     /// The packages of local code folders, kept while their files do not change.
     packages: Arc<PackageCache>,
+    /// Whether this replica may act on the target now.
+    leadership: Leadership,
+    /// The desired state has been loaded from the source at least once.
+    synced: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -86,7 +97,25 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl<C: Cloud> ControlLoop<C> {
+    /// A controller that holds its target always (no lease table).
     pub fn new(cloud: Metered<C>, settings: Settings, metrics: Arc<Metrics>) -> Arc<Self> {
+        Self::with_leadership(cloud, settings, metrics, Leadership::always("default"))
+    }
+
+    /// A controller that acts on its target only while `leadership` says it holds the
+    /// lease; every write it sends is fenced on it.
+    pub fn with_leadership(
+        cloud: Metered<C>,
+        settings: Settings,
+        metrics: Arc<Metrics>,
+        leadership: Leadership,
+    ) -> Arc<Self> {
+        let cloud = if leadership.is_elected() {
+            let fence = leadership.clone();
+            cloud.with_fence(Arc::new(move || fence.is_holder()))
+        } else {
+            cloud
+        };
         Arc::new(Self {
             cloud,
             settings,
@@ -101,7 +130,18 @@ impl<C: Cloud> ControlLoop<C> {
             resyncs: AtomicU32::new(0),
             full_refresh: AtomicBool::new(false),
             packages: Arc::new(PackageCache::default()),
+            leadership,
+            synced: AtomicBool::new(false),
         })
+    }
+
+    /// The AWS calls this controller made, by API and outcome.
+    pub fn call_stats(&self) -> &Arc<shepherd_engine::stats::CallStats> {
+        self.cloud.stats()
+    }
+
+    pub fn leadership(&self) -> &Leadership {
+        &self.leadership
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -141,13 +181,16 @@ impl<C: Cloud> ControlLoop<C> {
         tasks.spawn(Arc::clone(&self).resync_loop(cancel.clone()));
         tasks.spawn(Arc::clone(&self).stats_loop(cancel.clone()));
         tasks.spawn(Arc::clone(&self).alarm_watch(cancel.clone()));
+        if self.leadership.is_elected() {
+            tasks.spawn(Arc::clone(&self).lease_watch(cancel.clone()));
+        }
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.settings.workers.max(1) {
-            workers.spawn(Arc::clone(&self).worker(false));
+            workers.spawn(Arc::clone(&self).worker(false, cancel.clone()));
         }
         // One more, kept for alarm events: a rollback never waits for a worker to finish
         // its part of a fleet deploy.
-        workers.spawn(Arc::clone(&self).worker(true));
+        workers.spawn(Arc::clone(&self).worker(true, cancel.clone()));
         self.source_sync.notify_one();
         cancel.cancelled().await;
         tracing::info!("shutting down: finishing the reconciles in flight");

@@ -16,6 +16,7 @@ use shepherd_engine::observe::Refresh;
 use shepherd_engine::progress::Silent;
 use shepherd_engine::reconcile::{Desired, apply, plan};
 use shepherd_engine::rollouts::{RolloutStatus, rollout_status, status};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::handle::{FunctionStatus, ReconcileResult, Trigger};
@@ -29,8 +30,14 @@ const IDLE_ROLLOUT_RECHECK: Duration = Duration::from_secs(3600);
 impl<C: Cloud> ControlLoop<C> {
     /// A worker: takes any function from the queue (alarm events first); with `urgent`,
     /// only alarm events, so that a rollback always finds a worker free.
-    pub(super) async fn worker(self: Arc<Self>, urgent: bool) {
+    /// Without the target's lease it waits, and work it took as the lease ran out goes
+    /// back on the queue for whoever holds it next.
+    pub(super) async fn worker(self: Arc<Self>, urgent: bool, cancel: CancellationToken) {
+        let mut leadership = self.leadership.clone();
         loop {
+            if !leadership.until_holder(&cancel).await {
+                break;
+            }
             let next = if urgent {
                 self.queue.next_urgent().await
             } else {
@@ -39,6 +46,11 @@ impl<C: Cloud> ControlLoop<C> {
             let Some((name, trigger)) = next else {
                 break;
             };
+            if !leadership.is_holder() {
+                self.queue.done(&name);
+                self.queue.add(&name, trigger);
+                continue;
+            }
             self.metrics.queue_depth.set(self.queue.len() as i64);
             let commit = self
                 .desired
@@ -81,7 +93,8 @@ impl<C: Cloud> ControlLoop<C> {
             | Trigger::SourceChange
             | Trigger::Webhook { .. }
             | Trigger::DeployRequest { .. }
-            | Trigger::CloudChange { .. } => Lane::Release,
+            | Trigger::CloudChange { .. }
+            | Trigger::LeaseAcquired => Lane::Release,
             Trigger::Resync | Trigger::Prune => Lane::Routine,
         }
     }

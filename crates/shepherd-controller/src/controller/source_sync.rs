@@ -166,6 +166,7 @@ impl<C: Cloud> ControlLoop<C> {
                 status.diagnostics.clear();
             }
             drop(statuses);
+            self.synced.store(true, Ordering::SeqCst);
             let mut first = lock(&self.first_round);
             if first.is_none() && !self.ready.load(Ordering::SeqCst) {
                 if names.is_empty() {

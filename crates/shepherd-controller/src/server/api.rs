@@ -1,6 +1,7 @@
 //! The status API (`GET /api/v1/functions[/{name}]`, open unless [`ReadAccess::Token`])
 //! and the rollout commands (`POST /api/v1/functions/{name}/{command}`, behind the
-//! bearer token).
+//! bearer token), the leases (`GET /api/v1/leases`) and a standby's wait for the holder's
+//! release (`GET /api/v1/leases/{target}/released`).
 
 use std::sync::Arc;
 
@@ -17,7 +18,8 @@ use shepherd_core::rollout::Command;
 use super::auth::{bearer_token, tokens_match};
 use super::error::ApiError;
 use super::{ReadAccess, ServerState};
-use crate::handle::{CommandError, Controller, FunctionStatus};
+use crate::handle::{CommandError, Controller, FunctionStatus, LeaseStatus};
+use crate::leader::release::RELEASE_WAIT;
 
 /// Every managed function, sorted by name.
 pub(super) async fn list<C: Controller>(
@@ -44,6 +46,30 @@ pub(super) async fn get<C: Controller>(
     match state.controller.function(&name) {
         Some(status) => Json(status).into_response(),
         None => ApiError::new(StatusCode::NOT_FOUND, "no such function").into_response(),
+    }
+}
+
+/// The lease of every target, as this replica sees it (readable like the status API).
+pub(super) async fn leases<C: Controller>(
+    State(state): State<ServerState<C>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<LeaseStatus>>, Refused> {
+    may_read(&state, &headers)?;
+    Ok(Json(state.controller.leases()))
+}
+
+/// A standby's wait for the holder's graceful release (see `leader::release`). Open: it
+/// tells only whether this replica let go of a target, after at most `RELEASE_WAIT`.
+pub(super) async fn released<C: Controller>(
+    State(state): State<ServerState<C>>,
+    target: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(target)) = target else {
+        return ApiError::bad_request("invalid path").into_response();
+    };
+    match state.controller.lease_released(&target, RELEASE_WAIT).await {
+        Some(released) => Json(json!({ "released": released })).into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, "no such target").into_response(),
     }
 }
 
@@ -159,6 +185,12 @@ fn command_error(name: &str, command: Command, error: CommandError) -> ApiError 
     match error {
         CommandError::NoSuchFunction { .. } => {
             ApiError::new(StatusCode::NOT_FOUND, error.to_string())
+        }
+        // 421: this replica is the wrong one to ask; the body says which is right, and
+        // `shepherd rollout --server` asks it in turn.
+        CommandError::NotHolder { ref holder, .. } => {
+            let holder = json!(holder);
+            ApiError::new(StatusCode::MISDIRECTED_REQUEST, error.to_string()).with_holder(holder)
         }
         CommandError::Operate(refusal) if refusal.is_refusal() => {
             ApiError::new(StatusCode::CONFLICT, refusal.to_string())

@@ -18,6 +18,8 @@ use tower_http::timeout::TimeoutError;
 pub(crate) struct ApiError {
     status: StatusCode,
     message: Cow<'static, str>,
+    /// Where the lease holder is, for a command sent to a standby.
+    holder: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -25,6 +27,15 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            holder: None,
+        }
+    }
+
+    /// The same error, saying which replica to ask instead.
+    pub(crate) fn with_holder(self, holder: serde_json::Value) -> Self {
+        Self {
+            holder: Some(holder),
+            ..self
         }
     }
 
@@ -43,7 +54,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let body = match self.holder {
+            Some(holder) => json!({ "error": self.message, "holder": holder }),
+            None => json!({ "error": self.message }),
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 

@@ -173,6 +173,8 @@ pub fn router<C: Controller>(state: ServerState<C>) -> Router {
             "/api/v1/functions/{name}/{command}",
             post(api::command::<C>),
         )
+        .route("/api/v1/leases", get(api::leases::<C>))
+        .route("/api/v1/leases/{target}/released", get(api::released::<C>))
         .route("/webhooks/github", post(webhooks::github::<C>))
         .route("/webhooks/gitlab", post(webhooks::gitlab::<C>))
         .route("/webhooks/generic", post(webhooks::generic::<C>))

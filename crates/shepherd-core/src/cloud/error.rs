@@ -44,6 +44,11 @@ pub enum CloudError {
     /// The endpoint does not implement the API (the local emulator, for some calls).
     #[error("{api}: not implemented by this endpoint")]
     Unsupported { api: Api },
+    /// Not sent: this replica may no longer hold the target's lease, so another may be
+    /// acting on it (fencing). Never retried by the call; the work is planned again by the
+    /// holder.
+    #[error("{api}: not sent: this replica does not hold the target's lease")]
+    Fenced { api: Api },
     /// AWS refused the request (validation, permissions, limits); retrying will not help.
     #[error("{api}: {code}: {message}")]
     Rejected {
@@ -77,6 +82,7 @@ impl CloudError {
             CloudError::NotFound { .. } => "not_found",
             CloudError::PreconditionFailed { .. } => "precondition_failed",
             CloudError::Unsupported { .. } => "unsupported",
+            CloudError::Fenced { .. } => "fenced",
             CloudError::Rejected { .. } => "rejected",
         }
     }
@@ -99,6 +105,7 @@ impl CloudError {
             CloudError::NotFound { .. } => format!("{api}: not found"),
             CloudError::PreconditionFailed { .. } => format!("{api}: precondition failed"),
             CloudError::Unsupported { .. } => format!("{api}: not implemented by this endpoint"),
+            CloudError::Fenced { .. } => format!("{api}: not sent, the lease is not held"),
             CloudError::Rejected { code, .. } => format!("{api}: refused by AWS ({code})"),
         }
     }
@@ -114,6 +121,7 @@ impl CloudError {
             | CloudError::NotFound { api, .. }
             | CloudError::PreconditionFailed { api, .. }
             | CloudError::Unsupported { api }
+            | CloudError::Fenced { api }
             | CloudError::Rejected { api, .. } => *api,
         }
     }

@@ -124,6 +124,16 @@ impl Elector {
         &self.target
     }
 
+    /// This replica's id, as its items name it.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Where this replica's API answers, as its items advertise it.
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
     pub fn settings(&self) -> &LeaseSettings {
         &self.settings
     }

@@ -1,4 +1,6 @@
-//! The controller's HTTP API as the CLI uses it with `--server`.
+//! The controller's HTTP API as the CLI uses it with `--server`. With several replicas,
+//! any one may be named: statuses are read from the lease holder, and a command a standby
+//! refuses (421, naming the holder) is sent to the holder once.
 
 use std::time::Duration;
 
@@ -34,8 +36,59 @@ impl Remote {
         }
     }
 
-    /// `GET /api/v1/functions`.
+    /// `GET /api/v1/leases`: empty from a controller without a lease table (or one
+    /// that predates leases).
+    pub fn leases(&self) -> Vec<serde_json::Value> {
+        let url = format!("{}/api/v1/leases", self.base);
+        let mut request = self.agent.get(&url);
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let Ok(mut response) = request.call() else {
+            return Vec::new();
+        };
+        if !response.status().is_success() {
+            return Vec::new();
+        }
+        response
+            .body_mut()
+            .read_to_string()
+            .ok()
+            .and_then(|body| serde_json::from_str(&body).ok())
+            .unwrap_or_default()
+    }
+
+    /// The holder's URL, when this replica says another holds the lease.
+    fn holder(&self) -> Option<String> {
+        self.leases().iter().find_map(|lease| {
+            if lease["holding"].as_bool() != Some(false) {
+                return None;
+            }
+            lease["holder"]["url"].as_str().map(str::to_owned)
+        })
+    }
+
+    /// The same, against another replica.
+    fn at(&self, base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token: self.token.clone(),
+            agent: self.agent.clone(),
+        }
+    }
+
+    /// `GET /api/v1/functions`, from the lease holder.
     pub fn functions(&self) -> Result<Vec<FunctionStatus>, String> {
+        if let Some(holder) = self
+            .holder()
+            .filter(|h| h.trim_end_matches('/') != self.base)
+        {
+            return self.at(&holder).functions_here();
+        }
+        self.functions_here()
+    }
+
+    fn functions_here(&self) -> Result<Vec<FunctionStatus>, String> {
         let url = format!("{}/api/v1/functions", self.base);
         let mut request = self.agent.get(&url);
         // Reads may be behind the token too (`shepherd run --protect-status`).
@@ -54,8 +107,24 @@ impl Remote {
         serde_json::from_str(&body).map_err(|e| format!("{url}: unexpected answer: {e}"))
     }
 
-    /// `POST /api/v1/functions/NAME/COMMAND`.
+    /// `POST /api/v1/functions/NAME/COMMAND`, sent on to the holder once when this
+    /// replica is a standby.
     pub fn command(&self, name: &str, command: Command) -> Result<String, String> {
+        match self.command_here(name, command)? {
+            Answer::Done(message) => Ok(message),
+            Answer::Holder(url) if url.trim_end_matches('/') != self.base => {
+                match self.at(&url).command_here(name, command)? {
+                    Answer::Done(message) => Ok(message),
+                    Answer::Holder(_) => Err(format!(
+                        "{url} no longer holds the lease either; try again in a few seconds"
+                    )),
+                }
+            }
+            Answer::Holder(url) => Err(format!("{url} says it does not hold the lease")),
+        }
+    }
+
+    fn command_here(&self, name: &str, command: Command) -> Result<Answer, String> {
         let (verb, query) = match command {
             Command::Promote { full: true } => ("promote", "?full=true"),
             Command::Promote { full: false } => ("promote", ""),
@@ -80,12 +149,25 @@ impl Remote {
             .body_mut()
             .read_to_string()
             .map_err(|e| format!("{url}: {e}"))?;
+        let json = serde_json::from_str::<serde_json::Value>(&body).ok();
+        if status.as_u16() == 421
+            && let Some(holder) = json.as_ref().and_then(|v| v["holder"]["url"].as_str())
+        {
+            return Ok(Answer::Holder(holder.to_owned()));
+        }
         if !status.is_success() {
             return Err(format!("{status}: {}", error_message(&body)));
         }
-        Ok(serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or(body))
+        Ok(Answer::Done(
+            json.and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or(body),
+        ))
     }
+}
+
+/// What a replica answered to a command.
+enum Answer {
+    Done(String),
+    /// Another replica holds the lease: its URL.
+    Holder(String),
 }

@@ -139,6 +139,26 @@ pub(super) fn line(status: &RolloutStatus) -> String {
     text
 }
 
+/// `target default: held by shepherd-0-3fa2c1 (http://10.0.0.7:8080); the replica asked
+/// is a standby`.
+fn lease_line(lease: &serde_json::Value) -> String {
+    let target = lease["target"].as_str().unwrap_or("?");
+    let held = match (
+        lease["holder"]["replica"].as_str(),
+        lease["holder"]["url"].as_str(),
+    ) {
+        (Some(replica), Some(url)) => format!("held by {replica} ({url})"),
+        (Some(replica), None) => format!("held by {replica}"),
+        _ => "held by no replica right now".to_owned(),
+    };
+    let asked = if lease["holding"].as_bool() == Some(true) {
+        "the replica asked"
+    } else {
+        "the replica asked is a standby"
+    };
+    format!("target {target}: {held}; {asked}")
+}
+
 /// The statuses a running controller reports, for the named functions (all when none).
 fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatus>, String> {
     Ok(remote
@@ -167,6 +187,11 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
 pub fn run_status(args: &StatusArgs) -> ExitCode {
     if let Some(url) = &args.server.url {
         let remote = Remote::new(url, args.server.token.clone());
+        if args.format == Format::Text {
+            for lease in remote.leases() {
+                outln!("{}", lease_line(&lease));
+            }
+        }
         return runtime().block_on(watch(args, || {
             let result = remote_statuses(&remote, &args.names);
             async move { result }

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use shepherd_aws::SqsQueue;
+use shepherd_aws::{DynamoLeases, SqsQueue};
 use shepherd_controller::controller::{ControlLoop, Settings};
 use shepherd_controller::drift_events::parse_cloudtrail_event;
 use shepherd_controller::handle::Controller;
+use shepherd_controller::leader::{self, Leadership};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{
     DEFAULT_MAX_CONNECTIONS, ReadAccess, Secrets, ServerLimits, ServerState, router, serve_with,
@@ -18,6 +19,7 @@ use shepherd_controller::source::SourceConfig;
 use shepherd_controller::triggers::{
     Message, MessageQueue, consume, parse_alarm_event, parse_deploy_request,
 };
+use shepherd_core::lease::{Elector, LeaseSettings};
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
@@ -29,12 +31,24 @@ use tokio_util::sync::CancellationToken;
 use super::session::{connect_with_share, runtime};
 use crate::cli::RunArgs;
 
-/// The controller's trigger queues on SQS.
-struct SqsTriggers(SqsQueue);
+/// The target's name while a controller has one target.
+const DEFAULT_TARGET: &str = "default";
+
+/// The controller's trigger queues on SQS, read only by the lease holder: a standby
+/// leaves the messages for it. A message taken just before the lease moves is not lost
+/// either: the next holder looks at every function as it takes the lease.
+struct SqsTriggers {
+    queue: SqsQueue,
+    leadership: Leadership,
+    stop: CancellationToken,
+}
 
 impl MessageQueue for SqsTriggers {
     async fn receive(&self, url: &str) -> Result<Vec<Message>, String> {
-        let received = self.0.receive(url).await?;
+        if !self.leadership.clone().until_holder(&self.stop).await {
+            return Ok(Vec::new());
+        }
+        let received = self.queue.receive(url).await?;
         Ok(received
             .into_iter()
             .map(|m| Message {
@@ -46,7 +60,7 @@ impl MessageQueue for SqsTriggers {
     }
 
     async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
-        self.0.delete(url, receipt).await
+        self.queue.delete(url, receipt).await
     }
 }
 
@@ -96,6 +110,26 @@ struct FileConfig {
     listen: Option<String>,
     #[serde(default)]
     http: FileHttp,
+    #[serde(default)]
+    leases: FileLeases,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileLeases {
+    table: Option<String>,
+    duration: Option<HumanDuration>,
+    heartbeat: Option<HumanDuration>,
+    replica_id: Option<String>,
+    advertise_url: Option<String>,
+}
+
+/// High availability: the lease table and this replica's part in it.
+struct LeaseOptions {
+    table: String,
+    settings: LeaseSettings,
+    replica: String,
+    advertise_url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,6 +191,7 @@ struct Resolved {
     drift_queue: Option<String>,
     lambda_rate: f64,
     resync_budget_share: f64,
+    leases: Option<LeaseOptions>,
 }
 
 /// A checkout folder of this controller's own under the temp folder: named after what it
@@ -166,6 +201,29 @@ struct Resolved {
 fn default_checkout(source: &str, branch: &str, listen: &str) -> PathBuf {
     let digest = shepherd_core::model::short_digest(&(source, branch, listen));
     std::env::temp_dir().join(format!("shepherd-checkout-{digest}"))
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "shepherd".to_owned())
+}
+
+/// The host name and a random suffix: two replicas on one host (or a pod restarted under
+/// the same name) never share an id, so neither takes the other's lease for its own.
+fn default_replica_id() -> String {
+    let suffix =
+        shepherd_core::model::short_digest(&(std::process::id(), std::time::SystemTime::now()));
+    format!("{}-{}", host_name(), &suffix[..suffix.len().min(6)])
+}
+
+/// `http://HOST:PORT` with the port of `listen`.
+fn default_advertise_url(listen: &str) -> String {
+    let port = listen.rsplit_once(':').map_or("8080", |(_, port)| port);
+    format!("http://{}:{port}", host_name())
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -300,7 +358,35 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     if max_connections == 0 {
         return Err("http.maxConnections: at least 1".to_owned());
     }
+    let leases = match non_empty(args.lease_table.clone().or(file.leases.table)) {
+        Some(table) => {
+            let defaults = LeaseSettings::default();
+            let settings = LeaseSettings {
+                duration: args
+                    .lease_duration
+                    .or(file.leases.duration.map(seconds))
+                    .unwrap_or(defaults.duration),
+                heartbeat: args
+                    .lease_heartbeat
+                    .or(file.leases.heartbeat.map(seconds))
+                    .unwrap_or(defaults.heartbeat),
+            };
+            settings.check().map_err(|e| format!("leases: {e}"))?;
+            let replica = non_empty(args.replica_id.clone().or(file.leases.replica_id))
+                .unwrap_or_else(default_replica_id);
+            let advertise_url = non_empty(args.advertise_url.clone().or(file.leases.advertise_url))
+                .unwrap_or_else(|| default_advertise_url(&listen));
+            Some(LeaseOptions {
+                table,
+                settings,
+                replica,
+                advertise_url,
+            })
+        }
+        None => None,
+    };
     Ok(Resolved {
+        leases,
         read_access,
         limits: ServerLimits {
             max_connections,
@@ -382,9 +468,49 @@ pub fn run(args: &RunArgs) -> ExitCode {
         };
         let cloud = connect_with_share(&aws, resolved.resync_budget_share).await;
         let metrics = Arc::new(Metrics::new());
-        let core = ControlLoop::new(cloud, resolved.settings, Arc::clone(&metrics));
         let cancel = CancellationToken::new();
         watch_signals(cancel.clone());
+        // The leases outlive the control loop: they are released only once its reconciles
+        // in flight have finished, so no two replicas ever write at once.
+        let release = CancellationToken::new();
+        let (leadership, lease_task) = match &resolved.leases {
+            Some(leases) => {
+                let table = Arc::new(
+                    DynamoLeases::from_env(
+                        leases.table.clone(),
+                        aws.region.clone(),
+                        aws.endpoint_url.clone(),
+                    )
+                    .await,
+                );
+                let elector = Elector::new(
+                    DEFAULT_TARGET,
+                    leases.replica.clone(),
+                    Some(leases.advertise_url.clone()),
+                    leases.settings.clone(),
+                );
+                tracing::info!(
+                    table = %leases.table,
+                    replica = %leases.replica,
+                    url = %leases.advertise_url,
+                    "high availability: acting only while holding the lease"
+                );
+                let (leadership, task) = leader::spawn(table, elector, release.clone());
+                tokio::spawn(leader::release::watch(
+                    leadership.clone(),
+                    leases.settings.heartbeat,
+                    release.clone(),
+                ));
+                (leadership, Some(task))
+            }
+            None => (Leadership::always(DEFAULT_TARGET), None),
+        };
+        let core = ControlLoop::with_leadership(
+            cloud,
+            resolved.settings,
+            Arc::clone(&metrics),
+            leadership.clone(),
+        );
 
         let listener = match tokio::net::TcpListener::bind(&resolved.listen).await {
             Ok(listener) => listener,
@@ -417,8 +543,11 @@ pub fn run(args: &RunArgs) -> ExitCode {
         ];
         for (url, parse) in queues {
             let Some(url) = url else { continue };
-            let sqs =
-                SqsTriggers(SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await);
+            let sqs = SqsTriggers {
+                queue: SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await,
+                leadership: leadership.clone(),
+                stop: cancel.clone(),
+            };
             let core = Arc::clone(&core);
             let stop = cancel.clone().cancelled_owned();
             tokio::spawn(async move {
@@ -434,6 +563,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
         }
 
         Arc::clone(&core).run(cancel).await;
+        release.cancel();
+        if let Some(task) = lease_task {
+            let _ = task.await;
+        }
         match server.await {
             Ok(Ok(())) => ExitCode::SUCCESS,
             Ok(Err(error)) => {
@@ -520,6 +653,53 @@ mod tests {
         assert_eq!(defaults.resync_budget_share, ROUTINE_SHARE);
         assert_eq!(defaults.settings.reconcile.plan.keep_versions, 5);
         assert_eq!(defaults.settings.poll_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn leases_are_off_without_a_table_and_take_the_flag_else_the_file_else_the_default() {
+        assert!(resolved("", &[]).leases.is_none());
+        let file = "leases:\n  table: shepherd-leases\n  duration: 30s\n";
+        let leases = resolved(file, &["--lease-heartbeat", "10s"])
+            .leases
+            .unwrap();
+        assert_eq!(leases.table, "shepherd-leases");
+        assert_eq!(leases.settings.duration, Duration::from_secs(30));
+        assert_eq!(leases.settings.heartbeat, Duration::from_secs(10));
+        let defaults = resolved("", &["--lease-table", "t", "--listen", "0.0.0.0:9090"])
+            .leases
+            .unwrap();
+        assert_eq!(defaults.settings, LeaseSettings::default());
+        assert!(
+            defaults.advertise_url.starts_with("http://")
+                && defaults.advertise_url.ends_with(":9090")
+        );
+        assert!(defaults.replica.starts_with(&host_name()));
+        assert_ne!(
+            default_replica_id(),
+            default_replica_id(),
+            "unique per start"
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_too_slow_for_its_lease_is_refused() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "shepherd",
+            "run",
+            "--source",
+            ".",
+            "--lease-table",
+            "t",
+            "--lease-heartbeat",
+            "10s",
+        ])
+        .unwrap();
+        let crate::cli::Command::Run(run) = cli.command else {
+            unreachable!("a run command")
+        };
+        let error = resolve(&run).err().expect("refused");
+        assert!(error.contains("heartbeat"), "{error}");
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! The lease of each target, held or watched by one task per target: every heartbeat the
+//! task asks the target's [`Elector`] what to do, does it against the lease table, and
+//! publishes the replica's role and who holds the lease. Everything that acts on a target
+//! asks [`Leadership`] first, on this process's monotonic clock, so a holder whose lease
+//! ran out (it was paused, or lost the table) stops acting before anyone else can start.
+//!
+//! A graceful stop deletes the item on the holder's version and says so to anyone
+//! waiting on [`Leadership::released`] (standbys ask the holder over HTTP, see
+//! [`release`]), so a standby takes the lease at once instead of at its next heartbeat.
+
+pub mod release;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use shepherd_core::lease::{Elector, Intent, LeaseItem, LeaseTable, Role};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Who holds a target's lease, as the last read or write showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseHolder {
+    pub replica: String,
+    /// Where the holder's HTTP API answers, when it advertised one.
+    pub url: Option<String>,
+}
+
+/// What a lease change means to the rest of the controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Acquired,
+    Lost,
+}
+
+/// Whether this replica may act for a target, now.
+#[derive(Clone)]
+pub struct Leadership {
+    target: String,
+    replica: String,
+    /// False for a replica without a lease table, which holds everything.
+    elected: bool,
+    role: watch::Receiver<Role>,
+    holder: watch::Receiver<Option<LeaseHolder>>,
+    released: watch::Receiver<bool>,
+    wake: Arc<Notify>,
+    origin: Instant,
+}
+
+impl Leadership {
+    /// A replica with no lease table: it holds every target, always.
+    pub fn always(target: impl Into<String>) -> Self {
+        let (_, role) = watch::channel(Role::Holder {
+            valid_until: Duration::MAX,
+        });
+        let (_, holder) = watch::channel(None);
+        let (_, released) = watch::channel(false);
+        Self {
+            target: target.into(),
+            replica: String::new(),
+            elected: false,
+            role,
+            holder,
+            released,
+            wake: Arc::new(Notify::new()),
+            origin: Instant::now(),
+        }
+    }
+
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Whether the role comes from a lease (false: this replica holds everything).
+    pub fn is_elected(&self) -> bool {
+        self.elected
+    }
+
+    /// Checked before each write: the lease as last renewed, against this clock.
+    pub fn is_holder(&self) -> bool {
+        match *self.role.borrow() {
+            Role::Holder { valid_until } => self.origin.elapsed() < valid_until,
+            Role::Standby => false,
+        }
+    }
+
+    /// Who holds the lease, as last seen (this replica, when it does).
+    pub fn holder(&self) -> Option<LeaseHolder> {
+        self.holder.borrow().clone()
+    }
+
+    /// Waits until the replica holds the lease (or `cancel`).
+    pub async fn until_holder(&mut self, cancel: &CancellationToken) -> bool {
+        loop {
+            if self.is_holder() {
+                return true;
+            }
+            tokio::select! {
+                changed = self.role.changed() => {
+                    if changed.is_err() {
+                        // No task renews the lease any more; it never comes back.
+                        cancel.cancelled().await;
+                        return false;
+                    }
+                }
+                () = cancel.cancelled() => return false,
+            }
+        }
+    }
+
+    /// Waits for the next acquisition or loss of the lease (as the role changes, or as
+    /// the held lease runs out on this clock). `None` when the lease task has ended.
+    pub async fn next_change(&mut self, holding: bool) -> Option<Change> {
+        loop {
+            let valid_until = match *self.role.borrow_and_update() {
+                Role::Holder { valid_until } => Some(valid_until),
+                Role::Standby => None,
+            };
+            let now_holder = valid_until.is_some_and(|until| self.origin.elapsed() < until);
+            match (holding, now_holder) {
+                (false, true) => return Some(Change::Acquired),
+                (true, false) => return Some(Change::Lost),
+                _ => {}
+            }
+            let expiry = async {
+                match valid_until {
+                    Some(until) if holding => {
+                        let left = until.saturating_sub(self.origin.elapsed());
+                        tokio::time::sleep(left).await;
+                    }
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                changed = self.role.changed() => changed.ok()?,
+                () = expiry => {}
+            }
+        }
+    }
+
+    /// Waits at most `wait` for this replica to release the lease it holds: true once it
+    /// has (a graceful stop), false when `wait` ran out or it does not hold the lease.
+    pub async fn released(&self, wait: Duration) -> bool {
+        let mut released = self.released.clone();
+        if !self.is_holder() && !*released.borrow() {
+            return false;
+        }
+        tokio::time::timeout(wait, released.wait_for(|r| *r))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Reads the lease now instead of at the next heartbeat (the holder said it let go).
+    pub fn read_now(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Starts the task that holds or watches `elector`'s lease; it releases the lease when
+/// `cancel` fires.
+pub fn spawn<T: LeaseTable>(
+    table: Arc<T>,
+    elector: Elector,
+    cancel: CancellationToken,
+) -> (Leadership, tokio::task::JoinHandle<()>) {
+    let origin = Instant::now();
+    let (role_tx, role) = watch::channel(Role::Standby);
+    let (holder_tx, holder) = watch::channel(None);
+    let (released_tx, released) = watch::channel(false);
+    let wake = Arc::new(Notify::new());
+    let leadership = Leadership {
+        target: elector.target().to_owned(),
+        replica: elector.replica().to_owned(),
+        elected: true,
+        role,
+        holder,
+        released,
+        wake: Arc::clone(&wake),
+        origin,
+    };
+    let task = tokio::spawn(hold(
+        table,
+        elector,
+        Published {
+            origin,
+            role: role_tx,
+            holder: holder_tx,
+            released: released_tx,
+            wake,
+        },
+        cancel,
+    ));
+    (leadership, task)
+}
+
+/// What the lease task tells the rest of the process.
+struct Published {
+    origin: Instant,
+    role: watch::Sender<Role>,
+    holder: watch::Sender<Option<LeaseHolder>>,
+    released: watch::Sender<bool>,
+    wake: Arc<Notify>,
+}
+
+fn fresh() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+async fn hold<T: LeaseTable>(
+    table: Arc<T>,
+    mut elector: Elector,
+    out: Published,
+    cancel: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(elector.settings().heartbeat);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = out.wake.notified() => {}
+            () = cancel.cancelled() => break,
+        }
+        let seen = beat(table.as_ref(), &mut elector, out.origin).await;
+        let role = elector.role(out.origin.elapsed());
+        let holder = match (&role, seen) {
+            (Role::Holder { .. }, _) => Some(LeaseHolder {
+                replica: elector.replica().to_owned(),
+                url: elector.address().map(str::to_owned),
+            }),
+            (Role::Standby, Seen::Item(item)) => Some(LeaseHolder {
+                replica: item.holder,
+                url: item.address,
+            }),
+            (Role::Standby, Seen::Nothing) => None,
+            (Role::Standby, Seen::Unknown) => out.holder.borrow().clone(),
+        };
+        out.holder.send_if_modified(|h| {
+            let changed = *h != holder;
+            *h = holder;
+            changed
+        });
+        out.role.send_replace(role);
+    }
+    out.role.send_replace(Role::Standby);
+    if let Some(version) = elector.release() {
+        match table.delete(elector.target(), &version).await {
+            Ok(()) => {
+                tracing::info!(target = elector.target(), "lease released");
+                out.released.send_replace(true);
+            }
+            Err(error) => {
+                tracing::warn!(target = elector.target(), %error, "could not release the lease; it runs out by itself")
+            }
+        }
+    }
+}
+
+/// What a heartbeat learnt about the item.
+enum Seen {
+    Item(LeaseItem),
+    Nothing,
+    /// The read failed, or there was no read.
+    Unknown,
+}
+
+async fn beat<T: LeaseTable>(table: &T, elector: &mut Elector, origin: Instant) -> Seen {
+    let mut intent = elector.tick(origin.elapsed(), fresh());
+    let mut seen = Seen::Unknown;
+    if intent == Intent::Read {
+        match table.get(elector.target()).await {
+            Ok(item) => {
+                let write = elector.observed(item.as_ref(), origin.elapsed(), fresh());
+                seen = item.map_or(Seen::Nothing, Seen::Item);
+                match write {
+                    Some(write) => intent = write,
+                    None => return seen,
+                }
+            }
+            Err(error) => {
+                tracing::warn!(target = elector.target(), %error, "cannot read the lease");
+                return seen;
+            }
+        }
+    }
+    // The lease is counted from before the write was sent.
+    let sent_at = origin.elapsed();
+    let (item, result) = match &intent {
+        Intent::Acquire(item) => (item, table.put_new(item).await),
+        Intent::Replace { expected, item } => (item, table.replace(expected, item).await),
+        Intent::Read => return seen,
+    };
+    elector.written(item, sent_at, result);
+    seen
+}
