@@ -10,7 +10,7 @@ use shepherd_core::rollout::Command;
 use shepherd_engine::operator::OperateError;
 use shepherd_engine::rollouts::RolloutStatus;
 
-use crate::leader::LeaseHolder;
+use crate::leader::{LeaseHolder, Renewal};
 
 /// Why a sync was asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,15 +174,16 @@ pub trait Controller: Send + Sync + 'static {
     fn leases(&self) -> Vec<LeaseStatus> {
         Vec::new()
     }
-    /// Waits at most `wait` for this replica to release `target`'s lease: `Some(true)`
-    /// once it has, `Some(false)` when it does not hold it or has not let go, `None` for a
-    /// target it does not know.
-    fn lease_released(
+    /// Waits at most `wait` for this replica's lease on `target` to be renewed past
+    /// `after`, or released (what a following standby asks); `None` for a target it does
+    /// not know.
+    fn lease_watch(
         &self,
         target: &str,
+        after: Option<String>,
         wait: Duration,
-    ) -> impl Future<Output = Option<bool>> + Send {
-        let _ = (target, wait);
+    ) -> impl Future<Output = Option<Renewal>> + Send {
+        let _ = (target, after, wait);
         async { None }
     }
     /// Carries out a rollout command; the message says what was done.

@@ -14,6 +14,7 @@ use shepherd_engine::rollouts::status;
 use shepherd_core::model::AlarmState;
 
 use crate::handle::{CommandError, Controller, FunctionStatus, LeaseStatus, Trigger};
+use crate::leader::Renewal;
 
 use super::{ControlLoop, lock, prune};
 
@@ -94,11 +95,16 @@ impl<C: Cloud> Controller for ControlLoop<C> {
         }]
     }
 
-    async fn lease_released(&self, target: &str, wait: Duration) -> Option<bool> {
+    async fn lease_watch(
+        &self,
+        target: &str,
+        after: Option<String>,
+        wait: Duration,
+    ) -> Option<Renewal> {
         if !self.leadership.is_elected() || target != self.leadership.target() {
             return None;
         }
-        Some(self.leadership.released(wait).await)
+        Some(self.leadership.renewal_after(after.as_deref(), wait).await)
     }
 
     fn functions(&self) -> Vec<FunctionStatus> {

@@ -4,18 +4,20 @@
 //! asks [`Leadership`] first, on this process's monotonic clock, so a holder whose lease
 //! ran out (it was paused, or lost the table) stops acting before anyone else can start.
 //!
-//! A graceful stop deletes the item on the holder's version and says so to anyone
-//! waiting on [`Leadership::released`] (standbys ask the holder over HTTP, see
-//! [`release`]), so a standby takes the lease at once instead of at its next heartbeat.
+//! Standbys also follow the holder over HTTP ([`follow`]): the holder answers each
+//! renewal as it lands ([`Leadership::renewal_after`]), so a standby counts the lease
+//! from the holder's last renewal and takes a crashed holder's lease one lease duration
+//! after it (not up to a heartbeat later); and a graceful stop, which deletes the item on
+//! the holder's version, is answered as a release, so a standby takes the lease at once.
 
-pub mod release;
+pub mod follow;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use shepherd_core::lease::{Elector, Intent, LeaseItem, LeaseTable, Role};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -44,9 +46,35 @@ pub struct Leadership {
     elected: bool,
     role: watch::Receiver<Role>,
     holder: watch::Receiver<Option<LeaseHolder>>,
+    /// The version of the item while this replica holds the lease.
+    version: watch::Receiver<Option<String>>,
     released: watch::Receiver<bool>,
     wake: Arc<Notify>,
+    heard: mpsc::UnboundedSender<Heard>,
+    duration: Duration,
     origin: Instant,
+}
+
+/// A renewal another replica reported over HTTP.
+#[derive(Debug, Clone)]
+pub struct Heard {
+    pub holder: String,
+    pub version: String,
+    pub duration: Duration,
+}
+
+/// What the holder tells a standby that follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Renewal {
+    /// This replica's id.
+    pub holder: String,
+    /// The item's version now, while this replica holds the lease.
+    pub version: Option<String>,
+    /// This replica's lease duration, in milliseconds.
+    pub duration_ms: u64,
+    /// This replica let the lease go (a graceful stop).
+    pub released: bool,
 }
 
 impl Leadership {
@@ -56,15 +84,20 @@ impl Leadership {
             valid_until: Duration::MAX,
         });
         let (_, holder) = watch::channel(None);
+        let (_, version) = watch::channel(None);
         let (_, released) = watch::channel(false);
+        let (heard, _) = mpsc::unbounded_channel();
         Self {
             target: target.into(),
             replica: String::new(),
             elected: false,
             role,
             holder,
+            version,
             released,
             wake: Arc::new(Notify::new()),
+            heard,
+            duration: Duration::MAX,
             origin: Instant::now(),
         }
     }
@@ -144,16 +177,35 @@ impl Leadership {
         }
     }
 
-    /// Waits at most `wait` for this replica to release the lease it holds: true once it
-    /// has (a graceful stop), false when `wait` ran out or it does not hold the lease.
-    pub async fn released(&self, wait: Duration) -> bool {
+    /// Waits at most `wait` for the lease this replica holds to be renewed past `after`
+    /// (or released), and says where it stands: what a following standby is answered.
+    pub async fn renewal_after(&self, after: Option<&str>, wait: Duration) -> Renewal {
+        let mut version = self.version.clone();
         let mut released = self.released.clone();
-        if !self.is_holder() && !*released.borrow() {
-            return false;
+        let moved = |v: &Option<String>| v.is_some() && v.as_deref() != after;
+        if !*released.borrow() && !moved(&version.borrow()) && self.is_holder() {
+            let _ = tokio::time::timeout(wait, async {
+                tokio::select! {
+                    _ = version.wait_for(moved) => {}
+                    _ = released.wait_for(|r| *r) => {}
+                }
+            })
+            .await;
         }
-        tokio::time::timeout(wait, released.wait_for(|r| *r))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        Renewal {
+            holder: self.replica.clone(),
+            version: self
+                .is_holder()
+                .then(|| self.version.borrow().clone())
+                .flatten(),
+            duration_ms: u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
+            released: *self.released.borrow(),
+        }
+    }
+
+    /// Another replica said it renewed the lease: counted from now.
+    pub fn heard(&self, heard: Heard) {
+        let _ = self.heard.send(heard);
     }
 
     /// Reads the lease now instead of at the next heartbeat (the holder said it let go).
@@ -172,7 +224,9 @@ pub fn spawn<T: LeaseTable>(
     let origin = Instant::now();
     let (role_tx, role) = watch::channel(Role::Standby);
     let (holder_tx, holder) = watch::channel(None);
+    let (version_tx, version) = watch::channel(None);
     let (released_tx, released) = watch::channel(false);
+    let (heard, heard_rx) = mpsc::unbounded_channel();
     let wake = Arc::new(Notify::new());
     let leadership = Leadership {
         target: elector.target().to_owned(),
@@ -180,8 +234,11 @@ pub fn spawn<T: LeaseTable>(
         elected: true,
         role,
         holder,
+        version,
         released,
         wake: Arc::clone(&wake),
+        heard,
+        duration: elector.settings().duration,
         origin,
     };
     let task = tokio::spawn(hold(
@@ -191,8 +248,10 @@ pub fn spawn<T: LeaseTable>(
             origin,
             role: role_tx,
             holder: holder_tx,
+            version: version_tx,
             released: released_tx,
             wake,
+            heard: heard_rx,
         },
         cancel,
     ));
@@ -204,8 +263,10 @@ struct Published {
     origin: Instant,
     role: watch::Sender<Role>,
     holder: watch::Sender<Option<LeaseHolder>>,
+    version: watch::Sender<Option<String>>,
     released: watch::Sender<bool>,
     wake: Arc<Notify>,
+    heard: mpsc::UnboundedReceiver<Heard>,
 }
 
 fn fresh() -> String {
@@ -215,15 +276,27 @@ fn fresh() -> String {
 async fn hold<T: LeaseTable>(
     table: Arc<T>,
     mut elector: Elector,
-    out: Published,
+    mut out: Published,
     cancel: CancellationToken,
 ) {
     let mut ticks = tokio::time::interval(elector.settings().heartbeat);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let takeover = elector.takeover_at();
+        let due = async {
+            match takeover {
+                Some(at) => tokio::time::sleep_until(out.origin + at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = ticks.tick() => {}
             () = out.wake.notified() => {}
+            () = due => {}
+            Some(heard) = out.heard.recv() => {
+                elector.heard(&heard.holder, &heard.version, heard.duration, out.origin.elapsed());
+                continue;
+            }
             () = cancel.cancelled() => break,
         }
         let seen = beat(table.as_ref(), &mut elector, out.origin).await;
@@ -245,9 +318,18 @@ async fn hold<T: LeaseTable>(
             *h = holder;
             changed
         });
+        let held = elector
+            .held_version(out.origin.elapsed())
+            .map(str::to_owned);
+        out.version.send_if_modified(|v| {
+            let changed = *v != held;
+            *v = held;
+            changed
+        });
         out.role.send_replace(role);
     }
     out.role.send_replace(Role::Standby);
+    out.version.send_replace(None);
     if let Some(version) = elector.release() {
         match table.delete(elector.target(), &version).await {
             Ok(()) => {

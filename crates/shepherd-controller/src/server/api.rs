@@ -1,7 +1,7 @@
 //! The status API (`GET /api/v1/functions[/{name}]`, open unless [`ReadAccess::Token`])
 //! and the rollout commands (`POST /api/v1/functions/{name}/{command}`, behind the
-//! bearer token), the leases (`GET /api/v1/leases`) and a standby's wait for the holder's
-//! release (`GET /api/v1/leases/{target}/released`).
+//! bearer token), the leases (`GET /api/v1/leases`) and a standby's watch on the holder's
+//! renewals (`GET /api/v1/leases/{target}/watch`).
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use super::auth::{bearer_token, tokens_match};
 use super::error::ApiError;
 use super::{ReadAccess, ServerState};
 use crate::handle::{CommandError, Controller, FunctionStatus, LeaseStatus};
-use crate::leader::release::RELEASE_WAIT;
+use crate::leader::follow::WATCH_WAIT;
 
 /// Every managed function, sorted by name.
 pub(super) async fn list<C: Controller>(
@@ -58,17 +58,28 @@ pub(super) async fn leases<C: Controller>(
     Ok(Json(state.controller.leases()))
 }
 
-/// A standby's wait for the holder's graceful release (see `leader::release`). Open: it
-/// tells only whether this replica let go of a target, after at most `RELEASE_WAIT`.
-pub(super) async fn released<C: Controller>(
+#[derive(Debug, Deserialize)]
+pub(super) struct WatchParams {
+    after: Option<String>,
+}
+
+/// A standby following the holder (see `leader::follow`). Open: it tells only this
+/// replica's id, its item's current version and whether it let go, after at most
+/// `WATCH_WAIT`; none of it lets anyone take a lease sooner.
+pub(super) async fn lease_watch<C: Controller>(
     State(state): State<ServerState<C>>,
     target: Result<Path<String>, PathRejection>,
+    params: Result<Query<WatchParams>, QueryRejection>,
 ) -> Response {
-    let Ok(Path(target)) = target else {
-        return ApiError::bad_request("invalid path").into_response();
+    let (Ok(Path(target)), Ok(Query(params))) = (target, params) else {
+        return ApiError::bad_request("invalid path or query").into_response();
     };
-    match state.controller.lease_released(&target, RELEASE_WAIT).await {
-        Some(released) => Json(json!({ "released": released })).into_response(),
+    match state
+        .controller
+        .lease_watch(&target, params.after, WATCH_WAIT)
+        .await
+    {
+        Some(renewal) => Json(renewal).into_response(),
         None => ApiError::new(StatusCode::NOT_FOUND, "no such target").into_response(),
     }
 }

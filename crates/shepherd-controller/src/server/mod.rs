@@ -174,7 +174,7 @@ pub fn router<C: Controller>(state: ServerState<C>) -> Router {
             post(api::command::<C>),
         )
         .route("/api/v1/leases", get(api::leases::<C>))
-        .route("/api/v1/leases/{target}/released", get(api::released::<C>))
+        .route("/api/v1/leases/{target}/watch", get(api::lease_watch::<C>))
         .route("/webhooks/github", post(webhooks::github::<C>))
         .route("/webhooks/gitlab", post(webhooks::gitlab::<C>))
         .route("/webhooks/generic", post(webhooks::generic::<C>))

@@ -70,11 +70,19 @@ struct Unconfirmed {
     sent_at: Duration,
 }
 
-/// A version seen on another holder's item, and when it was first seen.
+/// A version seen on another holder's item, when it was first seen, and the holder's
+/// lease duration.
 #[derive(Debug, Clone)]
 struct Seen {
     version: String,
     since: Duration,
+    duration: Duration,
+}
+
+impl Seen {
+    fn expires(&self) -> Duration {
+        self.since + self.duration
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -168,7 +176,54 @@ impl Elector {
                 self.state = State::Standby { seen: None };
                 Intent::Read
             }
+            // A lease seen unchanged for its whole duration: taken over with a
+            // conditional write on that version, without reading first (a renewal since
+            // makes the write fail, and the replica stays a standby).
+            State::Standby { seen: Some(seen) } if now >= seen.expires() => Intent::Replace {
+                expected: seen.version.clone(),
+                item: self.item(fresh),
+            },
             State::Standby { .. } => Intent::Read,
+        }
+    }
+
+    /// The version this replica's item carries while it holds the lease.
+    pub fn held_version(&self, now: Duration) -> Option<&str> {
+        match &self.state {
+            State::Holder {
+                version,
+                valid_until,
+            } if now < *valid_until => Some(version),
+            _ => None,
+        }
+    }
+
+    /// When a standby may take the lease over if it hears of no renewal before: the
+    /// caller ticks then, not only at its heartbeat.
+    pub fn takeover_at(&self) -> Option<Duration> {
+        match &self.state {
+            State::Standby { seen: Some(seen) } => Some(seen.expires()),
+            _ => None,
+        }
+    }
+
+    /// The holder said, other than through the table, that it renewed to `version` (a
+    /// standby waiting on it hears each renewal as it happens). The lease is counted from
+    /// now, when this replica learnt of it, which is after the holder sent the write:
+    /// as safe as a read, and it keeps the takeover a lease after the holder's last
+    /// renewal rather than up to a heartbeat later.
+    pub fn heard(&mut self, holder: &str, version: &str, duration: Duration, now: Duration) {
+        if holder == self.replica {
+            return;
+        }
+        if let State::Standby { seen } = &mut self.state
+            && seen.as_ref().is_none_or(|s| s.version != version)
+        {
+            *seen = Some(Seen {
+                version: version.to_owned(),
+                since: now,
+                duration,
+            });
         }
     }
 
@@ -202,9 +257,10 @@ impl Elector {
             _ => Seen {
                 version: item.version.clone(),
                 since: now,
+                duration: item.duration,
             },
         };
-        let takeover = now.saturating_sub(seen.since) >= item.duration;
+        let takeover = now >= seen.expires();
         self.state = State::Standby { seen: Some(seen) };
         takeover.then(|| Intent::Replace {
             expected: item.version.clone(),

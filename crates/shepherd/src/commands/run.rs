@@ -496,7 +496,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
                     "high availability: acting only while holding the lease"
                 );
                 let (leadership, task) = leader::spawn(table, elector, release.clone());
-                tokio::spawn(leader::release::watch(
+                tokio::spawn(leader::follow::follow(
                     leadership.clone(),
                     leases.settings.heartbeat,
                     release.clone(),

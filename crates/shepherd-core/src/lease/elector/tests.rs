@@ -226,3 +226,63 @@ fn settings_need_a_heartbeat_well_inside_the_lease() {
     };
     assert!(slow.check().unwrap_err().contains("a third"));
 }
+
+#[test]
+fn a_standby_that_hears_each_renewal_takes_over_a_lease_after_the_last_one() {
+    let mut table = Table::default();
+    let (mut a, mut b) = (elector("a"), elector("b"));
+    beat(&mut a, &mut table, Duration::ZERO);
+    // b reads at 4 s, 9 s, ...; a renews at 5 s, 10 s, ... and b hears each renewal at
+    // once (the holder answers its watch), 100 ms later.
+    beat(&mut b, &mut table, 4 * S);
+    let mut last_renewal = Duration::ZERO;
+    for tick in 1..=4 {
+        let now = 5 * S * tick;
+        beat(&mut a, &mut table, now);
+        last_renewal = now;
+        let version = table.item.as_ref().unwrap().version.clone();
+        b.heard("a", &version, 20 * S, now + S / 10);
+        beat(&mut b, &mut table, now + 4 * S);
+        assert!(
+            !b.is_holder(now + 4 * S),
+            "b took a renewed lease at {now:?}"
+        );
+    }
+    // a crashes right after its renewal at 20 s. b is told when it may take over, and
+    // takes over then with a conditional write, without waiting for a heartbeat.
+    let due = b.takeover_at().expect("b waits on a's lease");
+    assert_eq!(due, last_renewal + S / 10 + 20 * S);
+    assert!(!b.is_holder(due - S / 10));
+    let versions = table.versions;
+    beat(&mut b, &mut table, due);
+    assert!(
+        b.is_holder(due),
+        "b holds the lease a lease after a's last renewal"
+    );
+    // `beat` draws a second fresh version only when it reads first.
+    assert_eq!(table.versions, versions + 1, "taken with a write, no read");
+    // a, woken, cannot renew.
+    let a_end = match a.role(last_renewal) {
+        Role::Holder { valid_until } => valid_until,
+        Role::Standby => panic!("a held the lease"),
+    };
+    assert!(a_end < due);
+    beat(&mut a, &mut table, due + S);
+    assert!(!a.is_holder(due + S));
+}
+
+#[test]
+fn hearing_an_old_or_own_version_never_restarts_or_fakes_the_count() {
+    let mut table = Table::default();
+    let (mut a, mut b) = (elector("a"), elector("b"));
+    beat(&mut a, &mut table, Duration::ZERO);
+    beat(&mut b, &mut table, S);
+    let version = table.item.as_ref().unwrap().version.clone();
+    // The same version heard later does not push the takeover back.
+    b.heard("a", &version, 20 * S, 10 * S);
+    assert_eq!(b.takeover_at(), Some(21 * S));
+    // What a holder hears of itself changes nothing.
+    a.heard("a", "other", 20 * S, 2 * S);
+    assert!(a.is_holder(2 * S));
+    assert_eq!(a.takeover_at(), None);
+}
