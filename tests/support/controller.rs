@@ -48,6 +48,8 @@ impl Running {
             .arg("run")
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            // Where other replicas reach this one (the host name may not resolve here).
+            .env("SHEPHERD_ADVERTISE_URL", format!("http://127.0.0.1:{port}"))
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
@@ -102,6 +104,15 @@ impl Running {
             std::thread::sleep(Duration::from_millis(100));
         }
         started.elapsed()
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`, `KILL`, ...) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
     }
 
     /// SIGTERM, then the exit status.

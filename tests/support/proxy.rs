@@ -31,6 +31,28 @@ impl Seen {
     }
 }
 
+impl Seen {
+    /// A call to the lease table (DynamoDB), not to what shepherd manages.
+    pub fn is_lease_table(&self) -> bool {
+        self.action.as_deref().is_some_and(|a| {
+            [
+                "GetItem",
+                "PutItem",
+                "DeleteItem",
+                "UpdateItem",
+                "CreateTable",
+                "DescribeTable",
+            ]
+            .contains(&a)
+        })
+    }
+
+    /// `UpdateAlias`: `PUT /2015-03-31/functions/NAME/aliases/ALIAS`.
+    pub fn is_update_alias(&self) -> bool {
+        self.method == "PUT" && self.path.contains("/aliases/")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     Throttle,
@@ -88,6 +110,21 @@ impl FaultProxy {
         self.seen()
             .into_iter()
             .filter(|s| s.is_write() && !s.injected)
+            .collect()
+    }
+
+    /// Writes to Lambda and CloudWatch that reached the emulator (not the lease table's,
+    /// nor SQS's).
+    pub fn managed_writes(&self) -> Vec<Seen> {
+        self.writes()
+            .into_iter()
+            .filter(|s| {
+                !s.is_lease_table()
+                    && (s.path.starts_with("/20")
+                        || s.action
+                            .as_deref()
+                            .is_some_and(|a| ["PutMetricAlarm", "DeleteAlarms"].contains(&a)))
+            })
             .collect()
     }
 
