@@ -283,6 +283,18 @@ fn metadata_cases() -> Vec<Case> {
             &["3:1: metadata: missing required field \"name\""],
         ),
         case(
+            "target with capitals",
+            |s| s.set("metadata.target", "Prod-EU"),
+            &[
+                "5:11: metadata.target: expected a target name of lower-case letters, digits and hyphens, found \"Prod-EU\"",
+            ],
+        ),
+        case(
+            "a target name is fine",
+            |s| s.set("metadata.target", "prod-eu-west-1"),
+            &[],
+        ),
+        case(
             "unknown metadata field",
             |s| s.set("metadata.namespace", "prod"),
             &["5:3: metadata.namespace: unknown field; did you mean \"name\"?"],

@@ -61,10 +61,16 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metadata {
-    /// The Lambda function name: 1-64 letters, digits, hyphens or underscores. Unique across
-    /// the whole spec repository.
+    /// The Lambda function name: 1-64 letters, digits, hyphens or underscores. Unique within
+    /// its target.
     #[schemars(pattern(patterns::FUNCTION_NAME), extend("x-expected" = "a function name of 1-64 letters, digits, hyphens or underscores"))]
     pub name: String,
+    /// The target the function is deployed to: one of the controller's targets (an AWS
+    /// account and region, `targets` in `shepherd run`'s configuration). Left out: the
+    /// controller's default target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(patterns::TARGET_NAME), extend("x-expected" = "a target name of lower-case letters, digits and hyphens"))]
+    pub target: Option<String>,
     /// Free-form labels for selecting and grouping functions (not sent to AWS).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,

@@ -1,6 +1,9 @@
 //! The textual forms of AWS identifiers, shared by the schema and by validation.
 
 pub const FUNCTION_NAME: &str = r"^[a-zA-Z0-9_-]{1,64}$";
+/// A target's name (an account and region the controller manages): lower-case letters,
+/// digits and inner hyphens, up to 63.
+pub const TARGET_NAME: &str = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
 pub const ALIAS_NAME: &str = r"^(?:[a-zA-Z_-][a-zA-Z0-9_-]*|[0-9]+[a-zA-Z_-][a-zA-Z0-9_-]*)$";
 pub const ROLE_ARN: &str = r"^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$";
 pub const LAYER_ARN: &str =

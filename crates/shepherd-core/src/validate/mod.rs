@@ -6,6 +6,7 @@ mod control;
 mod rules;
 mod schema_check;
 mod suggest;
+pub mod targets;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -90,7 +91,7 @@ pub fn validate(loaded: LoadedSources) -> Report {
         functions: Vec::new(),
         diagnostics: loaded.diagnostics,
     };
-    let mut first_definition: HashMap<String, (PathBuf, Location)> = HashMap::new();
+    let mut first_definition: HashMap<(String, String), (PathBuf, Location)> = HashMap::new();
     for document in loaded.documents {
         check_unique_name(&document, &mut first_definition, &mut report.diagnostics);
         if let Some(valid) = validate_document(document, &mut report.diagnostics) {
@@ -100,19 +101,27 @@ pub fn validate(loaded: LoadedSources) -> Report {
     report
 }
 
-/// Function names are unique across all files: two documents for one function would fight.
+/// Function names are unique within a target: two documents for one function would fight.
+/// Here the target is the one the document names (or none); [`targets::select`] checks
+/// again once each function's target is resolved.
 fn check_unique_name(
     document: &SourceDocument,
-    seen: &mut HashMap<String, (PathBuf, Location)>,
+    seen: &mut HashMap<(String, String), (PathBuf, Location)>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(name_node) = document.node.get("metadata").and_then(|m| m.get("name")) else {
+    let metadata = document.node.get("metadata");
+    let Some(name_node) = metadata.and_then(|m| m.get("name")) else {
         return;
     };
     let Some(name) = name_node.as_str() else {
         return;
     };
-    match seen.get(name) {
+    let target = metadata
+        .and_then(|m| m.get("target"))
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    let key = (target.to_owned(), name.to_owned());
+    match seen.get(&key) {
         Some((file, location)) => out.push(Diagnostic::error(
             &document.file,
             name_node.location,
@@ -125,7 +134,7 @@ fn check_unique_name(
             ),
         )),
         None => {
-            seen.insert(name.to_owned(), (document.file.clone(), name_node.location));
+            seen.insert(key, (document.file.clone(), name_node.location));
         }
     }
 }
