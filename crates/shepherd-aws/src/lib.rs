@@ -73,22 +73,55 @@ pub(crate) async fn sdk_config(
     loader.load().await
 }
 
+/// A role to act as in a target's account (STS `AssumeRole`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    pub arn: String,
+    /// The external id the role's trust policy asks for, if any.
+    pub external_id: Option<String>,
+    /// Shown in CloudTrail as who made each call.
+    pub session_name: String,
+}
+
 impl AwsCloud {
     /// Clients from the environment's configuration (credentials chain, `AWS_REGION`,
     /// `AWS_ENDPOINT_URL`), with `region` and `endpoint_url` taking precedence when given.
     /// SDK retries are disabled and timeouts set (see [`CONNECT_TIMEOUT`],
     /// [`ATTEMPT_TIMEOUT`]).
     pub async fn from_env(region: Option<String>, endpoint_url: Option<String>) -> AwsCloud {
+        Self::for_target(region, endpoint_url, None).await
+    }
+
+    /// [`AwsCloud::from_env`], acting as `role` when given: the environment's credentials
+    /// assume it (aws-config's `AssumeRoleProvider`), and the SDK's credentials cache
+    /// renews the session before it expires.
+    pub async fn for_target(
+        region: Option<String>,
+        endpoint_url: Option<String>,
+        role: Option<&AssumedRole>,
+    ) -> AwsCloud {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .app_name(app_name())
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts());
-        if let Some(region) = region {
-            loader = loader.region(Region::new(region));
+        if let Some(region) = &region {
+            loader = loader.region(Region::new(region.clone()));
         }
         let endpoint_given = endpoint_url.is_some();
-        if let Some(endpoint_url) = endpoint_url {
-            loader = loader.endpoint_url(endpoint_url);
+        if let Some(endpoint_url) = &endpoint_url {
+            loader = loader.endpoint_url(endpoint_url.clone());
+        }
+        if let Some(role) = role {
+            // STS keeps the SDK's own retries: a failed session renewal is retried there,
+            // and the calls that need it fail (and are retried by shepherd) meanwhile.
+            let base = sdk_config(region.clone(), endpoint_url.clone()).await;
+            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+                .session_name(role.session_name.clone())
+                .configure(&base);
+            if let Some(id) = &role.external_id {
+                provider = provider.external_id(id.clone());
+            }
+            loader = loader.credentials_provider(provider.build().await);
         }
         let sdk_config = loader.load().await;
         // An endpoint given by URL (a local emulator, a VPC endpoint) has no bucket

@@ -408,6 +408,7 @@ async fn controller(fake: &FakeCloud, specs: &Path, functions: usize) {
             full_refresh_every: 10,
             workers: 16,
             reconcile: options(),
+            target: Default::default(),
         };
         let core = ControlLoop::new(metered(fake, rates), settings, Arc::clone(&metrics));
         let cancel = CancellationToken::new();
@@ -534,6 +535,7 @@ async fn new_release_reads(dir: &Path) {
         full_refresh_every: 10,
         workers: 1,
         reconcile: options(),
+        target: Default::default(),
     };
     let core = ControlLoop::new(
         metered(&fake, UNLIMITED),

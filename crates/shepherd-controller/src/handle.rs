@@ -101,6 +101,9 @@ impl ReconcileResult {
 #[serde(rename_all = "camelCase")]
 pub struct FunctionStatus {
     pub name: String,
+    /// The target (account and region) the function is deployed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// The commit whose spec was last applied to this function successfully.
     pub last_applied_commit: Option<String>,
     /// The commit last tried.
@@ -136,6 +139,9 @@ pub enum CommandError {
     /// No such function in the desired state.
     #[error("no function named {name}")]
     NoSuchFunction { name: String },
+    /// The function is in several targets; the command must say which.
+    #[error("{name} is in several targets ({}); name one with ?target=", .targets.join(", "))]
+    Ambiguous { name: String, targets: Vec<String> },
     /// Another replica holds the lease of the function's target: only it acts.
     #[error("this replica does not hold the lease of target {target}; {}", holder_hint(.holder.as_ref()))]
     NotHolder {
@@ -185,6 +191,16 @@ pub trait Controller: Send + Sync + 'static {
     ) -> impl Future<Output = Option<Renewal>> + Send {
         let _ = (target, after, wait);
         async { None }
+    }
+    /// [`Controller::command`] on the function of that name in `target` (any when `None`).
+    fn command_in(
+        &self,
+        target: Option<&str>,
+        name: &str,
+        command: Command,
+    ) -> impl Future<Output = Result<String, CommandError>> + Send {
+        let _ = target;
+        self.command(name, command)
     }
     /// Carries out a rollout command; the message says what was done.
     fn command(

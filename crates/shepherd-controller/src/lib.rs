@@ -5,6 +5,7 @@
 
 pub mod controller;
 pub mod drift_events;
+pub mod fleet;
 pub mod handle;
 pub mod leader;
 pub mod metrics;

@@ -92,6 +92,29 @@ fn within(root: &Path, folder: &Path) -> PathBuf {
 }
 
 impl SourceConfig {
+    /// The same source for one target of several: a git checkout of the target's own
+    /// (each target's loop fetches on its own schedule), a folder as it is.
+    pub fn for_target(&self, target: &str) -> Self {
+        match self {
+            SourceConfig::Git {
+                url,
+                branch,
+                path,
+                checkout,
+            } => {
+                let mut own = checkout.clone().into_os_string();
+                own.push(format!("-{target}"));
+                SourceConfig::Git {
+                    url: url.clone(),
+                    branch: branch.clone(),
+                    path: path.clone(),
+                    checkout: own.into(),
+                }
+            }
+            directory => directory.clone(),
+        }
+    }
+
     /// The owner this source's functions get unless one is configured.
     pub fn default_owner(&self) -> Owner {
         match self {

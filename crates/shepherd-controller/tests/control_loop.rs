@@ -71,6 +71,7 @@ impl Running {
             full_refresh_every: 2,
             workers: 4,
             reconcile,
+            target: Default::default(),
         };
         let cloud = Metered::new(
             aws.clone(),

@@ -55,6 +55,7 @@ async fn replica(name: &str, table: &MemoryLeases, specs: &Path) -> Replica {
         full_refresh_every: 10,
         workers: 1,
         reconcile: ReconcileOptions::default(),
+        target: Default::default(),
     };
     let cloud = Metered::new(
         FakeCloud::new(),

@@ -99,6 +99,7 @@ impl Replica {
             full_refresh_every: 10,
             workers: 4,
             reconcile,
+            target: Default::default(),
         };
         let cloud = Metered::new(
             aws.clone(),

@@ -120,6 +120,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
                 if let Some(rollout) = status.rollout.as_mut() {
                     rollout.at(now);
                 }
+                status.target = Some(self.settings.target.this.clone());
                 status
             })
             .collect()

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use shepherd_core::cloud::{Api, Cloud};
 use shepherd_core::model::DesiredFunction;
+use shepherd_core::validate::targets::Targets;
 use shepherd_engine::metered::Metered;
 use shepherd_engine::package::PackageCache;
 use shepherd_engine::reconcile::ReconcileOptions;
@@ -56,6 +57,32 @@ pub struct Settings {
     /// Functions reconciled at once.
     pub workers: usize,
     pub reconcile: ReconcileOptions,
+    /// The target this loop acts on, among the controller's targets.
+    pub target: TargetScope,
+}
+
+/// One target among the controller's: its specs are those that name it (or name none,
+/// when it is the default).
+#[derive(Debug, Clone)]
+pub struct TargetScope {
+    pub targets: Arc<Targets>,
+    pub this: String,
+}
+
+impl TargetScope {
+    /// The one target of a controller that names none: every spec without a target.
+    pub fn single(name: &str) -> Self {
+        Self {
+            targets: Arc::new(Targets::single(name)),
+            this: name.to_owned(),
+        }
+    }
+}
+
+impl Default for TargetScope {
+    fn default() -> Self {
+        Self::single("default")
+    }
 }
 
 #[derive(Default)]
@@ -99,7 +126,22 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl<C: Cloud> ControlLoop<C> {
     /// A controller that holds its target always (no lease table).
     pub fn new(cloud: Metered<C>, settings: Settings, metrics: Arc<Metrics>) -> Arc<Self> {
-        Self::with_leadership(cloud, settings, metrics, Leadership::always("default"))
+        let leadership = Leadership::always(settings.target.this.clone());
+        Self::with_leadership(cloud, settings, metrics, leadership)
+    }
+
+    /// The target this loop acts on.
+    pub fn target(&self) -> &str {
+        &self.settings.target.this
+    }
+
+    /// Whether the desired state names `function`.
+    pub fn manages(&self, function: &str) -> bool {
+        self.desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .functions
+            .contains_key(function)
     }
 
     /// A controller that acts on its target only while `leadership` says it holds the

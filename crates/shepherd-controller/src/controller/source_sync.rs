@@ -13,13 +13,14 @@ use shepherd_core::cloud::Cloud;
 use shepherd_core::lint::LintConfig;
 use shepherd_core::model::DesiredFunction;
 use shepherd_core::validate::Report;
+use shepherd_core::validate::targets::select;
 use shepherd_engine::package::PackageCache;
 use shepherd_engine::reconcile::{Desired, resolve_desired_cached};
 use tokio_util::sync::CancellationToken;
 
 use crate::handle::{ReconcileResult, Trigger};
 
-use super::{ControlLoop, lock, prune};
+use super::{ControlLoop, TargetScope, lock, prune};
 
 /// The diagnostics of an invalid commit the status API carries (the log has them all).
 const MAX_DIAGNOSTICS: usize = 20;
@@ -31,10 +32,14 @@ fn read_specs(
     root: &Path,
     lint_config: Option<&Path>,
     packages: &PackageCache,
+    scope: &TargetScope,
 ) -> (Report, Desired) {
     let config = lint_config.unwrap_or(Path::new(shepherd_core::lint::CONFIG_FILE_NAME));
     let lints = LintConfig::load(&specs.join(config)).unwrap_or_default();
-    let report = shepherd_core::check_specs_within(&[specs.to_owned()], Some(root), &lints);
+    let mut report = shepherd_core::check_specs_within(&[specs.to_owned()], Some(root), &lints);
+    // Every spec's target is checked (a commit with a spec naming an unknown target is
+    // invalid for every target), and only this target's functions are kept.
+    select(&mut report, &scope.targets, Some(&scope.this));
     let desired = if report.is_valid() {
         resolve_desired_cached(&report.functions, packages)
     } else {
@@ -80,8 +85,9 @@ impl<C: Cloud> ControlLoop<C> {
         let root = self.settings.source.root();
         let lint_config = self.settings.lint_config.clone();
         let packages = Arc::clone(&self.packages);
+        let scope = self.settings.target.clone();
         let read = tokio::task::spawn_blocking(move || {
-            read_specs(&specs, &root, lint_config.as_deref(), &packages)
+            read_specs(&specs, &root, lint_config.as_deref(), &packages, &scope)
         })
         .await;
         let (report, resolved) = match read {

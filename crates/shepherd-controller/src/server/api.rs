@@ -133,6 +133,8 @@ pub(super) struct CommandParams {
     /// `promote` only: straight to 100%.
     #[serde(default)]
     full: bool,
+    /// The function's target, when its name is in several.
+    target: Option<String>,
 }
 
 /// Runs a rollout command. The checks run in this order so that a caller without the
@@ -160,7 +162,9 @@ pub(super) async fn command<C: Controller>(
     // AWS calls half-way. The task logs the outcome, which may have no reader.
     let controller = Arc::clone(&state.controller);
     let running = tokio::spawn(async move {
-        let outcome = controller.command(&name, command).await;
+        let outcome = controller
+            .command_in(params.target.as_deref(), &name, command)
+            .await;
         match outcome {
             Ok(message) => {
                 tracing::info!(function = ?name, %command, "rollout command done");
@@ -197,6 +201,7 @@ fn command_error(name: &str, command: Command, error: CommandError) -> ApiError 
         CommandError::NoSuchFunction { .. } => {
             ApiError::new(StatusCode::NOT_FOUND, error.to_string())
         }
+        CommandError::Ambiguous { .. } => ApiError::new(StatusCode::CONFLICT, error.to_string()),
         // 421: this replica is the wrong one to ask; the body says which is right, and
         // `shepherd rollout --server` asks it in turn.
         CommandError::NotHolder { ref holder, .. } => {

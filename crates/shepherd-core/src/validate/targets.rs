@@ -65,8 +65,7 @@ fn listed(names: &[String]) -> String {
 /// valid functions belong to other targets.
 pub fn select(report: &mut Report, targets: &Targets, chosen: Option<&str>) -> usize {
     let mut errors = Vec::new();
-    let mut first: BTreeMap<(Option<String>, String), (PathBuf, Location, bool)> =
-        BTreeMap::new();
+    let mut first: BTreeMap<(Option<String>, String), (PathBuf, Location, bool)> = BTreeMap::new();
     let mut kept = Vec::new();
     let mut others = 0;
     for function in std::mem::take(&mut report.functions) {
@@ -195,11 +194,18 @@ mod tests {
             ("a.yaml", "orders", None),
             ("b.yaml", "orders", Some("prod")),
         ]);
-        assert!(report.is_valid(), "validation alone cannot tell: {:#?}", report.diagnostics);
+        assert!(
+            report.is_valid(),
+            "validation alone cannot tell: {:#?}",
+            report.diagnostics
+        );
         select(&mut report, &two(), Some("prod"));
         assert!(!report.is_valid());
         let error = first_error(&report);
-        assert!(error.contains("already defined for target \"prod\""), "{error}");
+        assert!(
+            error.contains("already defined for target \"prod\""),
+            "{error}"
+        );
     }
 
     #[test]
@@ -224,6 +230,9 @@ mod tests {
         let (_dir, mut eu) = report(&specs);
         select(&mut eu, &Targets::default(), Some("eu"));
         assert!(eu.is_valid());
-        assert_eq!(eu.functions[0].document.metadata.target.as_deref(), Some("eu"));
+        assert_eq!(
+            eu.functions[0].document.metadata.target.as_deref(),
+            Some("eu")
+        );
     }
 }

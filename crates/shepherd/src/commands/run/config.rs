@@ -1,68 +1,24 @@
-//! `shepherd run`: the long-running controller.
+//! `shepherd run`'s settings: the configuration file, the flags, and the defaults, resolved
+//! and checked once before anything starts.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use shepherd_aws::{DynamoLeases, SqsQueue};
-use shepherd_controller::controller::{ControlLoop, Settings};
-use shepherd_controller::drift_events::parse_cloudtrail_event;
-use shepherd_controller::handle::Controller;
-use shepherd_controller::leader::{self, Leadership};
-use shepherd_controller::metrics::Metrics;
-use shepherd_controller::server::{
-    DEFAULT_MAX_CONNECTIONS, ReadAccess, Secrets, ServerLimits, ServerState, router, serve_with,
-};
+use shepherd_controller::controller::Settings;
+use shepherd_controller::server::{DEFAULT_MAX_CONNECTIONS, ReadAccess, ServerLimits};
 use shepherd_controller::source::SourceConfig;
-use shepherd_controller::triggers::{
-    Message, MessageQueue, consume, parse_alarm_event, parse_deploy_request,
-};
-use shepherd_core::lease::{Elector, LeaseSettings};
+use shepherd_core::lease::LeaseSettings;
 use shepherd_core::model::Owner;
 use shepherd_core::plan::PlanOptions;
 use shepherd_core::spec::HumanDuration;
+use shepherd_core::validate::targets::Targets;
 use shepherd_engine::budget::{ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::reconcile::ReconcileOptions;
-use tokio_util::sync::CancellationToken;
 
-use super::session::{connect_with_share, runtime};
+use super::targets::{FileTarget, TargetConfig, resolve_targets};
 use crate::cli::RunArgs;
-
-/// The target's name while a controller has one target.
-const DEFAULT_TARGET: &str = "default";
-
-/// The controller's trigger queues on SQS, read only by the lease holder: a standby
-/// leaves the messages for it. A message taken just before the lease moves is not lost
-/// either: the next holder looks at every function as it takes the lease.
-struct SqsTriggers {
-    queue: SqsQueue,
-    leadership: Leadership,
-    stop: CancellationToken,
-}
-
-impl MessageQueue for SqsTriggers {
-    async fn receive(&self, url: &str) -> Result<Vec<Message>, String> {
-        if !self.leadership.clone().until_holder(&self.stop).await {
-            return Ok(Vec::new());
-        }
-        let received = self.queue.receive(url).await?;
-        Ok(received
-            .into_iter()
-            .map(|m| Message {
-                body: m.body,
-                receipt: m.receipt,
-                receive_count: m.receive_count,
-            })
-            .collect())
-    }
-
-    async fn delete(&self, url: &str, receipt: &str) -> Result<(), String> {
-        self.queue.delete(url, receipt).await
-    }
-}
 
 /// The shortest alarm poll: a faster one spends the CloudWatch budget for nothing.
 const MIN_ALARM_POLL: Duration = Duration::from_secs(5);
@@ -112,6 +68,9 @@ struct FileConfig {
     http: FileHttp,
     #[serde(default)]
     leases: FileLeases,
+    #[serde(default)]
+    targets: Vec<FileTarget>,
+    default_target: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,11 +84,10 @@ struct FileLeases {
 }
 
 /// High availability: the lease table and this replica's part in it.
-struct LeaseOptions {
-    table: String,
-    settings: LeaseSettings,
-    replica: String,
-    advertise_url: String,
+pub(super) struct LeaseOptions {
+    pub table: String,
+    pub settings: LeaseSettings,
+    pub advertise_url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,17 +139,20 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
 }
 
 /// Everything `run` needs, validated once.
-struct Resolved {
-    settings: Settings,
-    listen: String,
-    read_access: ReadAccess,
-    limits: ServerLimits,
-    deploy_queue: Option<String>,
-    alarm_queue: Option<String>,
-    drift_queue: Option<String>,
-    lambda_rate: f64,
-    resync_budget_share: f64,
-    leases: Option<LeaseOptions>,
+pub(super) struct Resolved {
+    pub settings: Settings,
+    pub listen: String,
+    pub read_access: ReadAccess,
+    pub limits: ServerLimits,
+    pub deploy_queue: Option<String>,
+    pub alarm_queue: Option<String>,
+    pub drift_queue: Option<String>,
+    pub resync_budget_share: f64,
+    pub leases: Option<LeaseOptions>,
+    /// This replica's id (in the lease table, and as the session name of assumed roles).
+    pub replica: String,
+    pub targets: Vec<TargetConfig>,
+    pub target_names: Targets,
 }
 
 /// A checkout folder of this controller's own under the temp folder: named after what it
@@ -230,7 +191,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-fn resolve(args: &RunArgs) -> Result<Resolved, String> {
+pub(super) fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     let file = match &args.config {
         Some(path) => read_file(path)?,
         None => FileConfig::default(),
@@ -358,6 +319,14 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     if max_connections == 0 {
         return Err("http.maxConnections: at least 1".to_owned());
     }
+    let replica = non_empty(args.replica_id.clone().or(file.leases.replica_id.clone()))
+        .unwrap_or_else(default_replica_id);
+    let (targets, target_names) = resolve_targets(
+        &file.targets,
+        file.default_target.as_deref(),
+        lambda_rate,
+        &replica,
+    )?;
     let leases = match non_empty(args.lease_table.clone().or(file.leases.table)) {
         Some(table) => {
             let defaults = LeaseSettings::default();
@@ -372,14 +341,11 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
                     .unwrap_or(defaults.heartbeat),
             };
             settings.check().map_err(|e| format!("leases: {e}"))?;
-            let replica = non_empty(args.replica_id.clone().or(file.leases.replica_id))
-                .unwrap_or_else(default_replica_id);
             let advertise_url = non_empty(args.advertise_url.clone().or(file.leases.advertise_url))
                 .unwrap_or_else(|| default_advertise_url(&listen));
             Some(LeaseOptions {
                 table,
                 settings,
-                replica,
                 advertise_url,
             })
         }
@@ -387,6 +353,9 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
     };
     Ok(Resolved {
         leases,
+        replica,
+        targets,
+        target_names,
         read_access,
         limits: ServerLimits {
             max_connections,
@@ -400,6 +369,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
             full_refresh_every,
             workers: concurrency.max(1),
             reconcile,
+            target: Default::default(),
         },
         listen,
         deploy_queue: non_empty(
@@ -409,172 +379,7 @@ fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         ),
         alarm_queue: non_empty(args.alarm_queue_url.clone().or(file.queues.alarm_queue_url)),
         drift_queue: non_empty(args.drift_queue_url.clone().or(file.queues.drift_queue_url)),
-        lambda_rate,
         resync_budget_share,
-    })
-}
-
-fn secrets() -> Secrets {
-    let var = |name: &str| std::env::var(name).ok();
-    Secrets {
-        github_webhook_secret: var("SHEPHERD_GITHUB_WEBHOOK_SECRET"),
-        gitlab_token: var("SHEPHERD_GITLAB_TOKEN"),
-        generic_webhook_secret: var("SHEPHERD_WEBHOOK_SECRET"),
-        api_token: var("SHEPHERD_API_TOKEN"),
-    }
-}
-
-/// The first SIGTERM or SIGINT cancels (graceful); a second exits at once.
-fn watch_signals(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(error) => {
-                    tracing::error!(%error, "cannot watch SIGTERM");
-                    return;
-                }
-            };
-        for count in 0.. {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            if count == 0 {
-                tracing::info!("signal received: finishing the work in flight (again to force)");
-                cancel.cancel();
-            } else {
-                tracing::warn!("second signal: exiting now");
-                std::process::exit(130);
-            }
-        }
-    });
-}
-
-pub fn run(args: &RunArgs) -> ExitCode {
-    let resolved = match resolve(args) {
-        Ok(resolved) => resolved,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime().block_on(async move {
-        let aws = crate::cli::AwsArgs {
-            region: args.aws.region.clone(),
-            endpoint_url: args.aws.endpoint_url.clone(),
-            lambda_rate: Some(resolved.lambda_rate),
-            concurrency: Some(resolved.settings.workers),
-        };
-        let cloud = connect_with_share(&aws, resolved.resync_budget_share).await;
-        let metrics = Arc::new(Metrics::new());
-        let cancel = CancellationToken::new();
-        watch_signals(cancel.clone());
-        // The leases outlive the control loop: they are released only once its reconciles
-        // in flight have finished, so no two replicas ever write at once.
-        let release = CancellationToken::new();
-        let (leadership, lease_task) = match &resolved.leases {
-            Some(leases) => {
-                let table = Arc::new(
-                    DynamoLeases::from_env(
-                        leases.table.clone(),
-                        aws.region.clone(),
-                        aws.endpoint_url.clone(),
-                    )
-                    .await,
-                );
-                let elector = Elector::new(
-                    DEFAULT_TARGET,
-                    leases.replica.clone(),
-                    Some(leases.advertise_url.clone()),
-                    leases.settings.clone(),
-                );
-                tracing::info!(
-                    table = %leases.table,
-                    replica = %leases.replica,
-                    url = %leases.advertise_url,
-                    "high availability: acting only while holding the lease"
-                );
-                let (leadership, task) = leader::spawn(table, elector, release.clone());
-                tokio::spawn(leader::follow::follow(
-                    leadership.clone(),
-                    leases.settings.heartbeat,
-                    release.clone(),
-                ));
-                (leadership, Some(task))
-            }
-            None => (Leadership::always(DEFAULT_TARGET), None),
-        };
-        let core = ControlLoop::with_leadership(
-            cloud,
-            resolved.settings,
-            Arc::clone(&metrics),
-            leadership.clone(),
-        );
-
-        let listener = match tokio::net::TcpListener::bind(&resolved.listen).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("error: cannot listen on {}: {error}", resolved.listen);
-                return ExitCode::FAILURE;
-            }
-        };
-        let secrets = secrets();
-        if resolved.read_access == ReadAccess::Token && secrets.api_token.is_none() {
-            tracing::warn!(
-                "--protect-status without SHEPHERD_API_TOKEN: the status API answers 404 to everyone"
-            );
-        }
-        let app = router(
-            ServerState::new(Arc::clone(&core), Arc::clone(&metrics), secrets)
-                .with_read_access(resolved.read_access),
-        );
-        let server = tokio::spawn(serve_with(
-            listener,
-            app,
-            cancel.clone().cancelled_owned(),
-            resolved.limits,
-        ));
-
-        let queues = [
-            (resolved.deploy_queue, parse_deploy_request as fn(&str) -> _),
-            (resolved.alarm_queue, parse_alarm_event as fn(&str) -> _),
-            (resolved.drift_queue, parse_cloudtrail_event as fn(&str) -> _),
-        ];
-        for (url, parse) in queues {
-            let Some(url) = url else { continue };
-            let sqs = SqsTriggers {
-                queue: SqsQueue::from_env(aws.region.clone(), aws.endpoint_url.clone()).await,
-                leadership: leadership.clone(),
-                stop: cancel.clone(),
-            };
-            let core = Arc::clone(&core);
-            let stop = cancel.clone().cancelled_owned();
-            tokio::spawn(async move {
-                consume(
-                    &sqs,
-                    &url,
-                    parse,
-                    |trigger| core.request_sync(trigger),
-                    stop,
-                )
-                .await;
-            });
-        }
-
-        Arc::clone(&core).run(cancel).await;
-        release.cancel();
-        if let Some(task) = lease_task {
-            let _ = task.await;
-        }
-        match server.await {
-            Ok(Ok(())) => ExitCode::SUCCESS,
-            Ok(Err(error)) => {
-                eprintln!("error: the HTTP server failed: {error}");
-                ExitCode::FAILURE
-            }
-            Err(_) => ExitCode::FAILURE,
-        }
     })
 }
 
@@ -641,15 +446,15 @@ mod tests {
         assert_eq!(from_file.resync_budget_share, 0.5);
         let flag = resolved(file, &["--resync-budget-share", "0.2"]);
         assert_eq!(flag.resync_budget_share, 0.2);
-        assert_eq!(from_file.lambda_rate, 5.0);
+        assert_eq!(from_file.targets[0].lambda_rate, 5.0);
         assert_eq!(from_file.settings.reconcile.plan.keep_versions, 2);
         // A flag wins even when it names the default value.
         let flags = resolved(file, &["--concurrency", "16", "--lambda-rate", "15"]);
         assert_eq!(flags.settings.workers, 16);
-        assert_eq!(flags.lambda_rate, 15.0);
+        assert_eq!(flags.targets[0].lambda_rate, 15.0);
         let defaults = resolved("", &[]);
         assert_eq!(defaults.settings.workers, 16);
-        assert_eq!(defaults.lambda_rate, 15.0);
+        assert_eq!(defaults.targets[0].lambda_rate, 15.0);
         assert_eq!(defaults.resync_budget_share, ROUTINE_SHARE);
         assert_eq!(defaults.settings.reconcile.plan.keep_versions, 5);
         assert_eq!(defaults.settings.poll_interval, Duration::from_secs(60));
@@ -673,7 +478,7 @@ mod tests {
             defaults.advertise_url.starts_with("http://")
                 && defaults.advertise_url.ends_with(":9090")
         );
-        assert!(defaults.replica.starts_with(&host_name()));
+        assert!(resolved("", &[]).replica.starts_with(&host_name()));
         assert_ne!(
             default_replica_id(),
             default_replica_id(),
