@@ -82,3 +82,77 @@ async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_
     );
     assert_eq!(table.holder("t").as_deref(), Some("b"));
 }
+
+/// Three replicas of four targets each, starting together: every target has one holder,
+/// every replica holds at least one, and a crashed replica's targets move to the others.
+#[tokio::test(start_paused = true)]
+async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
+    use shepherd_controller::leader::spawn_among;
+    use std::sync::atomic::AtomicUsize;
+
+    let table = MemoryLeases::default();
+    let targets = ["a", "b", "c", "d"];
+    let mut replicas = Vec::new();
+    for replica in ["r1", "r2", "r3"] {
+        let replica: &'static str = replica;
+        let held = Arc::new(AtomicUsize::new(0));
+        let leases: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                let elector = Elector::new(*t, replica, None, LeaseSettings::default());
+                spawn_among(
+                    Arc::new(table.clone()),
+                    elector,
+                    CancellationToken::new(),
+                    Arc::clone(&held),
+                )
+            })
+            .collect();
+        replicas.push((replica, held, leases));
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let holders = |replicas: &[(&'static str, Arc<AtomicUsize>, Vec<(Leadership, _)>)]| {
+        targets
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                replicas
+                    .iter()
+                    .filter(|(_, _, leases)| leases[i].0.is_holder())
+                    .map(|(name, _, _)| name.to_string())
+                    .collect::<Vec<String>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let now = holders(&replicas);
+    assert!(now.iter().all(|h| h.len() == 1), "{now:?}");
+    for (name, held, _) in &replicas {
+        let held = held.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&held), "{name} holds {held}: {now:?}");
+    }
+    // The replica holding the most crashes; within a lease and a few heartbeats (the
+    // takers yield to each other by what they hold), its targets have new holders.
+    let most = replicas
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, (_, held, _))| held.load(std::sync::atomic::Ordering::SeqCst))
+        .map(|(i, _)| i)
+        .unwrap();
+    let (crashed, _, leases) = replicas.remove(most);
+    for (_, task) in &leases {
+        task.abort();
+    }
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let after = holders(&replicas);
+    assert!(
+        after.iter().all(|h| h.len() == 1),
+        "{crashed} crashed: {after:?}"
+    );
+    assert_eq!(
+        targets
+            .iter()
+            .filter(|t| table.holder(t).as_deref() == Some(crashed))
+            .count(),
+        0
+    );
+}

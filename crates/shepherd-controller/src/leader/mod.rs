@@ -13,6 +13,7 @@
 pub mod follow;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -221,6 +222,19 @@ pub fn spawn<T: LeaseTable>(
     elector: Elector,
     cancel: CancellationToken,
 ) -> (Leadership, tokio::task::JoinHandle<()>) {
+    spawn_among(table, elector, cancel, Arc::new(AtomicUsize::new(0)))
+}
+
+/// [`spawn`], for one of several targets of this replica: `held` counts the leases the
+/// replica holds. A replica that holds `k` leases takes a free or expired one only after
+/// wanting it for `k` heartbeats, so that replicas holding fewer get there first and the
+/// targets spread over the replicas.
+pub fn spawn_among<T: LeaseTable>(
+    table: Arc<T>,
+    elector: Elector,
+    cancel: CancellationToken,
+    held: Arc<AtomicUsize>,
+) -> (Leadership, tokio::task::JoinHandle<()>) {
     let origin = Instant::now();
     let (role_tx, role) = watch::channel(Role::Standby);
     let (holder_tx, holder) = watch::channel(None);
@@ -253,9 +267,44 @@ pub fn spawn<T: LeaseTable>(
             wake,
             heard: heard_rx,
         },
+        Spread {
+            held,
+            wanted_since: None,
+        },
         cancel,
     ));
     (leadership, task)
+}
+
+/// How a replica with leases yields free ones to replicas with fewer.
+struct Spread {
+    held: Arc<AtomicUsize>,
+    /// Since when this task has wanted to take the lease and deferred.
+    wanted_since: Option<Duration>,
+}
+
+impl Spread {
+    /// Whether to take the lease now, at `now`; false defers it.
+    fn may_take(&mut self, now: Duration, heartbeat: Duration) -> bool {
+        let held = u32::try_from(self.held.load(Ordering::SeqCst)).unwrap_or(u32::MAX);
+        if held == 0 {
+            self.wanted_since = None;
+            return true;
+        }
+        let since = *self.wanted_since.get_or_insert(now);
+        if now >= since + heartbeat * held {
+            self.wanted_since = None;
+            return true;
+        }
+        false
+    }
+
+    /// The earliest a deferred take may happen.
+    fn not_before(&self, heartbeat: Duration) -> Duration {
+        let held = u32::try_from(self.held.load(Ordering::SeqCst)).unwrap_or(u32::MAX);
+        self.wanted_since
+            .map_or(Duration::ZERO, |since| since + heartbeat * held)
+    }
 }
 
 /// What the lease task tells the rest of the process.
@@ -277,12 +326,17 @@ async fn hold<T: LeaseTable>(
     table: Arc<T>,
     mut elector: Elector,
     mut out: Published,
+    mut spread: Spread,
     cancel: CancellationToken,
 ) {
-    let mut ticks = tokio::time::interval(elector.settings().heartbeat);
+    let heartbeat = elector.settings().heartbeat;
+    let mut ticks = tokio::time::interval(heartbeat);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut holding = false;
     loop {
-        let takeover = elector.takeover_at();
+        let takeover = elector
+            .takeover_at()
+            .map(|at| at.max(spread.not_before(heartbeat)));
         let due = async {
             match takeover {
                 Some(at) => tokio::time::sleep_until(out.origin + at).await,
@@ -299,8 +353,19 @@ async fn hold<T: LeaseTable>(
             }
             () = cancel.cancelled() => break,
         }
-        let seen = beat(table.as_ref(), &mut elector, out.origin).await;
+        let seen = beat(table.as_ref(), &mut elector, out.origin, &mut spread).await;
         let role = elector.role(out.origin.elapsed());
+        let now_holding = matches!(role, Role::Holder { .. });
+        match (holding, now_holding) {
+            (false, true) => {
+                spread.held.fetch_add(1, Ordering::SeqCst);
+            }
+            (true, false) => {
+                spread.held.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+        holding = now_holding;
         let holder = match (&role, seen) {
             (Role::Holder { .. }, _) => Some(LeaseHolder {
                 replica: elector.replica().to_owned(),
@@ -330,6 +395,9 @@ async fn hold<T: LeaseTable>(
     }
     out.role.send_replace(Role::Standby);
     out.version.send_replace(None);
+    if holding {
+        spread.held.fetch_sub(1, Ordering::SeqCst);
+    }
     if let Some(version) = elector.release() {
         match table.delete(elector.target(), &version).await {
             Ok(()) => {
@@ -351,7 +419,13 @@ enum Seen {
     Unknown,
 }
 
-async fn beat<T: LeaseTable>(table: &T, elector: &mut Elector, origin: Instant) -> Seen {
+async fn beat<T: LeaseTable>(
+    table: &T,
+    elector: &mut Elector,
+    origin: Instant,
+    spread: &mut Spread,
+) -> Seen {
+    let renewing = elector.held_version(origin.elapsed()).is_some();
     let mut intent = elector.tick(origin.elapsed(), fresh());
     let mut seen = Seen::Unknown;
     if intent == Intent::Read {
@@ -361,7 +435,10 @@ async fn beat<T: LeaseTable>(table: &T, elector: &mut Elector, origin: Instant) 
                 seen = item.map_or(Seen::Nothing, Seen::Item);
                 match write {
                     Some(write) => intent = write,
-                    None => return seen,
+                    None => {
+                        spread.wanted_since = None;
+                        return seen;
+                    }
                 }
             }
             Err(error) => {
@@ -369,6 +446,12 @@ async fn beat<T: LeaseTable>(table: &T, elector: &mut Elector, origin: Instant) 
                 return seen;
             }
         }
+    }
+    if !renewing
+        && intent != Intent::Read
+        && !spread.may_take(origin.elapsed(), elector.settings().heartbeat)
+    {
+        return seen;
     }
     // The lease is counted from before the write was sent.
     let sent_at = origin.elapsed();

@@ -135,6 +135,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
         let target_names = Arc::new(resolved.target_names.clone());
         let mut loops = Vec::new();
         let mut lease_tasks = Vec::new();
+        // How many of its targets' leases this replica holds (see `leader::spawn_among`).
+        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for target in &resolved.targets {
             let cloud = AwsCloud::for_target(
                 target.region.clone().or(args.aws.region.clone()),
@@ -156,8 +158,12 @@ pub fn run(args: &RunArgs) -> ExitCode {
                         Some(leases.advertise_url.clone()),
                         leases.settings.clone(),
                     );
-                    let (leadership, task) =
-                        leader::spawn(Arc::clone(table), elector, release.clone());
+                    let (leadership, task) = leader::spawn_among(
+                        Arc::clone(table),
+                        elector,
+                        release.clone(),
+                        Arc::clone(&held),
+                    );
                     tokio::spawn(leader::follow::follow(
                         leadership.clone(),
                         leases.settings.heartbeat,
