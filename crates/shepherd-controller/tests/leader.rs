@@ -83,6 +83,13 @@ async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_
     assert_eq!(table.holder("t").as_deref(), Some("b"));
 }
 
+/// A replica's name, its count of leases held, and its lease tasks, one per target.
+type Replica = (
+    &'static str,
+    Arc<std::sync::atomic::AtomicUsize>,
+    Vec<(Leadership, tokio::task::JoinHandle<()>)>,
+);
+
 /// Three replicas of four targets each, starting together: every target has one holder,
 /// every replica holds at least one, and a crashed replica's targets move to the others.
 #[tokio::test(start_paused = true)]
@@ -111,7 +118,7 @@ async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
         replicas.push((replica, held, leases));
     }
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let holders = |replicas: &[(&'static str, Arc<AtomicUsize>, Vec<(Leadership, _)>)]| {
+    let holders = |replicas: &[Replica]| {
         targets
             .iter()
             .enumerate()
