@@ -285,3 +285,150 @@ fn an_alarm_during_a_failover_rolls_back_and_a_frozen_holder_writes_nothing_when
     assert_eq!(status, 421, "{body}");
     assert!(body.contains(&format!("127.0.0.1:{}", b.port)), "{body}");
 }
+
+/// The four targets: two regions in each of two emulated accounts.
+const TARGETS: [(&str, &str, &str); 4] = [
+    ("a-east", "111111111111", "us-east-1"),
+    ("a-west", "111111111111", "us-west-2"),
+    ("b-east", "222222222222", "us-east-1"),
+    ("b-west", "222222222222", "us-west-2"),
+];
+
+/// Every replica's view of who holds each target: `target -> [replicas holding it]`.
+fn holders(replicas: &[&Running]) -> std::collections::BTreeMap<String, Vec<u16>> {
+    let mut holders: std::collections::BTreeMap<String, Vec<u16>> = TARGETS
+        .iter()
+        .map(|(t, _, _)| ((*t).to_owned(), Vec::new()))
+        .collect();
+    for replica in replicas {
+        let (_, body) = replica.get("/api/v1/leases");
+        let leases: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        for lease in leases.as_array().into_iter().flatten() {
+            if lease["holding"].as_bool() == Some(true) {
+                let target = lease["target"].as_str().unwrap_or_default().to_owned();
+                holders.entry(target).or_default().push(replica.port);
+            }
+        }
+    }
+    holders
+}
+
+fn one_holder_each(holders: &std::collections::BTreeMap<String, Vec<u16>>) -> bool {
+    holders.values().all(|h| h.len() == 1)
+}
+
+#[test]
+fn three_replicas_share_four_targets_in_two_accounts_and_a_killed_replicas_targets_move() {
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(specs.join("app")).unwrap();
+    std::fs::write(
+        specs.join("app/app.py"),
+        "def handler(event, context):\n    return {'ok': True}\n",
+    )
+    .unwrap();
+    let mut config = String::from(
+        "leases:\n  table: shepherd-leases\n  duration: 6s\n  heartbeat: 2s\ntargets:\n",
+    );
+    for (target, account, region) in TARGETS {
+        emulator.setup(&["account-role", account, "orders"]);
+        config.push_str(&format!(
+            "  - name: {target}\n    region: {region}\n    roleArn: arn:aws:iam::{account}:role/shepherd\n    externalId: shepherd-e2e\n"
+        ));
+        std::fs::write(
+            specs.join(format!("orders-{target}.yaml")),
+            format!(
+                "apiVersion: shepherd.dev/v1alpha1\nkind: Function\nmetadata:\n  name: orders\n  target: {target}\nspec:\n  code:\n    path: app\n  handler: app.handler\n  runtime: python3.12\n  role: arn:aws:iam::{account}:role/orders\n"
+            ),
+        )
+        .unwrap();
+    }
+    let config_file = dir.path().join("config.yaml");
+    std::fs::write(&config_file, config).unwrap();
+    let args = [
+        "--config",
+        config_file.to_str().unwrap(),
+        "--source",
+        specs.to_str().unwrap(),
+        "--poll-interval",
+        "2s",
+        "--resync-interval",
+        "10m",
+    ];
+    let replicas: Vec<Running> = (0..3)
+        .map(|_| Running::spawn(&emulator.endpoint, &args, &[]))
+        .collect();
+    for replica in &replicas {
+        replica.wait_for("ready", Duration::from_secs(90), |r| {
+            r.get("/readyz").0 == 200
+        });
+    }
+    let all: Vec<&Running> = replicas.iter().collect();
+    replicas[0].wait_for("one holder per target", Duration::from_secs(30), |_| {
+        one_holder_each(&holders(&all))
+    });
+    // Each function is in its own account and region, by the role the target assumes.
+    for (target, account, region) in TARGETS {
+        replicas[0].wait_for(
+            &format!("orders in {target}"),
+            Duration::from_secs(60),
+            |_| emulator.setup(&["account-functions", account, region]) == r#"["orders"]"#,
+        );
+    }
+    assert_eq!(
+        emulator.setup(&["account-functions", "123456789012", "us-east-1"]),
+        "[]"
+    );
+    let spread = holders(&all);
+    let held = |port: u16| spread.values().filter(|h| h.contains(&port)).count();
+    for replica in &replicas {
+        assert!(
+            held(replica.port) <= 2,
+            "one replica took more than its share: {spread:?}"
+        );
+    }
+
+    // The replica holding the most is killed; the others take its targets.
+    let (most, _) = replicas
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, r)| held(r.port))
+        .unwrap();
+    let mut replicas = replicas;
+    let killed = replicas.remove(most);
+    let moved = held(killed.port);
+    drop(killed);
+    let rest: Vec<&Running> = replicas.iter().collect();
+    let took = replicas[0].wait_for("its targets moved", Duration::from_secs(40), |_| {
+        one_holder_each(&holders(&rest))
+    });
+    eprintln!(
+        "{moved} targets moved in {took:?}; before: {spread:?}; after: {:?}",
+        holders(&rest)
+    );
+    // The new holders reconcile them: each replica lists the function of each target it
+    // holds as reconciled.
+    for replica in &replicas {
+        replica.wait_for("reconciled after the move", Duration::from_secs(30), |r| {
+            let (_, body) = r.get("/api/v1/leases");
+            let leases: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let held: Vec<String> = leases
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["holding"].as_bool() == Some(true))
+                .filter_map(|l| l["target"].as_str().map(str::to_owned))
+                .collect();
+            let (_, body) = r.get("/api/v1/functions");
+            let functions: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            held.iter().all(|t| {
+                functions
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f["target"].as_str() == Some(t) && !f["lastReconciledAt"].is_null())
+            })
+        });
+    }
+}

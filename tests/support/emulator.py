@@ -12,6 +12,8 @@ usage: emulator.py ENDPOINT setup-examples
        emulator.py ENDPOINT push-image REPOSITORY TAG CONTENT
        emulator.py ENDPOINT code FUNCTION
        emulator.py ENDPOINT summary
+       emulator.py ENDPOINT account-role ACCOUNT NAME
+       emulator.py ENDPOINT account-functions ACCOUNT REGION
 """
 
 import hashlib
@@ -45,6 +47,43 @@ def role(endpoint, name):
         )
     except iam.exceptions.EntityAlreadyExistsException:
         pass
+
+
+def in_account(endpoint, account, service, region=REGION):
+    """A client acting in ACCOUNT: the emulator maps assumed-role credentials to the
+    role's account."""
+    sts = client(endpoint, "sts")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def account_role(endpoint, account, name):
+    iam = in_account(endpoint, account, "iam")
+    try:
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+
+def account_functions(endpoint, account, region):
+    names = [
+        f["FunctionName"]
+        for f in in_account(endpoint, account, "lambda", region).list_functions()["Functions"]
+    ]
+    print(json.dumps(sorted(names)))
 
 
 def queue(endpoint, name, attributes=None):
@@ -287,6 +326,10 @@ def main(argv):
         put_version_metrics(endpoint, *args)
     elif command == "role":
         role(endpoint, *args)
+    elif command == "account-role":
+        account_role(endpoint, *args)
+    elif command == "account-functions":
+        account_functions(endpoint, *args)
     elif command == "send-alarm-event":
         send_alarm_event(endpoint, *args)
     elif command == "send-cloudtrail-event":
