@@ -161,6 +161,16 @@ fn a_killed_holder_is_replaced_mid_pause_without_a_step_lost_or_repeated_and_a_g
     std::thread::sleep(Duration::from_secs(4));
     assert!(holding(&a) && !holding(&b), "one holder");
     assert!(
+        a.get("/metrics")
+            .1
+            .contains("shepherd_leader{target=\"default\"} 1")
+    );
+    assert!(
+        b.get("/metrics")
+            .1
+            .contains("shepherd_leader{target=\"default\"} 0")
+    );
+    assert!(
         proxies[1].managed_writes().is_empty(),
         "the standby wrote: {:?}",
         proxies[1].managed_writes()
@@ -431,4 +441,59 @@ fn three_replicas_share_four_targets_in_two_accounts_and_a_killed_replicas_targe
             })
         });
     }
+}
+
+/// `apply --target`: of two specs of one name, the one for the target is applied, with the
+/// credentials of the run; without `--target`, the one naming none.
+#[test]
+fn apply_with_a_target_uses_that_targets_specs_only() {
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    support::git_init(dir.path());
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(
+        dir.path().join("app/app.py"),
+        "def handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
+    emulator.setup(&["role", "orders"]);
+    let spec = |target: &str, memory: u32| {
+        format!(
+            "apiVersion: shepherd.dev/v1alpha1\nkind: Function\nmetadata:\n  name: orders\n{target}spec:\n  code:\n    path: app\n  handler: app.handler\n  runtime: python3.12\n  role: arn:aws:iam::123456789012:role/orders\n  memory: {memory}\n"
+        )
+    };
+    std::fs::write(dir.path().join("orders.yaml"), spec("", 256)).unwrap();
+    std::fs::write(
+        dir.path().join("orders-eu.yaml"),
+        spec("  target: eu\n", 512),
+    )
+    .unwrap();
+    let memory = || {
+        let summary = emulator.setup(&["summary"]);
+        summary
+            .lines()
+            .find_map(|l| l.strip_prefix("function orders: python3.12, "))
+            .and_then(|rest| rest.split(" MB").next())
+            .and_then(|mb| mb.parse::<u32>().ok())
+    };
+    let eu = shepherd(
+        &emulator.endpoint,
+        &["apply", "--target", "eu", "."],
+        dir.path(),
+    );
+    assert!(eu.status.success(), "{}", stderr(&eu));
+    assert!(
+        stderr(&eu).contains("1 spec for other targets than eu left out"),
+        "{}",
+        stderr(&eu)
+    );
+    assert_eq!(memory(), Some(512), "the eu spec");
+    let default = shepherd(&emulator.endpoint, &["apply", "."], dir.path());
+    assert!(default.status.success(), "{}", stderr(&default));
+    assert!(
+        stderr(&default).contains("use --target NAME"),
+        "{}",
+        stderr(&default)
+    );
+    assert_eq!(memory(), Some(256), "the spec naming no target");
 }

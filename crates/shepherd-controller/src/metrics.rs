@@ -41,6 +41,8 @@ pub struct Metrics {
     pub leader: IntGaugeVec,
     pub lease_acquisitions: IntCounterVec,
     pub lease_losses: IntCounterVec,
+    /// AWS calls by target and service: each target's share of its own budget.
+    pub target_calls: IntCounterVec,
 }
 
 impl Metrics {
@@ -97,6 +99,11 @@ impl Metrics {
             "shepherd_lease_losses_total",
             "Times this replica stopped holding a target's lease other than by releasing it, by target.",
             &["target"],
+        );
+        let target_calls = counter(
+            "shepherd_target_aws_calls_total",
+            "AWS calls by target (account and region, each with its own call budget) and service.",
+            &["target", "service"],
         );
         let leader = IntGaugeVec::new(
             Opts::new(
@@ -184,6 +191,7 @@ impl Metrics {
             leader,
             lease_acquisitions,
             lease_losses,
+            target_calls,
         }
     }
 

@@ -151,6 +151,11 @@ pub struct SpecArgs {
     /// Spec files or directories (searched recursively).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// The target these specs are for: only the specs whose `metadata.target` names it are
+    /// used, with the credentials and region of this run. Without it, only the specs that
+    /// name no target.
+    #[arg(long, value_name = "NAME", env = "SHEPHERD_TARGET")]
+    pub target: Option<String>,
     /// Lint configuration file [default: .shepherd.yaml in the first PATH that is a directory].
     #[arg(long, value_name = "FILE", env = "SHEPHERD_CONFIG")]
     pub config: Option<PathBuf>,
@@ -257,6 +262,10 @@ pub struct SpecsArg {
     /// Spec files or directories.
     #[arg(long = "specs", value_name = "PATH", default_value = ".")]
     pub specs: Vec<PathBuf>,
+    /// The target of the function: only the specs whose `metadata.target` names it are
+    /// read. Without it, only the specs that name no target.
+    #[arg(long, value_name = "NAME", env = "SHEPHERD_TARGET")]
+    pub target: Option<String>,
     /// Lint configuration file.
     #[arg(long, value_name = "FILE", env = "SHEPHERD_CONFIG")]
     pub config: Option<PathBuf>,

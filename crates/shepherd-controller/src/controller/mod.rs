@@ -251,6 +251,10 @@ impl<C: Cloud> ControlLoop<C> {
                 let delta = count.saturating_sub(before);
                 if delta > 0 {
                     self.metrics
+                        .target_calls
+                        .with_label_values(&[self.settings.target.this.as_str(), api.service()])
+                        .inc_by(delta);
+                    self.metrics
                         .aws_calls
                         .with_label_values(&[api.name(), outcome])
                         .inc_by(delta);

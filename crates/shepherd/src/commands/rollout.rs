@@ -22,7 +22,8 @@ use crate::output::outln;
 /// acting on a canary. What was left out is said once, on standard error.
 fn valid_functions(specs: &SpecsArg) -> Vec<DesiredFunction> {
     let config = load_lint_config(specs.config.as_deref(), &specs.specs).unwrap_or_default();
-    let report = shepherd_core::check_specs(&specs.specs, &config);
+    let mut report = shepherd_core::check_specs(&specs.specs, &config);
+    super::session::keep_target(&mut report, specs.target.as_deref());
     if !report.is_valid() {
         eprintln!(
             "warning: {} in the specs under {} ignored here (`shepherd validate` lists them)",

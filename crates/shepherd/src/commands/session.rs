@@ -28,6 +28,7 @@ pub fn load_desired(spec: &SpecArgs) -> Option<Desired> {
     let mut report = shepherd_core::check_specs_within(&spec.paths, spec.root.as_deref(), &config);
     report.diagnostics.extend(config_errors);
     report.sort();
+    keep_target(&mut report, spec.target.as_deref());
     if !report.is_valid() {
         print_diagnostics(&report.diagnostics, &mut std::io::stderr());
         eprintln!(
@@ -44,6 +45,23 @@ pub fn load_desired(spec: &SpecArgs) -> Option<Desired> {
         eprintln!("warning: --only {unknown}: no such function in the specs");
     }
     Some(resolve_desired(&report.functions, &spec.only))
+}
+
+/// Keeps the specs of `target` (those naming it; without it, those naming none), and says
+/// how many of other targets were left out.
+pub fn keep_target(report: &mut shepherd_core::validate::Report, target: Option<&str>) {
+    use shepherd_core::validate::targets::{Targets, select};
+    let others = select(report, &Targets::default(), target);
+    if others > 0 {
+        let which = match target {
+            Some(target) => format!("other targets than {target}"),
+            None => "a target (use --target NAME for them)".to_owned(),
+        };
+        eprintln!(
+            "note: {} for {which} left out",
+            shepherd_core::display::count(others, "spec")
+        );
+    }
 }
 
 /// The owner of this run: `--owner`, else derived from the first PATH's repository.
