@@ -99,10 +99,11 @@ impl<C: Cloud> Controller for Fleet<C> {
         &self,
         target: &str,
         after: Option<String>,
+        follower: Option<(String, usize)>,
         wait: Duration,
     ) -> Option<Renewal> {
         let control = self.loops.iter().find(|l| l.target() == target)?;
-        control.lease_watch(target, after, wait).await
+        control.lease_watch(target, after, follower, wait).await
     }
 
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {

@@ -183,13 +183,15 @@ pub trait Controller: Send + Sync + 'static {
     /// Waits at most `wait` for this replica's lease on `target` to be renewed past
     /// `after`, or released (what a following standby asks); `None` for a target it does
     /// not know.
+    /// `follower` is the asking replica and how many leases it holds (for the spread).
     fn lease_watch(
         &self,
         target: &str,
         after: Option<String>,
+        follower: Option<(String, usize)>,
         wait: Duration,
     ) -> impl Future<Output = Option<Renewal>> + Send {
-        let _ = (target, after, wait);
+        let _ = (target, after, follower, wait);
         async { None }
     }
     /// [`Controller::command`] on the function of that name in `target` (any when `None`).

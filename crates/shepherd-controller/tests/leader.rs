@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use shepherd_controller::leader::spread::Share;
 use shepherd_controller::leader::{Leadership, spawn};
 use shepherd_core::lease::{Elector, LeaseSettings};
 use shepherd_fake::MemoryLeases;
@@ -86,7 +87,7 @@ async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_
 /// A replica's name, its count of leases held, and its lease tasks, one per target.
 type Replica = (
     &'static str,
-    Arc<std::sync::atomic::AtomicUsize>,
+    Arc<Share>,
     Vec<(Leadership, tokio::task::JoinHandle<()>)>,
 );
 
@@ -95,14 +96,13 @@ type Replica = (
 #[tokio::test(start_paused = true)]
 async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
     use shepherd_controller::leader::spawn_among;
-    use std::sync::atomic::AtomicUsize;
 
     let table = MemoryLeases::default();
     let targets = ["a", "b", "c", "d"];
     let mut replicas = Vec::new();
     for replica in ["r1", "r2", "r3"] {
         let replica: &'static str = replica;
-        let held = Arc::new(AtomicUsize::new(0));
+        let held = Share::new(targets.len());
         let leases: Vec<_> = targets
             .iter()
             .map(|t| {
@@ -134,7 +134,7 @@ async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
     let now = holders(&replicas);
     assert!(now.iter().all(|h| h.len() == 1), "{now:?}");
     for (name, held, _) in &replicas {
-        let held = held.load(std::sync::atomic::Ordering::SeqCst);
+        let held = held.held();
         assert!((1..=2).contains(&held), "{name} holds {held}: {now:?}");
     }
     // The replica holding the most crashes; within a lease and a few heartbeats (the
@@ -142,7 +142,7 @@ async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
     let most = replicas
         .iter()
         .enumerate()
-        .max_by_key(|(_, (_, held, _))| held.load(std::sync::atomic::Ordering::SeqCst))
+        .max_by_key(|(_, (_, held, _))| held.held())
         .map(|(i, _)| i)
         .unwrap();
     let (crashed, _, leases) = replicas.remove(most);
@@ -162,4 +162,56 @@ async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
             .count(),
         0
     );
+}
+
+/// A replica that took every target alone hands leases over, one at a time, to one that
+/// starts later and follows it (what `follow` reports over HTTP is reported here directly),
+/// until both hold their share, and no target ever has two holders.
+#[tokio::test(start_paused = true)]
+async fn a_replica_holding_every_target_hands_some_over_to_a_newcomer() {
+    use shepherd_controller::leader::spawn_among;
+
+    let table = MemoryLeases::default();
+    let targets = ["a", "b", "c", "d"];
+    let start = |replica: &'static str| {
+        let share = Share::new(targets.len());
+        let leases: Vec<(Leadership, tokio::task::JoinHandle<()>)> = targets
+            .iter()
+            .map(|t| {
+                let elector = Elector::new(*t, replica, None, LeaseSettings::default());
+                spawn_among(
+                    Arc::new(table.clone()),
+                    elector,
+                    CancellationToken::new(),
+                    Arc::clone(&share),
+                )
+            })
+            .collect();
+        (share, leases)
+    };
+    let (first, first_leases) = start("r1");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(first.held(), 4, "alone, it takes every target");
+
+    let (second, second_leases) = start("r2");
+    let mut both_holding_max = 0;
+    for _ in 0..1200 {
+        // Each follows the other's leases and says how many it holds.
+        for (leadership, _) in &first_leases {
+            leadership.heard_from("r2", second.held());
+        }
+        for (leadership, _) in &second_leases {
+            leadership.heard_from("r1", first.held());
+        }
+        for i in 0..targets.len() {
+            let both = first_leases[i].0.is_holder() && second_leases[i].0.is_holder();
+            both_holding_max += usize::from(both);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(both_holding_max, 0, "a target had two holders");
+    assert_eq!((first.held(), second.held()), (2, 2));
+    for target in targets {
+        assert!(table.holder(target).is_some());
+    }
 }

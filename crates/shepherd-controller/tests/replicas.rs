@@ -253,7 +253,8 @@ async fn a_crash_mid_pause_hands_the_rollout_over_at_the_same_step_with_no_step_
     until("the canary at 50%", 120, || weight(&aws) == Some(0.5)).await;
     let pause = paused_at.elapsed();
     assert!(
-        pause >= Duration::from_secs(60) && pause <= Duration::from_secs(63),
+        // The step is seen up to a poll (250 ms) late, and the record counts in seconds.
+        pause >= Duration::from_secs(59) && pause <= Duration::from_secs(63),
         "the 60 s pause lasted {pause:?} (crash {:?} in)",
         crashed - paused_at
     );

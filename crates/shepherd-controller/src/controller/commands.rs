@@ -99,10 +99,14 @@ impl<C: Cloud> Controller for ControlLoop<C> {
         &self,
         target: &str,
         after: Option<String>,
+        follower: Option<(String, usize)>,
         wait: Duration,
     ) -> Option<Renewal> {
         if !self.leadership.is_elected() || target != self.leadership.target() {
             return None;
+        }
+        if let Some((replica, holds)) = follower {
+            self.leadership.heard_from(&replica, holds);
         }
         Some(self.leadership.renewal_after(after.as_deref(), wait).await)
     }
@@ -127,7 +131,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
     }
 
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
-        if !self.leadership.is_holder() {
+        if !self.leadership.accepts_work() {
             return Err(CommandError::NotHolder {
                 target: self.leadership.target().to_owned(),
                 holder: self.leadership.holder(),
@@ -143,6 +147,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .ok_or_else(|| CommandError::NoSuchFunction {
                 name: name.to_owned(),
             })?;
+        let _work = self.leadership.begin_work();
         let done = operate(&self.cloud, &RolloutTarget::from(&function), command).await?;
         // The status and the metrics show the new state at once (one read of the alias
         // the command just wrote), and the rollout continues from there.

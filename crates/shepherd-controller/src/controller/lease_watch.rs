@@ -48,6 +48,14 @@ impl<C: Cloud> ControlLoop<C> {
                     if cancel.is_cancelled() {
                         return;
                     }
+                    if leadership.is_handing_over() {
+                        tracing::info!(
+                            target = %target,
+                            replica = leadership.replica(),
+                            "lease handed over to a replica holding fewer"
+                        );
+                        continue;
+                    }
                     self.metrics
                         .lease_losses
                         .with_label_values(&[target.as_str()])

@@ -52,7 +52,7 @@ pub async fn follow(leadership: Leadership, heartbeat: Duration, cancel: Cancell
         let asked = match holder.and_then(|h| h.url) {
             Some(url) => tokio::select! {
                 () = cancel.cancelled() => return,
-                answer = ask(&url, leadership.target(), after.as_deref(), WATCH_WAIT + heartbeat) => Some(answer),
+                answer = ask(&url, &leadership, after.as_deref(), WATCH_WAIT + heartbeat) => Some(answer),
             },
             None => None,
         };
@@ -96,17 +96,29 @@ pub async fn follow(leadership: Leadership, heartbeat: Duration, cancel: Cancell
     }
 }
 
-/// One watch request to `base`.
+/// One watch request to `base`, saying who asks and how many leases it holds.
 async fn ask(
     base: &str,
-    target: &str,
+    leadership: &Leadership,
     after: Option<&str>,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let query = after.map_or(String::new(), |v| format!("?after={v}"));
+    let mut query = format!("?holds={}", leadership.held_by_replica());
+    // Replica ids are host names and suffixes; one that would need escaping is not sent.
+    let replica = leadership.replica();
+    if replica
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        query.push_str(&format!("&replica={replica}"));
+    }
+    if let Some(version) = after {
+        query.push_str(&format!("&after={version}"));
+    }
     let url = format!(
-        "{}/api/v1/leases/{target}/watch{query}",
-        base.trim_end_matches('/')
+        "{}/api/v1/leases/{}/watch{query}",
+        base.trim_end_matches('/'),
+        leadership.target()
     );
     let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     if uri.scheme_str() != Some("http") {

@@ -11,9 +11,9 @@
 //! the holder's version, is answered as a release, so a standby takes the lease at once.
 
 pub mod follow;
+pub mod spread;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -21,6 +21,8 @@ use shepherd_core::lease::{Elector, Intent, LeaseItem, LeaseTable, Role};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use spread::{Share, Spread, WorkGate, WorkGuard};
 
 /// Who holds a target's lease, as the last read or write showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,6 +56,8 @@ pub struct Leadership {
     heard: mpsc::UnboundedSender<Heard>,
     duration: Duration,
     origin: Instant,
+    share: Arc<Share>,
+    work: Arc<WorkGate>,
 }
 
 /// A renewal another replica reported over HTTP.
@@ -100,6 +104,8 @@ impl Leadership {
             heard,
             duration: Duration::MAX,
             origin: Instant::now(),
+            share: Share::new(1),
+            work: Arc::new(WorkGate::default()),
         }
     }
 
@@ -121,6 +127,34 @@ impl Leadership {
         match *self.role.borrow() {
             Role::Holder { valid_until } => self.origin.elapsed() < valid_until,
             Role::Standby => false,
+        }
+    }
+
+    /// Whether to start new work on the target: the holder, unless it is handing the
+    /// lease over (then it finishes what it started, and takes nothing new).
+    pub fn accepts_work(&self) -> bool {
+        self.is_holder() && !self.work.handing_over()
+    }
+
+    /// Counts a unit of work on the target (a reconcile), which a hand-over waits for.
+    pub fn begin_work(&self) -> WorkGuard {
+        self.work.begin()
+    }
+
+    /// The lease is being handed over to a replica holding fewer.
+    pub fn is_handing_over(&self) -> bool {
+        self.work.handing_over()
+    }
+
+    /// How many leases this replica holds, of all its targets.
+    pub fn held_by_replica(&self) -> usize {
+        self.share.held()
+    }
+
+    /// A follower (a standby of this lease) said who it is and how many leases it holds.
+    pub fn heard_from(&self, replica: &str, holds: usize) {
+        if replica != self.replica {
+            self.share.heard_from(replica, holds);
         }
     }
 
@@ -222,19 +256,18 @@ pub fn spawn<T: LeaseTable>(
     elector: Elector,
     cancel: CancellationToken,
 ) -> (Leadership, tokio::task::JoinHandle<()>) {
-    spawn_among(table, elector, cancel, Arc::new(AtomicUsize::new(0)))
+    spawn_among(table, elector, cancel, Share::new(1))
 }
 
-/// [`spawn`], for one of several targets of this replica: `held` counts the leases the
-/// replica holds. A replica that holds `k` leases takes a free or expired one only after
-/// wanting it for `k` heartbeats, so that replicas holding fewer get there first and the
-/// targets spread over the replicas.
+/// [`spawn`], for one of several targets of this replica, which share `share`: the
+/// targets spread over the replicas (see [`spread`]).
 pub fn spawn_among<T: LeaseTable>(
     table: Arc<T>,
     elector: Elector,
     cancel: CancellationToken,
-    held: Arc<AtomicUsize>,
+    share: Arc<Share>,
 ) -> (Leadership, tokio::task::JoinHandle<()>) {
+    let work = Arc::new(WorkGate::default());
     let origin = Instant::now();
     let (role_tx, role) = watch::channel(Role::Standby);
     let (holder_tx, holder) = watch::channel(None);
@@ -254,6 +287,8 @@ pub fn spawn_among<T: LeaseTable>(
         heard,
         duration: elector.settings().duration,
         origin,
+        share: Arc::clone(&share),
+        work: Arc::clone(&work),
     };
     let task = tokio::spawn(hold(
         table,
@@ -268,43 +303,13 @@ pub fn spawn_among<T: LeaseTable>(
             heard: heard_rx,
         },
         Spread {
-            held,
+            share,
             wanted_since: None,
         },
+        work,
         cancel,
     ));
     (leadership, task)
-}
-
-/// How a replica with leases yields free ones to replicas with fewer.
-struct Spread {
-    held: Arc<AtomicUsize>,
-    /// Since when this task has wanted to take the lease and deferred.
-    wanted_since: Option<Duration>,
-}
-
-impl Spread {
-    /// Whether to take the lease now, at `now`; false defers it.
-    fn may_take(&mut self, now: Duration, heartbeat: Duration) -> bool {
-        let held = u32::try_from(self.held.load(Ordering::SeqCst)).unwrap_or(u32::MAX);
-        if held == 0 {
-            self.wanted_since = None;
-            return true;
-        }
-        let since = *self.wanted_since.get_or_insert(now);
-        if now >= since + heartbeat * held {
-            self.wanted_since = None;
-            return true;
-        }
-        false
-    }
-
-    /// The earliest a deferred take may happen.
-    fn not_before(&self, heartbeat: Duration) -> Duration {
-        let held = u32::try_from(self.held.load(Ordering::SeqCst)).unwrap_or(u32::MAX);
-        self.wanted_since
-            .map_or(Duration::ZERO, |since| since + heartbeat * held)
-    }
 }
 
 /// What the lease task tells the rest of the process.
@@ -327,6 +332,7 @@ async fn hold<T: LeaseTable>(
     mut elector: Elector,
     mut out: Published,
     mut spread: Spread,
+    work: Arc<WorkGate>,
     cancel: CancellationToken,
 ) {
     let heartbeat = elector.settings().heartbeat;
@@ -343,26 +349,33 @@ async fn hold<T: LeaseTable>(
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = out.wake.notified() => {}
-            () = due => {}
+        let ticked = tokio::select! {
+            _ = ticks.tick() => true,
+            () = out.wake.notified() => false,
+            () = due => false,
             Some(heard) = out.heard.recv() => {
                 elector.heard(&heard.holder, &heard.version, heard.duration, out.origin.elapsed());
                 continue;
             }
             () = cancel.cancelled() => break,
+        };
+        if ticked {
+            out.released
+                .send_if_modified(|r| std::mem::replace(r, false));
+        }
+        if ticked && holding && spread.share.should_yield() && spread.share.begin_yield() {
+            hand_over(table.as_ref(), &mut elector, &out, &work).await;
+            holding = false;
+            spread.share.lost();
+            spread.share.end_yield();
+            continue;
         }
         let seen = beat(table.as_ref(), &mut elector, out.origin, &mut spread).await;
         let role = elector.role(out.origin.elapsed());
         let now_holding = matches!(role, Role::Holder { .. });
         match (holding, now_holding) {
-            (false, true) => {
-                spread.held.fetch_add(1, Ordering::SeqCst);
-            }
-            (true, false) => {
-                spread.held.fetch_sub(1, Ordering::SeqCst);
-            }
+            (false, true) => spread.share.acquired(),
+            (true, false) => spread.share.lost(),
             _ => {}
         }
         holding = now_holding;
@@ -396,7 +409,7 @@ async fn hold<T: LeaseTable>(
     out.role.send_replace(Role::Standby);
     out.version.send_replace(None);
     if holding {
-        spread.held.fetch_sub(1, Ordering::SeqCst);
+        spread.share.lost();
     }
     if let Some(version) = elector.release() {
         match table.delete(elector.target(), &version).await {
@@ -409,6 +422,42 @@ async fn hold<T: LeaseTable>(
             }
         }
     }
+}
+
+/// How long a hand-over waits for the reconciles in flight before letting go anyway (the
+/// fence then refuses whatever they still try to write).
+const HANDOVER_WAIT: Duration = Duration::from_secs(30);
+
+/// Hands the lease to a replica holding fewer: takes no new work, lets the work in flight
+/// finish, stops acting, and deletes the item, which the followers hear of at once.
+async fn hand_over<T: LeaseTable>(
+    table: &T,
+    elector: &mut Elector,
+    out: &Published,
+    work: &WorkGate,
+) {
+    tracing::info!(
+        target = elector.target(),
+        "handing the lease over: this replica holds more than its share of the targets"
+    );
+    work.set_handing_over(true);
+    let waiting = Instant::now();
+    while work.in_flight() > 0 && waiting.elapsed() < HANDOVER_WAIT {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    out.role.send_replace(Role::Standby);
+    out.version.send_replace(None);
+    if let Some(version) = elector.release() {
+        match table.delete(elector.target(), &version).await {
+            Ok(()) => {
+                out.released.send_replace(true);
+            }
+            Err(error) => {
+                tracing::warn!(target = elector.target(), %error, "could not release the lease; it runs out by itself");
+            }
+        }
+    }
+    work.set_handing_over(false);
 }
 
 /// What a heartbeat learnt about the item.

@@ -61,11 +61,15 @@ pub(super) async fn leases<C: Controller>(
 #[derive(Debug, Deserialize)]
 pub(super) struct WatchParams {
     after: Option<String>,
+    /// The following replica, and how many leases it holds.
+    replica: Option<String>,
+    holds: Option<usize>,
 }
 
 /// A standby following the holder (see `leader::follow`). Open: it tells only this
 /// replica's id, its item's current version and whether it let go, after at most
-/// `WATCH_WAIT`; none of it lets anyone take a lease sooner.
+/// `WATCH_WAIT`; none of it lets anyone take a lease sooner. What a caller says of itself
+/// (`replica`, `holds`) can at most make this replica hand a lease over, which is safe.
 pub(super) async fn lease_watch<C: Controller>(
     State(state): State<ServerState<C>>,
     target: Result<Path<String>, PathRejection>,
@@ -74,9 +78,10 @@ pub(super) async fn lease_watch<C: Controller>(
     let (Ok(Path(target)), Ok(Query(params))) = (target, params) else {
         return ApiError::bad_request("invalid path or query").into_response();
     };
+    let follower = params.replica.zip(params.holds);
     match state
         .controller
-        .lease_watch(&target, params.after, WATCH_WAIT)
+        .lease_watch(&target, params.after, follower, WATCH_WAIT)
         .await
     {
         Some(renewal) => Json(renewal).into_response(),

@@ -135,8 +135,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
         let target_names = Arc::new(resolved.target_names.clone());
         let mut loops = Vec::new();
         let mut lease_tasks = Vec::new();
-        // How many of its targets' leases this replica holds (see `leader::spawn_among`).
-        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // What this replica's lease tasks share, to spread the targets over the replicas
+        // (see `leader::spread`).
+        let share = leader::spread::Share::new(resolved.targets.len());
         for target in &resolved.targets {
             let cloud = AwsCloud::for_target(
                 target.region.clone().or(args.aws.region.clone()),
@@ -162,7 +163,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
                         Arc::clone(table),
                         elector,
                         release.clone(),
-                        Arc::clone(&held),
+                        Arc::clone(&share),
                     );
                     tokio::spawn(leader::follow::follow(
                         leadership.clone(),
