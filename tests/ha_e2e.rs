@@ -402,6 +402,28 @@ fn three_replicas_share_four_targets_in_two_accounts_and_a_killed_replicas_targe
     );
     let spread = holders(&all);
     let held = |port: u16| spread.values().filter(|h| h.contains(&port)).count();
+    // Any replica answers for every target, each from its holder.
+    let status = Command::new(support::shepherd_bin())
+        .args([
+            "status",
+            "--server",
+            &format!("http://127.0.0.1:{}", all[0].port),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    for (target, _, _) in TARGETS {
+        assert!(text.contains(&format!("{target}/orders")), "{text}");
+        assert!(
+            text.contains(&format!("target {target}: held by")),
+            "{text}"
+        );
+    }
 
     // The replica holding the most is killed; the others take its targets.
     let (most, _) = replicas

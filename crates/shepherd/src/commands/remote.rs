@@ -1,6 +1,6 @@
 //! The controller's HTTP API as the CLI uses it with `--server`. With several replicas,
-//! any one may be named: statuses are read from the lease holder, and a command a standby
-//! refuses (421, naming the holder) is sent to the holder once.
+//! any one may be named: each target's statuses are read from its lease holder, and a
+//! command a standby refuses (421, naming the holder) is sent to the holder once.
 
 use std::time::Duration;
 
@@ -58,16 +58,6 @@ impl Remote {
             .unwrap_or_default()
     }
 
-    /// The holder's URL, when this replica says another holds the lease.
-    fn holder(&self) -> Option<String> {
-        self.leases().iter().find_map(|lease| {
-            if lease["holding"].as_bool() != Some(false) {
-                return None;
-            }
-            lease["holder"]["url"].as_str().map(str::to_owned)
-        })
-    }
-
     /// The same, against another replica.
     fn at(&self, base: &str) -> Self {
         Self {
@@ -77,15 +67,39 @@ impl Remote {
         }
     }
 
-    /// `GET /api/v1/functions`, from the lease holder.
+    /// `GET /api/v1/functions`: each target's functions from the replica holding its
+    /// lease (this one for the targets it holds, or when it has no leases).
     pub fn functions(&self) -> Result<Vec<FunctionStatus>, String> {
-        if let Some(holder) = self
-            .holder()
-            .filter(|h| h.trim_end_matches('/') != self.base)
-        {
-            return self.at(&holder).functions_here();
+        let mut functions = self.functions_here()?;
+        let mut asked: Vec<(String, Vec<FunctionStatus>)> = Vec::new();
+        for lease in self.leases() {
+            if lease["holding"].as_bool() != Some(false) {
+                continue;
+            }
+            let (Some(target), Some(url)) =
+                (lease["target"].as_str(), lease["holder"]["url"].as_str())
+            else {
+                continue;
+            };
+            let url = url.trim_end_matches('/').to_owned();
+            if url == self.base {
+                continue;
+            }
+            if !asked.iter().any(|(u, _)| *u == url) {
+                let theirs = self.at(&url).functions_here()?;
+                asked.push((url.clone(), theirs));
+            }
+            let theirs = &asked.iter().find(|(u, _)| *u == url).expect("asked").1;
+            functions.retain(|f| f.target.as_deref() != Some(target));
+            functions.extend(
+                theirs
+                    .iter()
+                    .filter(|f| f.target.as_deref() == Some(target))
+                    .cloned(),
+            );
         }
-        self.functions_here()
+        functions.sort_by(|a, b| (&a.name, &a.target).cmp(&(&b.name, &b.target)));
+        Ok(functions)
     }
 
     fn functions_here(&self) -> Result<Vec<FunctionStatus>, String> {

@@ -167,7 +167,12 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
         .into_iter()
         .filter(|f| names.is_empty() || names.contains(&f.name))
         .map(|f| {
-            f.rollout.unwrap_or(RolloutStatus {
+            // With several targets, one name may be in several: `TARGET/NAME`.
+            let label = match f.target.as_deref() {
+                Some(target) if target != "default" => format!("{target}/{}", f.name),
+                _ => f.name.clone(),
+            };
+            let mut status = f.rollout.unwrap_or(RolloutStatus {
                 pause_secs: None,
                 pause_ended_secs_ago: None,
                 function: f.name.clone(),
@@ -180,7 +185,9 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
                 pause_left_secs: None,
                 alarms: Default::default(),
                 error: f.last_error.clone(),
-            })
+            });
+            status.function = label;
+            status
         })
         .collect())
 }

@@ -286,3 +286,33 @@ fn hearing_an_old_or_own_version_never_restarts_or_fakes_the_count() {
     assert!(a.is_holder(2 * S));
     assert_eq!(a.takeover_at(), None);
 }
+
+#[test]
+fn clock_jumps_never_make_two_holders() {
+    // A standby suspended for a minute (its monotonic clock jumps 60 s between two
+    // beats) tries to take over on the version it saw before; the holder renewed since,
+    // so the conditional write fails, and it starts counting again from a fresh read.
+    let mut table = Table::default();
+    let (mut a, mut b) = (elector("a"), elector("b"));
+    beat(&mut a, &mut table, Duration::ZERO);
+    beat(&mut b, &mut table, S);
+    for tick in 1..=12 {
+        beat(&mut a, &mut table, 5 * S * tick);
+    }
+    beat(&mut b, &mut table, 61 * S);
+    assert!(
+        !b.is_holder(61 * S),
+        "b took a lease that was renewed all along"
+    );
+    assert_eq!(table.item.as_ref().unwrap().holder, "a");
+    beat(&mut b, &mut table, 62 * S);
+    assert_eq!(b.takeover_at(), Some(82 * S), "counted from the fresh read");
+    // A holder whose clock jumps past its lease (suspended) stops acting at once, before
+    // renewing: its next tick reads instead of writing.
+    let end = match a.role(60 * S) {
+        Role::Holder { valid_until } => valid_until,
+        Role::Standby => panic!("a holds the lease"),
+    };
+    assert!(!a.is_holder(end + 40 * S));
+    assert_eq!(a.tick(end + 40 * S, "v-late".into()), Intent::Read);
+}
