@@ -10,28 +10,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::controller::{Running, push_webhook};
-use support::{Emulator, copy_tree, repo, shepherd_bin};
+use support::{Emulator, copy_tree, git, repo, shepherd_bin};
 
 const SECRET: &str = "webhook-secret";
 const TOKEN: &str = "api-token";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
 
 /// A spec repository: examples/specs and examples/app, nightly-report with a canary.
 fn spec_repository(dir: &Path) -> PathBuf {

@@ -14,25 +14,11 @@ use std::time::{Duration, Instant};
 
 use support::controller::Running;
 use support::proxy::FaultProxy;
-use support::{Emulator, copy_tree, repo, shepherd, stderr};
+use support::{Emulator, copy_tree, git, repo, shepherd, stderr};
 
 const TABLE: &str = "shepherd-leases";
 /// Short leases keep the tests quick; the benchmark runs the defaults.
 const LEASE: Duration = Duration::from_secs(6);
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
 
 /// examples/specs and examples/app in a git repository; nightly-report releases through
 /// a 20% step and a pause of `pause`.

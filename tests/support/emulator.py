@@ -38,7 +38,11 @@ def client(endpoint, service):
 
 
 def role(endpoint, name):
-    iam = client(endpoint, "iam")
+    create_role(client(endpoint, "iam"), name)
+
+
+def create_role(iam, name):
+    """An execution role Lambda may assume; one that exists already is left as it is."""
     try:
         iam.create_role(
             RoleName=name,
@@ -67,15 +71,7 @@ def in_account(endpoint, account, service, region=REGION):
 
 
 def account_role(endpoint, account, name):
-    iam = in_account(endpoint, account, "iam")
-    try:
-        iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
-        )
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
+    create_role(in_account(endpoint, account, "iam"), name)
 
 
 def account_functions(endpoint, account, region):

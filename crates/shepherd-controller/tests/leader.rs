@@ -84,6 +84,28 @@ async fn a_crashed_holder_is_taken_over_after_a_lease_and_stops_counting_itself_
     assert_eq!(table.holder("t").as_deref(), Some("b"));
 }
 
+/// The lease tasks of one replica of `targets`, sharing one count of leases held.
+fn start_replica(
+    table: &MemoryLeases,
+    targets: &[&str],
+    replica: &'static str,
+) -> (Arc<Share>, Vec<(Leadership, tokio::task::JoinHandle<()>)>) {
+    let share = Share::new(targets.len());
+    let leases = targets
+        .iter()
+        .map(|t| {
+            let elector = Elector::new(*t, replica, None, LeaseSettings::default());
+            shepherd_controller::leader::spawn_among(
+                Arc::new(table.clone()),
+                elector,
+                CancellationToken::new(),
+                Arc::clone(&share),
+            )
+        })
+        .collect();
+    (share, leases)
+}
+
 /// A replica's name, its count of leases held, and its lease tasks, one per target.
 type Replica = (
     &'static str,
@@ -95,26 +117,11 @@ type Replica = (
 /// every replica holds at least one, and a crashed replica's targets move to the others.
 #[tokio::test(start_paused = true)]
 async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
-    use shepherd_controller::leader::spawn_among;
-
     let table = MemoryLeases::default();
     let targets = ["a", "b", "c", "d"];
     let mut replicas = Vec::new();
     for replica in ["r1", "r2", "r3"] {
-        let replica: &'static str = replica;
-        let held = Share::new(targets.len());
-        let leases: Vec<_> = targets
-            .iter()
-            .map(|t| {
-                let elector = Elector::new(*t, replica, None, LeaseSettings::default());
-                spawn_among(
-                    Arc::new(table.clone()),
-                    elector,
-                    CancellationToken::new(),
-                    Arc::clone(&held),
-                )
-            })
-            .collect();
+        let (held, leases) = start_replica(&table, &targets, replica);
         replicas.push((replica, held, leases));
     }
     tokio::time::sleep(Duration::from_secs(30)).await;
@@ -169,26 +176,9 @@ async fn targets_spread_over_replicas_and_a_crashed_replicas_targets_move() {
 /// until both hold their share, and no target ever has two holders.
 #[tokio::test(start_paused = true)]
 async fn a_replica_holding_every_target_hands_some_over_to_a_newcomer() {
-    use shepherd_controller::leader::spawn_among;
-
     let table = MemoryLeases::default();
     let targets = ["a", "b", "c", "d"];
-    let start = |replica: &'static str| {
-        let share = Share::new(targets.len());
-        let leases: Vec<(Leadership, tokio::task::JoinHandle<()>)> = targets
-            .iter()
-            .map(|t| {
-                let elector = Elector::new(*t, replica, None, LeaseSettings::default());
-                spawn_among(
-                    Arc::new(table.clone()),
-                    elector,
-                    CancellationToken::new(),
-                    Arc::clone(&share),
-                )
-            })
-            .collect();
-        (share, leases)
-    };
+    let start = |replica| start_replica(&table, &targets, replica);
     let (first, first_leases) = start("r1");
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(first.held(), 4, "alone, it takes every target");
