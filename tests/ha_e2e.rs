@@ -508,3 +508,77 @@ fn apply_with_a_target_uses_that_targets_specs_only() {
     );
     assert_eq!(memory(), Some(256), "the spec naming no target");
 }
+
+/// A target's own queue (in its account, read with its role) reaches that target only: a
+/// deploy request there syncs target b at once, while target a waits for its poll.
+#[test]
+fn a_targets_own_queue_reaches_that_target_only() {
+    let emulator = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(specs.join("app")).unwrap();
+    std::fs::write(
+        specs.join("app/app.py"),
+        "def handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
+    let accounts = [("a", "111111111111"), ("b", "222222222222")];
+    let write_specs = |memory: u32| {
+        for (target, account) in accounts {
+            std::fs::write(
+                specs.join(format!("orders-{target}.yaml")),
+                format!(
+                    "apiVersion: shepherd.dev/v1alpha1\nkind: Function\nmetadata:\n  name: orders\n  target: {target}\nspec:\n  code:\n    path: app\n  handler: app.handler\n  runtime: python3.12\n  role: arn:aws:iam::{account}:role/orders\n  memory: {memory}\n"
+                ),
+            )
+            .unwrap();
+        }
+    };
+    write_specs(256);
+    let queue = emulator.setup(&["account-queue", "222222222222", "b-deploys"]);
+    let mut config = String::from("targets:\n");
+    for (target, account) in accounts {
+        emulator.setup(&["account-role", account, "orders"]);
+        config.push_str(&format!(
+            "  - name: {target}\n    region: us-east-1\n    roleArn: arn:aws:iam::{account}:role/shepherd\n"
+        ));
+        if target == "b" {
+            config.push_str(&format!("    queues:\n      deployQueueUrl: {queue}\n"));
+        }
+    }
+    let config_file = dir.path().join("config.yaml");
+    std::fs::write(&config_file, config).unwrap();
+    let controller = Running::start(
+        &emulator.endpoint,
+        &[
+            "--config",
+            config_file.to_str().unwrap(),
+            "--source",
+            specs.to_str().unwrap(),
+            "--poll-interval",
+            "10m",
+            "--resync-interval",
+            "10m",
+        ],
+        &[],
+        Duration::from_secs(90),
+    );
+    let memory =
+        |account: &str| emulator.setup(&["account-memory", account, "us-east-1", "orders"]);
+    assert_eq!(
+        (memory("111111111111"), memory("222222222222")),
+        ("256".into(), "256".into())
+    );
+
+    write_specs(512);
+    emulator.setup(&[
+        "account-send",
+        "222222222222",
+        &queue,
+        r#"{"functions": []}"#,
+    ]);
+    controller.wait_for("b synced by its queue", Duration::from_secs(30), |_| {
+        memory("222222222222") == "512"
+    });
+    assert_eq!(memory("111111111111"), "256", "a waits for its own poll");
+}

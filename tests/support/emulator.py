@@ -14,6 +14,9 @@ usage: emulator.py ENDPOINT setup-examples
        emulator.py ENDPOINT summary
        emulator.py ENDPOINT account-role ACCOUNT NAME
        emulator.py ENDPOINT account-functions ACCOUNT REGION
+       emulator.py ENDPOINT account-memory ACCOUNT REGION FUNCTION
+       emulator.py ENDPOINT account-queue ACCOUNT NAME
+       emulator.py ENDPOINT account-send ACCOUNT QUEUE_URL BODY
 """
 
 import hashlib
@@ -80,6 +83,19 @@ def account_functions(endpoint, account, region):
         for f in in_account(endpoint, account, "lambda", region).list_functions()["Functions"]
     ]
     print(json.dumps(sorted(names)))
+
+
+def account_memory(endpoint, account, region, function):
+    lam = in_account(endpoint, account, "lambda", region)
+    print(lam.get_function_configuration(FunctionName=function)["MemorySize"])
+
+
+def account_queue(endpoint, account, name):
+    print(in_account(endpoint, account, "sqs").create_queue(QueueName=name)["QueueUrl"])
+
+
+def account_send(endpoint, account, url, body):
+    in_account(endpoint, account, "sqs").send_message(QueueUrl=url, MessageBody=body)
 
 
 def queue(endpoint, name, attributes=None):
@@ -326,6 +342,12 @@ def main(argv):
         account_role(endpoint, *args)
     elif command == "account-functions":
         account_functions(endpoint, *args)
+    elif command == "account-memory":
+        account_memory(endpoint, *args)
+    elif command == "account-queue":
+        account_queue(endpoint, *args)
+    elif command == "account-send":
+        account_send(endpoint, *args)
     elif command == "send-alarm-event":
         send_alarm_event(endpoint, *args)
     elif command == "send-cloudtrail-event":

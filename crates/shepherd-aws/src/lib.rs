@@ -83,6 +83,46 @@ pub struct AssumedRole {
     pub session_name: String,
 }
 
+/// The credentials provider that acts as `role`, from the environment's credentials.
+async fn assumed(
+    role: &AssumedRole,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+) -> aws_config::sts::AssumeRoleProvider {
+    // STS keeps the SDK's own retries: a failed session renewal is retried there, and the
+    // calls that need it fail (and are retried by shepherd) meanwhile.
+    let base = sdk_config(region, endpoint_url).await;
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+        .session_name(role.session_name.clone())
+        .configure(&base);
+    if let Some(id) = &role.external_id {
+        provider = provider.external_id(id.clone());
+    }
+    provider.build().await
+}
+
+/// [`sdk_config`], acting as `role` when given.
+pub(crate) async fn sdk_config_as(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    role: Option<&AssumedRole>,
+) -> aws_config::SdkConfig {
+    let Some(role) = role else {
+        return sdk_config(region, endpoint_url).await;
+    };
+    let provider = assumed(role, region.clone(), endpoint_url.clone()).await;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .app_name(app_name())
+        .credentials_provider(provider);
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
 impl AwsCloud {
     /// Clients from the environment's configuration (credentials chain, `AWS_REGION`,
     /// `AWS_ENDPOINT_URL`), with `region` and `endpoint_url` taking precedence when given.
@@ -112,16 +152,7 @@ impl AwsCloud {
             loader = loader.endpoint_url(endpoint_url.clone());
         }
         if let Some(role) = role {
-            // STS keeps the SDK's own retries: a failed session renewal is retried there,
-            // and the calls that need it fail (and are retried by shepherd) meanwhile.
-            let base = sdk_config(region.clone(), endpoint_url.clone()).await;
-            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
-                .session_name(role.session_name.clone())
-                .configure(&base);
-            if let Some(id) = &role.external_id {
-                provider = provider.external_id(id.clone());
-            }
-            loader = loader.credentials_provider(provider.build().await);
+            loader = loader.credentials_provider(assumed(role, region, endpoint_url).await);
         }
         let sdk_config = loader.load().await;
         // An endpoint given by URL (a local emulator, a VPC endpoint) has no bucket

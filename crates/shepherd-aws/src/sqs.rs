@@ -21,7 +21,16 @@ pub struct SqsQueue {
 impl SqsQueue {
     /// From the standard AWS environment, with the same overrides as [`AwsCloud`].
     pub async fn from_env(region: Option<String>, endpoint_url: Option<String>) -> Self {
-        let config = crate::sdk_config(region, endpoint_url).await;
+        Self::for_target(region, endpoint_url, None).await
+    }
+
+    /// [`SqsQueue::from_env`], acting as `role` when given (a queue in a target's account).
+    pub async fn for_target(
+        region: Option<String>,
+        endpoint_url: Option<String>,
+        role: Option<&crate::AssumedRole>,
+    ) -> Self {
+        let config = crate::sdk_config_as(region, endpoint_url, role).await;
         Self {
             client: aws_sdk_sqs::Client::new(&config),
         }

@@ -17,7 +17,7 @@ use shepherd_engine::budget::{ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::reconcile::ReconcileOptions;
 
-use super::targets::{FileTarget, TargetConfig, resolve_targets};
+use super::targets::{FileTarget, Queues, TargetConfig, resolve_targets};
 use crate::cli::RunArgs;
 
 /// The shortest alarm poll: a faster one spends the CloudWatch budget for nothing.
@@ -62,7 +62,7 @@ struct FileConfig {
     #[serde(default)]
     reconcile: FileReconcile,
     #[serde(default)]
-    queues: FileQueues,
+    queues: Queues,
     listen: Option<String>,
     #[serde(default)]
     http: FileHttp,
@@ -122,14 +122,6 @@ struct FileReconcile {
     prune: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FileQueues {
-    deploy_queue_url: Option<String>,
-    alarm_queue_url: Option<String>,
-    drift_queue_url: Option<String>,
-}
-
 fn read_file(path: &Path) -> Result<FileConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_yaml::from_str(&text).map_err(|e| match e.location() {
@@ -144,9 +136,8 @@ pub(super) struct Resolved {
     pub listen: String,
     pub read_access: ReadAccess,
     pub limits: ServerLimits,
-    pub deploy_queue: Option<String>,
-    pub alarm_queue: Option<String>,
-    pub drift_queue: Option<String>,
+    /// The controller's trigger queues (every target's).
+    pub queues: Queues,
     pub resync_budget_share: f64,
     pub leases: Option<LeaseOptions>,
     /// This replica's id (in the lease table, and as the session name of assumed roles).
@@ -372,13 +363,19 @@ pub(super) fn resolve(args: &RunArgs) -> Result<Resolved, String> {
             target: Default::default(),
         },
         listen,
-        deploy_queue: non_empty(
-            args.deploy_queue_url
-                .clone()
-                .or(file.queues.deploy_queue_url),
-        ),
-        alarm_queue: non_empty(args.alarm_queue_url.clone().or(file.queues.alarm_queue_url)),
-        drift_queue: non_empty(args.drift_queue_url.clone().or(file.queues.drift_queue_url)),
+        queues: Queues {
+            deploy_queue_url: non_empty(
+                args.deploy_queue_url
+                    .clone()
+                    .or(file.queues.deploy_queue_url),
+            ),
+            alarm_queue_url: non_empty(
+                args.alarm_queue_url.clone().or(file.queues.alarm_queue_url),
+            ),
+            drift_queue_url: non_empty(
+                args.drift_queue_url.clone().or(file.queues.drift_queue_url),
+            ),
+        },
         resync_budget_share,
     })
 }

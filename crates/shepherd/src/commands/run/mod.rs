@@ -5,15 +5,12 @@ use std::sync::Arc;
 
 use shepherd_aws::{AwsCloud, DynamoLeases, SqsQueue};
 use shepherd_controller::controller::{ControlLoop, TargetScope};
-use shepherd_controller::drift_events::parse_cloudtrail_event;
 use shepherd_controller::fleet::Fleet;
-use shepherd_controller::handle::Controller;
+use shepherd_controller::handle::{Controller, Trigger};
 use shepherd_controller::leader::{self, Leadership};
 use shepherd_controller::metrics::Metrics;
 use shepherd_controller::server::{ReadAccess, Secrets, ServerState, router, serve_with};
-use shepherd_controller::triggers::{
-    Message, MessageQueue, consume, parse_alarm_event, parse_deploy_request,
-};
+use shepherd_controller::triggers::{Message, MessageQueue, consume};
 use shepherd_core::lease::Elector;
 use shepherd_engine::budget::{Budget, Rates};
 use shepherd_engine::metered::Metered;
@@ -218,31 +215,52 @@ pub fn run(args: &RunArgs) -> ExitCode {
             resolved.limits,
         ));
 
-        let queues = [
-            (resolved.deploy_queue, parse_deploy_request as fn(&str) -> _),
-            (resolved.alarm_queue, parse_alarm_event as fn(&str) -> _),
-            (resolved.drift_queue, parse_cloudtrail_event as fn(&str) -> _),
-        ];
-        for (url, parse) in queues {
-            let Some(url) = url else { continue };
-            let sqs = SqsTriggers {
-                queue: SqsQueue::from_env(args.aws.region.clone(), args.aws.endpoint_url.clone())
-                    .await,
-                leadership: leadership.clone(),
-                stop: cancel.clone(),
-            };
+        // The controller's queues go to every target, read by the first target's holder;
+        // a target's own queues (`targets[].queues`, in its account) to that target only,
+        // read by its holder.
+        let everyone: Arc<dyn Fn(Trigger) + Send + Sync> = {
             let core = Arc::clone(&core);
-            let stop = cancel.clone().cancelled_owned();
-            tokio::spawn(async move {
-                consume(
-                    &sqs,
-                    &url,
-                    parse,
-                    |trigger| core.request_sync(trigger),
-                    stop,
-                )
-                .await;
-            });
+            Arc::new(move |trigger| core.request_sync(trigger))
+        };
+        let mut readers = vec![(
+            resolved.queues.clone(),
+            leadership.clone(),
+            None,
+            Arc::clone(&everyone),
+        )];
+        for (target, control) in resolved.targets.iter().zip(core.loops()) {
+            let control = Arc::clone(control);
+            let deliver: Arc<dyn Fn(Trigger) + Send + Sync> =
+                Arc::new(move |trigger| control.request_sync(trigger));
+            readers.push((
+                target.queues.clone(),
+                core.loops()
+                    .iter()
+                    .find(|l| l.target() == target.name)
+                    .map(|l| l.leadership().clone())
+                    .expect("a loop per target"),
+                target.role.clone(),
+                deliver,
+            ));
+        }
+        for (queues, leadership, role, deliver) in readers {
+            for (url, parse) in queues.parsers() {
+                let sqs = SqsTriggers {
+                    queue: SqsQueue::for_target(
+                        args.aws.region.clone(),
+                        args.aws.endpoint_url.clone(),
+                        role.as_ref(),
+                    )
+                    .await,
+                    leadership: leadership.clone(),
+                    stop: cancel.clone(),
+                };
+                let deliver = Arc::clone(&deliver);
+                let stop = cancel.clone().cancelled_owned();
+                tokio::spawn(async move {
+                    consume(&sqs, &url, parse, |trigger| deliver(trigger), stop).await;
+                });
+            }
         }
 
         Arc::clone(&core).run(cancel).await;

@@ -5,7 +5,45 @@
 
 use serde::Deserialize;
 use shepherd_aws::AssumedRole;
+use shepherd_controller::drift_events::parse_cloudtrail_event;
+use shepherd_controller::handle::Trigger;
+use shepherd_controller::triggers::{parse_alarm_event, parse_deploy_request};
 use shepherd_core::validate::targets::Targets;
+
+/// SQS queues of triggers (`queues:`, or a target's own): deploy requests, alarm state
+/// changes, CloudTrail events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Queues {
+    pub deploy_queue_url: Option<String>,
+    pub alarm_queue_url: Option<String>,
+    pub drift_queue_url: Option<String>,
+}
+
+impl Queues {
+    /// Each queue given, with how its messages are read.
+    pub fn parsers(&self) -> Vec<(String, fn(&str) -> Result<Trigger, String>)> {
+        let queues = [
+            (
+                &self.deploy_queue_url,
+                parse_deploy_request as fn(&str) -> _,
+            ),
+            (&self.alarm_queue_url, parse_alarm_event as fn(&str) -> _),
+            (
+                &self.drift_queue_url,
+                parse_cloudtrail_event as fn(&str) -> _,
+            ),
+        ];
+        queues
+            .into_iter()
+            .filter_map(|(url, parse)| {
+                url.as_ref()
+                    .filter(|u| !u.trim().is_empty())
+                    .map(|u| (u.clone(), parse))
+            })
+            .collect()
+    }
+}
 
 /// The one target of a configuration without `targets:`.
 pub const DEFAULT_TARGET: &str = "default";
@@ -23,6 +61,9 @@ pub struct FileTarget {
     pub external_id: Option<String>,
     /// Lambda control-plane calls per second in this target [default: reconcile.lambdaRate].
     pub lambda_rate: Option<f64>,
+    /// Queues of this target's own (in its account, read with its role by its holder).
+    #[serde(default)]
+    pub queues: Queues,
 }
 
 /// A target, checked.
@@ -32,6 +73,7 @@ pub struct TargetConfig {
     pub region: Option<String>,
     pub role: Option<AssumedRole>,
     pub lambda_rate: f64,
+    pub queues: Queues,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -83,6 +125,7 @@ pub fn resolve_targets(
             region: None,
             role: None,
             lambda_rate,
+            queues: Queues::default(),
         };
         return Ok((vec![single], Targets::single(DEFAULT_TARGET)));
     }
@@ -121,6 +164,7 @@ pub fn resolve_targets(
                 session_name: session_name(replica),
             }),
             lambda_rate: rate,
+            queues: target.queues.clone(),
         });
     }
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
@@ -153,6 +197,7 @@ mod tests {
             role_arn: role.map(str::to_owned),
             external_id: None,
             lambda_rate: None,
+            queues: Queues::default(),
         }
     }
 
