@@ -20,9 +20,12 @@ pub struct Queues {
     pub drift_queue_url: Option<String>,
 }
 
+/// How a queue's messages are read.
+pub type Parse = fn(&str) -> Result<Trigger, String>;
+
 impl Queues {
     /// Each queue given, with how its messages are read.
-    pub fn parsers(&self) -> Vec<(String, fn(&str) -> Result<Trigger, String>)> {
+    pub fn parsers(&self) -> Vec<(String, Parse)> {
         let queues = [
             (
                 &self.deploy_queue_url,
