@@ -406,7 +406,7 @@ fn counts(stats: &CallStats) -> Counts {
             CallClass::GetFunction => counts.get_function += n,
             CallClass::LambdaControl => counts.lambda_control += n,
             CallClass::CloudWatch => counts.cloudwatch += n,
-            CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
+            CallClass::Sqs | CallClass::S3 | CallClass::Ecr | CallClass::Invoke => {}
         }
         if api.is_write() {
             counts.writes += n;

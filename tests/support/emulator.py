@@ -17,12 +17,15 @@ usage: emulator.py ENDPOINT setup-examples
        emulator.py ENDPOINT account-memory ACCOUNT REGION FUNCTION
        emulator.py ENDPOINT account-queue ACCOUNT NAME
        emulator.py ENDPOINT account-send ACCOUNT QUEUE_URL BODY
+       emulator.py ENDPOINT lambda-without-docker
+       emulator.py ENDPOINT lambda-result RESULT...
 """
 
 import hashlib
 import json
 import io
 import sys
+import urllib.request
 import zipfile
 
 import boto3
@@ -96,6 +99,30 @@ def account_queue(endpoint, account, name):
 
 def account_send(endpoint, account, url, body):
     in_account(endpoint, account, "sqs").send_message(QueueUrl=url, MessageBody=body)
+
+
+def moto_api(endpoint, path, document):
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/{path}",
+        data=json.dumps(document).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).read()
+
+
+def lambda_without_docker(endpoint):
+    """Switches Lambda to the backend that runs no code (before any function exists):
+    Invoke echoes its payload, or answers with the results queued by lambda-result."""
+    moto_api(endpoint, "config", {"lambda": {"use_docker": False}})
+
+
+def lambda_result(endpoint, *results):
+    moto_api(
+        endpoint,
+        "static/lambda-simple/response",
+        {"account_id": "123456789012", "region": REGION, "results": list(results)},
+    )
 
 
 def queue(endpoint, name, attributes=None):
@@ -342,6 +369,10 @@ def main(argv):
         account_role(endpoint, *args)
     elif command == "account-functions":
         account_functions(endpoint, *args)
+    elif command == "lambda-without-docker":
+        lambda_without_docker(endpoint)
+    elif command == "lambda-result":
+        lambda_result(endpoint, *args)
     elif command == "account-memory":
         account_memory(endpoint, *args)
     elif command == "account-queue":

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use shepherd_core::cloud::{
     Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudError, CloudResult, Concurrency,
-    EventSources, Functions, ImageRegistry, ObjectStore, Queues,
+    EventSources, Functions, ImageRegistry, Invocation, Invoke, ObjectStore, Queues,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
@@ -412,5 +412,26 @@ impl<C: Cloud> CanaryMetricsSource for Metered<C> {
                 .get_version_metrics(name, alias, version, window, p99)
         })
         .await
+    }
+}
+
+/// Invocations run code: one attempt each, never retried here (a retry could run a
+/// smoke test twice); whoever invokes decides about retries. Fenced like a write.
+impl<C: Cloud> Invoke for Metered<C> {
+    async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: &str,
+    ) -> CloudResult<Invocation> {
+        let api = Api::Invoke;
+        if self.fence.as_ref().is_some_and(|may_write| !may_write()) {
+            let refused = Err(CloudError::Fenced { api });
+            self.stats.record(api, &refused);
+            return refused;
+        }
+        let result = self.inner.invoke(function, qualifier, payload).await;
+        self.stats.record(api, &result);
+        result
     }
 }

@@ -1011,3 +1011,26 @@ async fn a_closed_fence_sends_no_write_and_a_fence_closing_mid_apply_stops_the_n
     world.apply_cleanly().await;
     world.assert_converged().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_invocation_is_fenced_like_a_write_and_sent_once_when_allowed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let world = World::new();
+    world.commit("orders", "");
+    world.apply_cleanly().await;
+    let open = Arc::new(AtomicBool::new(false));
+    let fence = Arc::clone(&open);
+    let shepherd = Metered::new(
+        world.aws.clone(),
+        Arc::new(Budget::new(Rates::default())),
+        RetryPolicy::default(),
+    )
+    .with_fence(Arc::new(move || fence.load(Ordering::SeqCst)));
+    let refused = shepherd.invoke("orders", Some("live"), "{}").await.unwrap_err();
+    assert!(matches!(refused, CloudError::Fenced { .. }), "{refused:?}");
+    assert!(world.aws.invocations("orders").is_empty());
+    open.store(true, Ordering::SeqCst);
+    let ran = shepherd.invoke("orders", Some("live"), "{}").await.unwrap();
+    assert_eq!(ran.status, 200);
+    assert_eq!(world.aws.invocations("orders").len(), 1);
+}

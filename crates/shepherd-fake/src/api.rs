@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::FakeCloud;
 use shepherd_core::cloud::{
     Alarms, Aliases, Api, CanaryMetricsSource, CloudResult, Concurrency, EventSources, Functions,
-    ImageRegistry, ObjectStore, Queues,
+    ImageRegistry, Invocation, Invoke, ObjectStore, Queues,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
@@ -315,5 +315,16 @@ impl CanaryMetricsSource for FakeCloud {
             }
             Ok(found)
         })
+    }
+}
+
+impl Invoke for FakeCloud {
+    async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: &str,
+    ) -> CloudResult<Invocation> {
+        self.call(Api::Invoke, |w| w.invoke(function, qualifier, payload))
     }
 }

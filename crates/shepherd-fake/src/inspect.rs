@@ -199,4 +199,28 @@ impl FakeCloud {
             }
         }
     }
+
+    /// Answers the next invocation of `function` with `result` (in order; afterwards,
+    /// invocations echo their payload).
+    pub fn script_invocation(&self, function: &str, result: shepherd_core::cloud::Invocation) {
+        self.lock()
+            .world
+            .runs
+            .scripted
+            .entry(function.to_owned())
+            .or_default()
+            .push_back(result);
+    }
+
+    /// Every invocation of `function`: the version that ran and the payload, in order.
+    pub fn invocations(&self, function: &str) -> Vec<(String, String)> {
+        self.lock()
+            .world
+            .runs
+            .seen
+            .iter()
+            .filter(|(name, _, _)| name == function)
+            .map(|(_, version, payload)| (version.clone(), payload.clone()))
+            .collect()
+    }
 }

@@ -44,6 +44,7 @@ mod functions;
 mod inspect;
 mod invoke;
 mod leases;
+mod running;
 mod state;
 
 #[cfg(test)]

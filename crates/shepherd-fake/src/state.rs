@@ -394,6 +394,8 @@ pub(super) struct World {
     /// Container images: the digest each `REPOSITORY:TAG` points to.
     pub images: BTreeMap<String, String>,
     pub knobs: Knobs,
+    /// Invocations and their scripted results.
+    pub runs: super::running::Runs,
     /// Source of UUIDs and revision ids, so that they are unique and deterministic.
     serial: u64,
 }

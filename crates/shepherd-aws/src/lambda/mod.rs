@@ -1,6 +1,6 @@
 //! The Lambda calls, by port: `functions` ([`Functions`]), `versions` ([`Aliases`]: versions
 //! and aliases), `concurrency` ([`Concurrency`]), `invocation` ([`EventSources`]: async
-//! config, event source mappings). Each method makes one API call (a `List*` makes one call
+//! config, event source mappings), `running` (`Invoke`). Each method makes one API call (a `List*` makes one call
 //! per page), so that shepherd's call budget sees every request; the exception is
 //! `list_managed_functions`, documented there.
 
@@ -26,6 +26,7 @@ use crate::{AwsCloud, CONNECT_TIMEOUT};
 mod concurrency;
 mod functions;
 mod invocation;
+mod running;
 mod versions;
 
 /// Turns "does not exist" into `None`, for reads of optional resources.

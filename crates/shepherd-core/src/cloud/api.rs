@@ -21,6 +21,9 @@ pub enum CallClass {
     /// ECR `DescribeImages`: one call per repository per pass (a call names up to 100
     /// tags), far below its quota, so not budgeted.
     Ecr,
+    /// Lambda `Invoke`: the data plane, bounded by the function's concurrency rather than
+    /// a request rate, so not budgeted (callers bound their own concurrency).
+    Invoke,
 }
 
 macro_rules! apis {
@@ -73,6 +76,8 @@ apis! {
         GetProvisionedConcurrencyConfig: read,
         GetFunctionRecursionConfig: read,
         ListEventSourceMappings: read,
+        // Runs code: fenced like a write, so a replica without the lease never invokes.
+        Invoke: write,
         CreateFunction: write,
         UpdateFunctionConfiguration: write,
         UpdateFunctionCode: write,
@@ -118,6 +123,7 @@ impl Api {
     pub fn class(self) -> CallClass {
         match (self, self.service()) {
             (Api::GetFunction, _) => CallClass::GetFunction,
+            (Api::Invoke, _) => CallClass::Invoke,
             (_, "cloudwatch") => CallClass::CloudWatch,
             (_, "sqs") => CallClass::Sqs,
             (_, "s3") => CallClass::S3,

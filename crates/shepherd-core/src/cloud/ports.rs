@@ -241,6 +241,31 @@ pub trait CanaryMetricsSource: Send + Sync + 'static {
     ) -> impl Future<Output = CloudResult<VersionMetrics>> + Send;
 }
 
+/// What one synchronous invocation returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The HTTP status Lambda answered (200 for a synchronous invocation that ran).
+    pub status: u16,
+    /// `Unhandled` or `Handled` when the function failed (`X-Amz-Function-Error`).
+    pub function_error: Option<String>,
+    /// What the function returned (or its error document), as text.
+    pub payload: String,
+    /// The version that ran (`X-Amz-Executed-Version`), when Lambda says.
+    pub executed_version: Option<String>,
+}
+
+/// Running functions: smoke tests (hooks) and synthetic traffic to a canary.
+pub trait Invoke: Send + Sync + 'static {
+    /// Invokes `function` (a name or ARN) at `qualifier` (a version or alias) synchronously
+    /// (`RequestResponse`) with `payload`.
+    fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: &str,
+    ) -> impl Future<Output = CloudResult<Invocation>> + Send;
+}
+
 /// Every AWS call shepherd makes: what the engine is written against, so that its bounds
 /// stay one word. Implemented for everything that implements each port.
 pub trait Cloud:
@@ -253,6 +278,7 @@ pub trait Cloud:
     + ImageRegistry
     + Alarms
     + CanaryMetricsSource
+    + Invoke
 {
 }
 
@@ -266,5 +292,6 @@ impl<T> Cloud for T where
         + ImageRegistry
         + Alarms
         + CanaryMetricsSource
+        + Invoke
 {
 }

@@ -100,14 +100,14 @@ impl Budget {
                 CallClass::GetFunction => self.routine[0].acquire(lane, place).await,
                 CallClass::LambdaControl => self.routine[1].acquire(lane, place).await,
                 CallClass::CloudWatch => self.routine[2].acquire(lane, place).await,
-                CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
+                CallClass::Sqs | CallClass::S3 | CallClass::Ecr | CallClass::Invoke => {}
             }
         }
         match class {
             CallClass::GetFunction => self.get_function.acquire(lane, place).await,
             CallClass::LambdaControl => self.lambda_control.acquire(lane, place).await,
             CallClass::CloudWatch => self.cloudwatch.acquire(lane, place).await,
-            CallClass::Sqs | CallClass::S3 | CallClass::Ecr => {}
+            CallClass::Sqs | CallClass::S3 | CallClass::Ecr | CallClass::Invoke => {}
         }
     }
 }

@@ -7,6 +7,7 @@ mod faults;
 mod functions;
 mod invoke;
 mod provisioned;
+mod running;
 mod versions;
 
 use std::collections::BTreeMap;

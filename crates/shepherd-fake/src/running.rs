@@ -1,0 +1,67 @@
+//! Invoking functions: each invocation is recorded (what ran and with what payload) and
+//! answered with the next result scripted for the function, or by echoing the payload.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use shepherd_core::cloud::Invocation;
+
+use super::state::{LATEST, Outcome, Target, World, record};
+
+/// What the fake's functions do when invoked.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Runs {
+    /// Results to answer with, per function, in order.
+    pub scripted: BTreeMap<String, VecDeque<Invocation>>,
+    /// Every invocation: (function, the version that ran, payload).
+    pub seen: Vec<(String, String, String)>,
+}
+
+/// The function name in a name or an ARN (`arn:aws:lambda:R:A:function:NAME[:Q]`), and
+/// the qualifier an ARN carries.
+fn name_of(function: &str) -> (&str, Option<&str>) {
+    match function.split_once(":function:") {
+        Some((_, rest)) => match rest.split_once(':') {
+            Some((name, qualifier)) => (name, Some(qualifier)),
+            None => (rest, None),
+        },
+        None => (function, None),
+    }
+}
+
+impl World {
+    pub(super) fn invoke(
+        &mut self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: &str,
+    ) -> Outcome<Invocation> {
+        let (name, in_arn) = name_of(function);
+        let qualifier = qualifier.or(in_arn).unwrap_or(LATEST);
+        let record = record(&mut self.functions, name)?;
+        let executed = match record.resolve(qualifier)? {
+            Target::Latest => LATEST.to_owned(),
+            Target::Version(number) => number.to_string(),
+            Target::Alias(alias) => record.aliases[&alias].version.clone(),
+        };
+        self.runs
+            .seen
+            .push((name.to_owned(), executed.clone(), payload.to_owned()));
+        let scripted = self
+            .runs
+            .scripted
+            .get_mut(name)
+            .and_then(VecDeque::pop_front);
+        Ok(match scripted {
+            Some(mut result) => {
+                result.executed_version.get_or_insert(executed);
+                result
+            }
+            None => Invocation {
+                status: 200,
+                function_error: None,
+                payload: payload.to_owned(),
+                executed_version: Some(executed),
+            },
+        })
+    }
+}
