@@ -117,6 +117,13 @@ impl Emulator {
         &self.python
     }
 
+    /// Creates the lease table `table` with `shepherd lease-table create`.
+    pub fn create_lease_table(&self, table: &str) {
+        let dir = std::env::temp_dir();
+        let created = shepherd(&self.endpoint, &["lease-table", "create", table], &dir);
+        assert!(created.status.success(), "{}", stderr(&created));
+    }
+
     /// Runs a command of `tests/support/emulator.py` (creating roles, queues, ...) and
     /// returns what it printed.
     pub fn setup(&self, args: &[&str]) -> String {

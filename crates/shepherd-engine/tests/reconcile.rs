@@ -1026,7 +1026,10 @@ async fn an_invocation_is_fenced_like_a_write_and_sent_once_when_allowed() {
         RetryPolicy::default(),
     )
     .with_fence(Arc::new(move || fence.load(Ordering::SeqCst)));
-    let refused = shepherd.invoke("orders", Some("live"), "{}").await.unwrap_err();
+    let refused = shepherd
+        .invoke("orders", Some("live"), "{}")
+        .await
+        .unwrap_err();
     assert!(matches!(refused, CloudError::Fenced { .. }), "{refused:?}");
     assert!(world.aws.invocations("orders").is_empty());
     open.store(true, Ordering::SeqCst);
