@@ -205,3 +205,36 @@ async fn a_replica_holding_every_target_hands_some_over_to_a_newcomer() {
         assert!(table.holder(target).is_some());
     }
 }
+
+/// A takeover write that fails (the table unreachable) is tried again at the next
+/// heartbeat, not in a loop (which, in virtual time, never lets the clock move: this test
+/// then never ends).
+#[tokio::test(start_paused = true)]
+async fn a_failed_takeover_write_waits_for_the_next_heartbeat() {
+    let table = MemoryLeases::default();
+    let (a, task_a) = spawn(
+        Arc::new(table.clone()),
+        elector("a"),
+        CancellationToken::new(),
+    );
+    until_holder(&a).await;
+    let (b, _task_b) = spawn(
+        Arc::new(table.clone()),
+        elector("b"),
+        CancellationToken::new(),
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    task_a.abort();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    table.set_unavailable(true);
+    let (reads, writes) = table.calls();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (reads_after, writes_after) = table.calls();
+    let calls = (reads_after - reads) + (writes_after - writes);
+    // One call per heartbeat (5 s) over a minute, give or take one.
+    assert!(calls <= 14, "{calls} calls to an unreachable table in 60 s");
+    assert!(!b.is_holder());
+    table.set_unavailable(false);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(b.is_holder(), "b takes over once the table answers");
+}

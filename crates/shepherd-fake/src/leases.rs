@@ -31,7 +31,7 @@ impl MemoryLeases {
         self.unavailable.store(unavailable, Ordering::SeqCst);
     }
 
-    /// Reads and writes answered so far.
+    /// Reads and writes tried so far (refused ones too).
     pub fn calls(&self) -> (usize, usize) {
         (
             self.reads.load(Ordering::SeqCst),
@@ -44,11 +44,11 @@ impl MemoryLeases {
     }
 
     fn available(&self, write: bool) -> Result<(), TableError> {
+        let counter = if write { &self.writes } else { &self.reads };
+        counter.fetch_add(1, Ordering::SeqCst);
         if self.unavailable.load(Ordering::SeqCst) {
             return Err(TableError::Unavailable("the table is unreachable".into()));
         }
-        let counter = if write { &self.writes } else { &self.reads };
-        counter.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 

@@ -131,6 +131,7 @@ impl<C: Cloud> Controller for ControlLoop<C> {
     }
 
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
+        let _work = self.leadership.begin_work();
         if !self.leadership.accepts_work() {
             return Err(CommandError::NotHolder {
                 target: self.leadership.target().to_owned(),
@@ -147,7 +148,6 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .ok_or_else(|| CommandError::NoSuchFunction {
                 name: name.to_owned(),
             })?;
-        let _work = self.leadership.begin_work();
         let done = operate(&self.cloud, &RolloutTarget::from(&function), command).await?;
         // The status and the metrics show the new state at once (one read of the alias
         // the command just wrote), and the rollout continues from there.

@@ -154,7 +154,7 @@ impl<C: Cloud> ControlLoop<C> {
     ) -> Arc<Self> {
         let cloud = if leadership.is_elected() {
             let fence = leadership.clone();
-            cloud.with_fence(Arc::new(move || fence.is_holder()))
+            cloud.with_fence(Arc::new(move || fence.may_write()))
         } else {
             cloud
         };

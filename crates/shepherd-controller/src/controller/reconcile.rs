@@ -46,14 +46,16 @@ impl<C: Cloud> ControlLoop<C> {
             let Some((name, trigger)) = next else {
                 break;
             };
+            // Counted before the check, so that a hand-over never misses work it allowed.
+            let work = leadership.begin_work();
             if !leadership.accepts_work() {
                 // Lost, or being handed over: the next holder does it.
+                drop(work);
                 self.queue.done(&name);
                 self.queue.add(&name, trigger);
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            let _work = leadership.begin_work();
             self.metrics.queue_depth.set(self.queue.len() as i64);
             let commit = self
                 .desired

@@ -24,6 +24,10 @@ use tokio_util::sync::CancellationToken;
 
 use spread::{Share, Spread, WorkGate, WorkGuard};
 
+/// How much of its lease a holder keeps in hand for a write to reach AWS after the fence
+/// let it through (at most a quarter of the lease).
+const WRITE_LEAD: Duration = Duration::from_secs(5);
+
 /// Who holds a target's lease, as the last read or write showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,6 +130,18 @@ impl Leadership {
     pub fn is_holder(&self) -> bool {
         match *self.role.borrow() {
             Role::Holder { valid_until } => self.origin.elapsed() < valid_until,
+            Role::Standby => false,
+        }
+    }
+
+    /// Whether a write may be sent now: the holder, with enough of its lease left for the
+    /// request to reach AWS (a connection, credentials) before the lease could run out.
+    pub fn may_write(&self) -> bool {
+        let lead = WRITE_LEAD.min(self.duration / 4);
+        match *self.role.borrow() {
+            Role::Holder { valid_until } => {
+                self.origin.elapsed().saturating_add(lead) < valid_until
+            }
             Role::Standby => false,
         }
     }
@@ -339,10 +355,14 @@ async fn hold<T: LeaseTable>(
     let mut ticks = tokio::time::interval(heartbeat);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut holding = false;
+    // The takeover time last acted on: a takeover write that failed is tried again at the
+    // next heartbeat, not in a loop.
+    let mut due_tried = None;
     loop {
         let takeover = elector
             .takeover_at()
-            .map(|at| at.max(spread.not_before(heartbeat)));
+            .map(|at| at.max(spread.not_before(heartbeat)))
+            .filter(|at| Some(*at) != due_tried);
         let due = async {
             match takeover {
                 Some(at) => tokio::time::sleep_until(out.origin + at).await,
@@ -352,7 +372,10 @@ async fn hold<T: LeaseTable>(
         let ticked = tokio::select! {
             _ = ticks.tick() => true,
             () = out.wake.notified() => false,
-            () = due => false,
+            () = due => {
+                due_tried = takeover;
+                false
+            }
             Some(heard) = out.heard.recv() => {
                 elector.heard(&heard.holder, &heard.version, heard.duration, out.origin.elapsed());
                 continue;
@@ -364,7 +387,14 @@ async fn hold<T: LeaseTable>(
                 .send_if_modified(|r| std::mem::replace(r, false));
         }
         if ticked && holding && spread.share.should_yield() && spread.share.begin_yield() {
-            hand_over(table.as_ref(), &mut elector, &out, &work).await;
+            tracing::info!(
+                target = elector.target(),
+                "handing the lease over: this replica holds more than its share of the targets"
+            );
+            work.set_handing_over(true);
+            drain(table.as_ref(), &mut elector, &out, &mut spread, &work).await;
+            let_go(table.as_ref(), &mut elector, &out).await;
+            work.set_handing_over(false);
             holding = false;
             spread.share.lost();
             spread.share.end_yield();
@@ -406,11 +436,54 @@ async fn hold<T: LeaseTable>(
         });
         out.role.send_replace(role);
     }
-    out.role.send_replace(Role::Standby);
-    out.version.send_replace(None);
+    // A graceful stop: the workers have finished; commands still running finish too
+    // (new ones are refused), on a lease kept renewed meanwhile.
+    work.set_handing_over(true);
+    if holding {
+        drain(table.as_ref(), &mut elector, &out, &mut spread, &work).await;
+    }
+    let_go(table.as_ref(), &mut elector, &out).await;
     if holding {
         spread.share.lost();
     }
+}
+
+/// How long a hand-over or a graceful stop waits for the work in flight before letting go
+/// anyway (the fence then refuses whatever it still tries to write).
+const DRAIN_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits for the work in flight on the target to finish, at most [`DRAIN_WAIT`], renewing
+/// the lease every heartbeat meanwhile, so that the work keeps its fence open.
+async fn drain<T: LeaseTable>(
+    table: &T,
+    elector: &mut Elector,
+    out: &Published,
+    spread: &mut Spread,
+    work: &WorkGate,
+) {
+    let heartbeat = elector.settings().heartbeat;
+    let waiting = Instant::now();
+    let mut renewed = Instant::now();
+    while work.in_flight() > 0 && waiting.elapsed() < DRAIN_WAIT {
+        if renewed.elapsed() >= heartbeat {
+            beat(table, elector, out.origin, spread).await;
+            renewed = Instant::now();
+            let role = elector.role(out.origin.elapsed());
+            let lost = role == Role::Standby;
+            out.role.send_replace(role);
+            if lost {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Stops acting and deletes the item on this replica's version, which the followers hear
+/// of at once.
+async fn let_go<T: LeaseTable>(table: &T, elector: &mut Elector, out: &Published) {
+    out.role.send_replace(Role::Standby);
+    out.version.send_replace(None);
     if let Some(version) = elector.release() {
         match table.delete(elector.target(), &version).await {
             Ok(()) => {
@@ -418,46 +491,10 @@ async fn hold<T: LeaseTable>(
                 out.released.send_replace(true);
             }
             Err(error) => {
-                tracing::warn!(target = elector.target(), %error, "could not release the lease; it runs out by itself")
-            }
-        }
-    }
-}
-
-/// How long a hand-over waits for the reconciles in flight before letting go anyway (the
-/// fence then refuses whatever they still try to write).
-const HANDOVER_WAIT: Duration = Duration::from_secs(30);
-
-/// Hands the lease to a replica holding fewer: takes no new work, lets the work in flight
-/// finish, stops acting, and deletes the item, which the followers hear of at once.
-async fn hand_over<T: LeaseTable>(
-    table: &T,
-    elector: &mut Elector,
-    out: &Published,
-    work: &WorkGate,
-) {
-    tracing::info!(
-        target = elector.target(),
-        "handing the lease over: this replica holds more than its share of the targets"
-    );
-    work.set_handing_over(true);
-    let waiting = Instant::now();
-    while work.in_flight() > 0 && waiting.elapsed() < HANDOVER_WAIT {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    out.role.send_replace(Role::Standby);
-    out.version.send_replace(None);
-    if let Some(version) = elector.release() {
-        match table.delete(elector.target(), &version).await {
-            Ok(()) => {
-                out.released.send_replace(true);
-            }
-            Err(error) => {
                 tracing::warn!(target = elector.target(), %error, "could not release the lease; it runs out by itself");
             }
         }
     }
-    work.set_handing_over(false);
 }
 
 /// What a heartbeat learnt about the item.
