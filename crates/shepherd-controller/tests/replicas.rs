@@ -133,36 +133,30 @@ impl Replica {
     }
 
     /// Calls of `api` that went through.
-    fn calls(&self, api: Api) -> u64 {
+    /// Calls counted by `which(api, outcome)`.
+    fn count(&self, which: impl Fn(Api, &str) -> bool) -> u64 {
         self.core
             .call_stats()
             .snapshot()
             .iter()
-            .filter(|(a, outcome, _)| *a == api && *outcome == "ok")
+            .filter(|(api, outcome, _)| which(*api, outcome))
             .map(|(_, _, n)| n)
             .sum()
+    }
+
+    /// Calls of `api` that went through.
+    fn calls(&self, api: Api) -> u64 {
+        self.count(|a, outcome| a == api && outcome == "ok")
     }
 
     /// Writes of any kind that reached the fake.
     fn writes(&self) -> u64 {
-        self.core
-            .call_stats()
-            .snapshot()
-            .iter()
-            .filter(|(api, outcome, _)| api.is_write() && *outcome != "fenced")
-            .map(|(_, _, n)| n)
-            .sum()
+        self.count(|api, outcome| api.is_write() && outcome != "fenced")
     }
 
     /// Writes tried, whether or not the fence let them through.
     fn write_attempts(&self) -> u64 {
-        self.core
-            .call_stats()
-            .snapshot()
-            .iter()
-            .filter(|(api, _, _)| api.is_write())
-            .map(|(_, _, n)| n)
-            .sum()
+        self.count(|api, _| api.is_write())
     }
 
     /// Dies at once: no reconcile finishes, no lease is released.

@@ -21,6 +21,10 @@ use tokio::time::Instant;
 /// How long a follower counts as alive after its last request: two watch waits.
 const PEER_FRESH: Duration = Duration::from_secs(45);
 
+/// At most this many followers are remembered: the watch endpoint is open, and what a
+/// caller says of itself must not grow the process's memory.
+const MAX_PEERS: usize = 64;
+
 /// What one replica's lease tasks share.
 #[derive(Debug)]
 pub struct Share {
@@ -58,9 +62,19 @@ impl Share {
         self.held.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// A follower said who it is and how many leases it holds.
+    /// A follower said who it is and how many leases it holds. Claims past the number of
+    /// targets, and new followers past [`MAX_PEERS`], are ignored.
     pub fn heard_from(&self, replica: &str, holds: usize) {
+        if holds > self.targets {
+            return;
+        }
         let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
+        if !peers.contains_key(replica) && peers.len() >= MAX_PEERS {
+            peers.retain(|_, (_, heard)| heard.elapsed() < PEER_FRESH);
+            if peers.len() >= MAX_PEERS {
+                return;
+            }
+        }
         peers.insert(replica.to_owned(), (holds, Instant::now()));
     }
 
@@ -185,6 +199,14 @@ mod tests {
         share.acquired();
         share.heard_from("c", 0);
         assert!(share.should_yield());
+        // Claims past the number of targets are not believed; the followers remembered
+        // are bounded.
+        share.heard_from("d", 9);
+        for i in 0..MAX_PEERS * 2 {
+            share.heard_from(&format!("x{i}"), 4);
+        }
+        assert_eq!(share.peers.lock().unwrap().len(), MAX_PEERS);
+        assert!(!share.peers.lock().unwrap().contains_key("d"));
         // Followers not heard from for a while are not counted.
         tokio::time::sleep(PEER_FRESH).await;
         assert!(!share.should_yield());

@@ -229,19 +229,11 @@ pub fn run(args: &RunArgs) -> ExitCode {
             Arc::clone(&everyone),
         )];
         for (target, control) in resolved.targets.iter().zip(core.loops()) {
+            let leadership = control.leadership().clone();
             let control = Arc::clone(control);
             let deliver: Arc<dyn Fn(Trigger) + Send + Sync> =
                 Arc::new(move |trigger| control.request_sync(trigger));
-            readers.push((
-                target.queues.clone(),
-                core.loops()
-                    .iter()
-                    .find(|l| l.target() == target.name)
-                    .map(|l| l.leadership().clone())
-                    .expect("a loop per target"),
-                target.role.clone(),
-                deliver,
-            ));
+            readers.push((target.queues.clone(), leadership, target.role.clone(), deliver));
         }
         for (queues, leadership, role, deliver) in readers {
             for (url, parse) in queues.parsers() {
