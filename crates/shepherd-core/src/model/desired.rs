@@ -14,6 +14,7 @@ use super::{
     MappingConfig, Package, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
+    Hooks,
     Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat, RecursiveLoop,
     RolloutStep, S3Code, SnapStart, TracingMode,
 };
@@ -129,6 +130,10 @@ pub struct DesiredFunction {
     pub rollout_steps: Vec<RolloutStep>,
     pub auto_rollback: bool,
     pub analysis: Option<AnalysisConfig>,
+    /// The rollout's hooks (counted in the spec digest only when there are some, so that
+    /// the digests of functions deployed before hooks existed stay as they were).
+    #[serde(skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
     /// Digest of what a published version embodies: code (its content, once identified),
     /// architecture and configuration.
     pub release_digest: String,
@@ -212,6 +217,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             .as_ref()
             .and_then(|r| r.analysis.as_ref())
             .map(analysis_config),
+        hooks: spec
+            .rollout
+            .as_ref()
+            .map(|r| r.hooks.clone())
+            .unwrap_or_default(),
         release_digest,
         previous_release: None,
         spec_digest: String::new(),

@@ -6,8 +6,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::{AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig};
-use crate::rollout::Phase;
-use crate::spec::{Architecture, RecursiveLoop};
+use crate::rollout::{HookCursor, Phase};
+use crate::spec::{Architecture, Hook, RecursiveLoop};
 
 /// A version an action refers to: one that exists, or the one this plan publishes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,6 +138,35 @@ pub enum Action {
     DeleteFunction {
         owner: String,
     },
+    /// Runs a rollout hook against the new version, then writes its result: `pass`,
+    /// `pending` (the hook reports later, through the callback) or `fail` (a rollback,
+    /// whose reason the executor completes with the hook's). Each is an `UpdateAlias`.
+    RunHook {
+        call: Box<HookCall>,
+        pass: Box<Action>,
+        pending: Box<Action>,
+        fail: Box<Action>,
+    },
+}
+
+/// What a hook is run with: the hook, and what it tests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookCall {
+    pub hook: Hook,
+    pub name: String,
+    pub cursor: HookCursor,
+    pub alias: String,
+    pub stable: String,
+    pub canary: String,
+    /// The canary's share of traffic while the hook runs, in percent.
+    pub weight: f64,
+    pub step: usize,
+    pub release: String,
+    /// The rollout's start, which the execution id names.
+    pub started: u64,
+    /// How long the hook may stay pending.
+    pub deadline_secs: u64,
 }
 
 /// A rollout record to write with an alias update; the executor fills in the version
@@ -148,6 +177,10 @@ pub struct RecordTemplate {
     pub step: usize,
     pub release: String,
     pub reason: Option<String>,
+    /// The hook the rollout is at.
+    pub hook: Option<HookCursor>,
+    /// A hook answered "pending": its deadline is this long after the write.
+    pub pending_for: Option<u64>,
     pub stable: VersionRef,
     pub canary: VersionRef,
     /// Kept from the rollout's start; `None`: the rollout starts with this write.
@@ -208,6 +241,7 @@ impl Action {
             Action::DeleteVersion { .. } => "delete_version",
             Action::Tag { .. } => "tag",
             Action::DeleteFunction { .. } => "delete_function",
+            Action::RunHook { .. } => "run_hook",
         }
     }
 
@@ -298,6 +332,18 @@ impl fmt::Display for Action {
             }
             Action::DeleteFunction { .. } => {
                 write!(f, "delete function (pruned: no longer in the spec)")
+            }
+            Action::RunHook { call, .. } => {
+                let what = match (&call.hook.lambda, &call.hook.http) {
+                    (Some(function), _) => format!("invoke {function}"),
+                    (None, Some(http)) => format!("call {}", http.url),
+                    (None, None) => "nothing".to_owned(),
+                };
+                write!(
+                    f,
+                    "run {} hook {} ({what}) against version {}",
+                    call.cursor.stage, call.name, call.canary
+                )
             }
         }
     }

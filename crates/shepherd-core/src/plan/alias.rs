@@ -54,7 +54,7 @@ pub fn plan_alias(
             ..AliasPlan::default()
         };
     };
-    if desired.rollout_steps.is_empty() {
+    if desired.rollout_steps.is_empty() && desired.hooks.is_empty() {
         return all_at_once(&alias.name, current, target);
     }
     Rollout::new(desired, current, observation, poll)

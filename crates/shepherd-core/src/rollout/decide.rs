@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::record::{Phase, RolloutRecord};
+use super::hooks::{self, HookRun, enter_step};
+use super::record::{HookCursor, Phase, RolloutRecord};
 use crate::model::{AlarmState, AnalysisConfig, CanaryMetrics, ObservedAlarm, VersionMetrics};
-use crate::spec::{OnInconclusive, RolloutStep};
+use crate::spec::{Hooks, OnInconclusive, RolloutStep};
 
 /// The alias routing and record a transition writes, in one `UpdateAlias`.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,8 +15,11 @@ pub struct Transition {
     pub phase: Phase,
     /// The step in effect after the write.
     pub step: usize,
-    /// Percent of traffic for the canary; `None` promotes it (100%, no weights).
+    /// Percent of traffic for the canary; `None`: no weights, the alias on the canary
+    /// when Healthy or at a postTraffic hook, on the stable version otherwise.
     pub canary_weight: Option<f64>,
+    /// The hook the rollout is at after the write.
+    pub hook: Option<HookCursor>,
     pub reason: Option<String>,
 }
 
@@ -28,6 +32,8 @@ pub enum Decision {
     Advance(Transition),
     /// Send all traffic back to the stable version.
     RollBack { reason: String },
+    /// Run this hook now; its result decides the next write.
+    RunHook(HookRun),
 }
 
 /// The percent the canary has while step `index` is in effect: the last weight set
@@ -52,24 +58,28 @@ pub fn enter(steps: &[RolloutStep], index: usize) -> Transition {
             phase: Phase::Healthy,
             step: steps.len(),
             canary_weight: None,
+            hook: None,
             reason: None,
         },
         Some(RolloutStep::SetWeight(weight)) => Transition {
             phase: Phase::Progressing,
             step: index + 1,
             canary_weight: Some(*weight),
+            hook: None,
             reason: None,
         },
         Some(RolloutStep::Pause(_)) => Transition {
             phase: Phase::Progressing,
             step: index,
             canary_weight: Some(weight_before(steps, index)),
+            hook: None,
             reason: None,
         },
         Some(RolloutStep::PauseUntilPromoted) => Transition {
             phase: Phase::Paused,
             step: index,
             canary_weight: Some(weight_before(steps, index)),
+            hook: None,
             reason: Some("waiting for `shepherd promote`".to_owned()),
         },
     }
@@ -104,6 +114,8 @@ pub struct Policy<'a> {
     pub poll: Duration,
     /// The metric analysis of the canary, if any.
     pub analysis: Option<&'a AnalysisConfig>,
+    /// The hooks run before and after traffic.
+    pub hooks: &'a Hooks,
 }
 
 /// What AWS says of the canary now: the gating alarms' states and the canary's metrics
@@ -162,6 +174,7 @@ pub fn decide(
                 phase: Phase::Paused,
                 step: record.step,
                 canary_weight: Some(weight_before(policy.steps, record.step)),
+                hook: None,
                 reason: Some(format!("{reason}; automatic rollback is off")),
             });
         }
@@ -170,6 +183,9 @@ pub fn decide(
         return Decision::Hold {
             requeue_after: policy.poll,
         };
+    }
+    if let Some(cursor) = record.hook {
+        return hooks::at(record, cursor, &policy, now);
     }
     match policy.steps.get(record.step) {
         Some(RolloutStep::Pause(duration)) => {
@@ -183,12 +199,12 @@ pub fn decide(
                 Some(analysis) if !conclusive(analysis, evidence.metrics) => {
                     inconclusive(analysis, policy, evidence, record, *duration, elapsed)
                 }
-                _ => Decision::Advance(enter(policy.steps, record.step + 1)),
+                _ => Decision::Advance(enter_step(&policy, record.step + 1)),
             }
         }
         // A weight step not yet written (after a restart), a pause until promoted not yet
         // recorded, or the end: enter it now.
-        _ => Decision::Advance(enter(policy.steps, record.step)),
+        _ => Decision::Advance(enter_step(&policy, record.step)),
     }
 }
 
@@ -215,6 +231,7 @@ fn inconclusive(
             phase: Phase::Paused,
             step: record.step,
             canary_weight: Some(weight_before(policy.steps, record.step)),
+            hook: None,
             reason: Some(format!(
                 "metrics unavailable: {why}; the analysis cannot judge the new version"
             )),
@@ -229,27 +246,45 @@ fn inconclusive(
         analysis.min_invocations
     );
     match analysis.on_inconclusive {
-        OnInconclusive::Promote => Decision::Advance(enter(policy.steps, record.step + 1)),
+        OnInconclusive::Promote => Decision::Advance(enter_step(&policy, record.step + 1)),
         OnInconclusive::RollBack => Decision::RollBack { reason },
         OnInconclusive::Pause => Decision::Advance(Transition {
             phase: Phase::Paused,
             step: record.step,
             canary_weight: Some(weight_before(policy.steps, record.step)),
+            hook: None,
             reason: Some(reason),
         }),
     }
 }
 
-/// What `shepherd promote` does: the next step now, or (`full`) straight to 100%.
-pub fn promote(record: &RolloutRecord, steps: &[RolloutStep], full: bool) -> Transition {
+/// What `shepherd promote` does: the next step now, or (`full`) straight to 100%. Past
+/// the last step, the postTraffic hooks run (when `post_hooks`), as after any last step.
+pub fn promote(
+    record: &RolloutRecord,
+    steps: &[RolloutStep],
+    post_hooks: bool,
+    full: bool,
+) -> Transition {
+    let to = |index: usize| {
+        if index >= steps.len() && post_hooks {
+            Transition {
+                phase: Phase::Progressing,
+                step: steps.len(),
+                canary_weight: None,
+                hook: Some(HookCursor::first(super::record::Stage::PostTraffic)),
+                reason: None,
+            }
+        } else {
+            enter(steps, index)
+        }
+    };
     if full {
-        return enter(steps, steps.len());
+        return to(steps.len());
     }
     match steps.get(record.step) {
-        Some(RolloutStep::Pause(_) | RolloutStep::PauseUntilPromoted) => {
-            enter(steps, record.step + 1)
-        }
-        _ => enter(steps, record.step),
+        Some(RolloutStep::Pause(_) | RolloutStep::PauseUntilPromoted) => to(record.step + 1),
+        _ => to(record.step),
     }
 }
 
@@ -259,6 +294,10 @@ mod tests {
     use crate::model::{AlarmDefinition, AlarmMetric};
 
     const MIN: u64 = 60;
+    static NO_HOOKS: Hooks = Hooks {
+        pre_traffic: Vec::new(),
+        post_traffic: Vec::new(),
+    };
 
     fn steps() -> Vec<RolloutStep> {
         vec![
@@ -278,6 +317,7 @@ mod tests {
             step,
             since,
             started: 1000,
+            hook: None,
             reason: None,
         }
     }
@@ -316,6 +356,7 @@ mod tests {
             auto_rollback: true,
             poll: Duration::from_secs(10),
             analysis: None,
+            hooks: &NO_HOOKS,
         };
         let evidence = Evidence {
             alarms,
@@ -370,7 +411,7 @@ mod tests {
             decide(&paused, g.0, g.1, 9_999_999),
             Decision::Hold { .. }
         ));
-        let t = promote(&paused, &steps, false);
+        let t = promote(&paused, &steps, false, false);
         assert_eq!((t.phase, t.canary_weight), (Phase::Healthy, None));
     }
 
@@ -411,7 +452,7 @@ mod tests {
 
     #[test]
     fn promote_full_skips_the_remaining_steps() {
-        let t = promote(&record(1, 1000), &steps(), true);
+        let t = promote(&record(1, 1000), &steps(), false, true);
         assert_eq!(
             (t.phase, t.step, t.canary_weight),
             (Phase::Healthy, 4, None)

@@ -7,11 +7,13 @@
 //!
 //! - `decide`: the state machine, from the spec's [`Policy`] and AWS's [`Evidence`].
 //! - `planner`: a pass's path from the record to the next alias write.
+//! - `hooks`: the hook steps (preTraffic, postTraffic) and their execution ids.
 //! - `write`: the one `UpdateAlias` a transition makes.
 //! - `operate`: operators' commands.
 //! - `record`: the record's encoding.
 
 mod decide;
+mod hooks;
 mod operate;
 mod planner;
 mod record;
@@ -20,6 +22,9 @@ mod write;
 pub use decide::{
     Decision, Evidence, Policy, Transition, decide, enter, fired_alarm, promote, weight_before,
 };
+pub use hooks::{
+    DEFAULT_HOOK_DEADLINE, Execution, HookRun, after_pass, execution_id, pending, routing,
+};
 pub use operate::{Command, CommandRefused, operate, operator_action};
 pub(crate) use planner::Rollout;
-pub use record::{Phase, RECORD_PREFIX, RolloutRecord};
+pub use record::{HookCursor, Phase, RECORD_PREFIX, RolloutRecord, Stage};

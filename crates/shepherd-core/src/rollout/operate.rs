@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::decide::{Transition, promote, weight_before};
-use super::record::{Phase, RolloutRecord};
+use super::record::{Phase, RolloutRecord, Stage};
 use super::write::{Kept, alias_write};
 use crate::model::ObservedAlias;
 use crate::plan::{Action, VersionRef};
@@ -60,15 +60,22 @@ pub enum CommandRefused {
     WaitsForPromote,
     #[error("cannot {command}: the rollout is {phase}")]
     NotNow { command: Command, phase: Phase },
+    #[error(
+        "cannot {command} while the rollout runs its {stage} hooks; wait for them, or abort"
+    )]
+    AtHook { command: Command, stage: Stage },
 }
 
 /// The transition a command makes, or why it does not apply. `steps` are the rollout's
 /// steps when the spec is at hand; `live_weight` is the percent the canary has now, which
 /// a pause keeps.
+/// `post_hooks`: the spec has postTraffic hooks, which a promotion past the last step
+/// runs (a promotion without the spec goes straight to Healthy).
 pub fn operate(
     command: Command,
     record: &RolloutRecord,
     steps: Option<&[RolloutStep]>,
+    post_hooks: bool,
     live_weight: f64,
 ) -> Result<Transition, CommandRefused> {
     let in_flight = record.phase.in_flight();
@@ -76,29 +83,42 @@ pub fn operate(
     if in_flight && command.needs_steps() && steps.is_none() {
         return Err(CommandRefused::NeedsSteps { command });
     }
+    // A hook decides its step itself: only an abort overrides it.
+    if let Some(hook) = record.hook.filter(|_| in_flight && command != Command::Abort) {
+        return Err(CommandRefused::AtHook {
+            command,
+            stage: hook.stage,
+        });
+    }
     match command {
         Command::Promote { full: true } if in_flight => Ok(match steps {
-            Some(steps) => promote(record, steps, true),
+            Some(steps) => promote(record, steps, post_hooks, true),
             None => Transition {
                 phase: Phase::Healthy,
                 step: record.step,
                 canary_weight: None,
+                hook: None,
                 reason: None,
             },
         }),
-        Command::Promote { full: false } if in_flight => {
-            Ok(promote(record, steps.unwrap_or_default(), false))
-        }
+        Command::Promote { full: false } if in_flight => Ok(promote(
+            record,
+            steps.unwrap_or_default(),
+            post_hooks,
+            false,
+        )),
         Command::Abort if in_flight => Ok(Transition {
             phase: Phase::Aborted,
             step: record.step,
             canary_weight: None,
+            hook: None,
             reason: Some("aborted by an operator".to_owned()),
         }),
         Command::Pause if record.phase == Phase::Progressing => Ok(Transition {
             phase: Phase::Paused,
             step: record.step,
             canary_weight: weight,
+            hook: None,
             reason: Some("paused by an operator".to_owned()),
         }),
         Command::Resume if record.phase == Phase::Paused => {
@@ -108,6 +128,7 @@ pub fn operate(
                     phase: Phase::Progressing,
                     step: record.step,
                     canary_weight: weight,
+                    hook: None,
                     reason: None,
                 }),
             }
@@ -116,6 +137,7 @@ pub fn operate(
             phase: record.phase,
             step: record.step,
             canary_weight: None,
+            hook: None,
             reason: Some("retry requested".to_owned()),
         }),
         _ => Err(CommandRefused::NotNow {
@@ -133,6 +155,7 @@ pub fn operator_action(
     function: &str,
     current: &ObservedAlias,
     steps: Option<&[RolloutStep]>,
+    post_hooks: bool,
     command: Command,
 ) -> Result<Action, CommandRefused> {
     let record = current.record().ok_or_else(|| CommandRefused::NoRollout {
@@ -142,7 +165,7 @@ pub fn operator_action(
         .additional_version
         .as_ref()
         .map_or(0.0, |(_, w)| w * 100.0);
-    let transition = operate(command, &record, steps, live_weight)?;
+    let transition = operate(command, &record, steps, post_hooks, live_weight)?;
     let stable = VersionRef::Existing(record.stable.clone());
     let canary = VersionRef::Existing(record.canary.clone());
     let mut kept = Kept::next_step(&record);

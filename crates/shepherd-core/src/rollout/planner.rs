@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use super::decide::{Decision, Evidence, Policy, Transition, decide, enter, weight_before};
-use super::record::{Phase, RolloutRecord};
+use super::decide::{Decision, Evidence, Policy, Transition, decide, weight_before};
+use super::hooks::{self, HookRun};
+use super::record::{Phase, RolloutRecord, Stage};
 use super::write::{Kept, alias_write};
 use crate::model::{DesiredFunction, Observation, ObservedAlias};
-use crate::plan::{Action, AliasPlan, Next, ReleaseFailure, VersionRef};
+use crate::plan::{Action, AliasPlan, HookCall, Next, ReleaseFailure, VersionRef};
 
 /// One function's rollout on its alias, as the plan of one pass sees it.
 pub(crate) struct Rollout<'a> {
@@ -36,6 +37,7 @@ impl<'a> Rollout<'a> {
                 auto_rollback: desired.auto_rollback,
                 poll,
                 analysis: desired.analysis.as_ref(),
+                hooks: &desired.hooks,
             },
             evidence: Evidence {
                 alarms: &observation.alarms,
@@ -78,7 +80,8 @@ impl<'a> Rollout<'a> {
                 next: Next::RequeueAfter(requeue_after.min(poll)),
                 ..AliasPlan::default()
             },
-            Decision::Advance(_) => AliasPlan {
+            // No step and no hook is taken without a valid desired state.
+            Decision::Advance(_) | Decision::RunHook(_) => AliasPlan {
                 next: Next::RequeueAfter(poll),
                 ..AliasPlan::default()
             },
@@ -98,7 +101,7 @@ impl<'a> Rollout<'a> {
     /// Starts a rollout from the alias's version to `target`.
     fn start(&self, stable: &str, target: &VersionRef) -> AliasPlan {
         let stable = VersionRef::Existing(stable.to_owned());
-        let transition = enter(self.policy.steps, 0);
+        let transition = hooks::begin(&self.policy);
         let kept = Kept::start(&self.desired.release_digest);
         AliasPlan {
             actions: vec![self.write(&transition, &stable, target, kept)],
@@ -116,6 +119,7 @@ impl<'a> Rollout<'a> {
             phase: Phase::Aborted,
             step: record.step,
             canary_weight: None,
+            hook: None,
             reason: Some(format!(
                 "superseded by release {}",
                 self.desired.release_digest
@@ -156,18 +160,22 @@ impl<'a> Rollout<'a> {
                 };
                 // Weights changed behind shepherd's back mid-rollout: put back the ones
                 // the record says, without restarting the step's clock.
-                let expected = weight_before(self.policy.steps, record.step) / 100.0;
-                let routing_right = self.current.version == record.stable
-                    && self
-                        .current
-                        .additional_version
-                        .as_ref()
-                        .is_some_and(|(v, w)| *v == record.canary && (w - expected).abs() < 1e-9);
+                let weight = weight_before(self.policy.steps, record.step);
+                let (version, additional) = hooks::routing(record, weight);
+                let routing_right = self.current.version == version
+                    && match (&self.current.additional_version, &additional) {
+                        (None, None) => true,
+                        (Some((v, w)), Some((expected, e))) => {
+                            v == expected && (w - e).abs() < 1e-9
+                        }
+                        _ => false,
+                    };
                 if !routing_right {
                     let repair = Transition {
                         phase: record.phase,
                         step: record.step,
-                        canary_weight: Some(expected * 100.0),
+                        canary_weight: additional.map(|(_, w)| w * 100.0),
+                        hook: record.hook,
                         reason: record.reason.clone(),
                     };
                     plan.actions.push(self.write(
@@ -180,7 +188,7 @@ impl<'a> Rollout<'a> {
                 plan
             }
             Decision::Advance(transition) => {
-                let serving = if transition.canary_weight.is_none() {
+                let serving = if transition.phase == Phase::Healthy {
                     vec![canary.clone()]
                 } else {
                     vec![stable.clone(), canary.clone()]
@@ -204,6 +212,62 @@ impl<'a> Rollout<'a> {
                 }
             }
             Decision::RollBack { reason } => self.roll_back(record, reason),
+            Decision::RunHook(run) => self.run_hook(record, run),
+        }
+    }
+
+    /// Runs the hook the rollout is at, with the three writes its result may make.
+    fn run_hook(&self, record: &RolloutRecord, run: HookRun) -> AliasPlan {
+        let stable = VersionRef::Existing(record.stable.clone());
+        let canary = VersionRef::Existing(record.canary.clone());
+        let name = run.hook.display_name();
+        let cursor = run.cursor;
+        let pass = hooks::after_pass(&self.policy, record, cursor);
+        let mut pending = self.write(
+            &hooks::pending(record, cursor, &name),
+            &stable,
+            &canary,
+            Kept::same_step(record),
+        );
+        if let Action::UpdateAlias {
+            record: Some(template),
+            ..
+        } = &mut pending
+        {
+            template.pending_for = Some(run.deadline.as_secs());
+        }
+        let fail = Transition {
+            phase: Phase::RolledBack,
+            step: record.step,
+            canary_weight: None,
+            hook: None,
+            reason: Some(format!("{} hook {name} failed", cursor.stage)),
+        };
+        let call = HookCall {
+            name,
+            cursor,
+            alias: self.current.name.clone(),
+            stable: record.stable.clone(),
+            canary: record.canary.clone(),
+            weight: match cursor.stage {
+                Stage::PreTraffic => 0.0,
+                Stage::PostTraffic => 100.0,
+            },
+            step: record.step,
+            release: record.release.clone(),
+            started: record.started,
+            deadline_secs: run.deadline.as_secs(),
+            hook: run.hook,
+        };
+        AliasPlan {
+            actions: vec![Action::RunHook {
+                call: Box::new(call),
+                pass: Box::new(self.write(&pass, &stable, &canary, Kept::next_step(record))),
+                pending: Box::new(pending),
+                fail: Box::new(self.write(&fail, &stable, &canary, Kept::next_step(record))),
+            }],
+            serving: vec![stable, canary],
+            next: Next::RequeueAfter(Duration::ZERO),
         }
     }
 
@@ -220,6 +284,7 @@ impl<'a> Rollout<'a> {
             phase: Phase::RolledBack,
             step: record.step,
             canary_weight: None,
+            hook: None,
             reason: Some(reason),
         };
         AliasPlan {

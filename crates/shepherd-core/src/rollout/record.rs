@@ -4,7 +4,11 @@
 //! the rollout stands.
 //!
 //! Format (at most 256 characters, the limit of an alias description):
-//! `shepherd/v1 phase=Progressing stable=2 canary=3 release=9f2c... step=1 since=1764151234 started=1764151200 reason=...`
+//! `shepherd/v1 phase=Progressing stable=2 canary=3 release=9f2c... step=1 since=1764151234 started=1764151200 hook=pre.0.1764154834 reason=...`
+//!
+//! `hook=` is there while a hook is the rollout's current step: its stage (`pre`, `post`),
+//! its index in that stage's list, and, once it answered "pending", the deadline of its
+//! callback. Hooks before the index have passed.
 
 use std::fmt;
 
@@ -71,6 +75,86 @@ impl fmt::Display for Phase {
     }
 }
 
+/// When a hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// Before the canary gets any traffic.
+    PreTraffic,
+    /// Once the canary has all of it, before the rollout is Healthy.
+    PostTraffic,
+}
+
+impl Stage {
+    fn code(self) -> &'static str {
+        match self {
+            Stage::PreTraffic => "pre",
+            Stage::PostTraffic => "post",
+        }
+    }
+
+    /// The name the spec gives the stage (`preTraffic`).
+    pub fn spec_name(self) -> &'static str {
+        match self {
+            Stage::PreTraffic => "preTraffic",
+            Stage::PostTraffic => "postTraffic",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.spec_name())
+    }
+}
+
+/// The hook a rollout is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookCursor {
+    pub stage: Stage,
+    /// Its index in the stage's list; the ones before it passed.
+    pub index: usize,
+    /// It answered "pending": its result is due through the callback by then (Unix
+    /// seconds). `None`: it has not run yet, or ran without an answer being recorded.
+    pub pending_until: Option<u64>,
+}
+
+impl HookCursor {
+    /// The first hook of `stage`, not yet run.
+    pub fn first(stage: Stage) -> Self {
+        Self {
+            stage,
+            index: 0,
+            pending_until: None,
+        }
+    }
+
+    fn encode(&self) -> String {
+        match self.pending_until {
+            Some(until) => format!("{}.{}.{until}", self.stage.code(), self.index),
+            None => format!("{}.{}", self.stage.code(), self.index),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let stage = match parts.next()? {
+            "pre" => Stage::PreTraffic,
+            "post" => Stage::PostTraffic,
+            _ => return None,
+        };
+        let index = parts.next()?.parse().ok()?;
+        let pending_until = match parts.next() {
+            Some(until) => Some(until.parse().ok()?),
+            None => None,
+        };
+        parts.next().is_none().then_some(Self {
+            stage,
+            index,
+            pending_until,
+        })
+    }
+}
+
 /// The persisted state of a rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutRecord {
@@ -87,6 +171,8 @@ pub struct RolloutRecord {
     pub since: u64,
     /// When the rollout began, Unix seconds.
     pub started: u64,
+    /// The hook the rollout is at, if it is at one.
+    pub hook: Option<HookCursor>,
     /// Why it ended or paused, for people.
     pub reason: Option<String>,
 }
@@ -98,6 +184,10 @@ impl RolloutRecord {
             "{RECORD_PREFIX} phase={} stable={} canary={} release={} step={} since={} started={}",
             self.phase, self.stable, self.canary, self.release, self.step, self.since, self.started
         );
+        if let Some(hook) = &self.hook {
+            text.push_str(" hook=");
+            text.push_str(&hook.encode());
+        }
         if let Some(reason) = &self.reason {
             let room = DESCRIPTION_LIMIT.saturating_sub(text.len() + " reason=".len());
             let reason: String = reason
@@ -132,6 +222,10 @@ impl RolloutRecord {
             step: value("step")?.parse().ok()?,
             since: value("since")?.parse().ok()?,
             started: value("started")?.parse().ok()?,
+            hook: match value("hook") {
+                Some(text) => Some(HookCursor::decode(text)?),
+                None => None,
+            },
             reason,
         })
     }
@@ -150,8 +244,31 @@ mod tests {
             step: 1,
             since: 1_764_151_234,
             started: 1_764_151_200,
+            hook: None,
             reason: None,
         }
+    }
+
+    #[test]
+    fn round_trips_the_hook_cursor() {
+        let mut r = record();
+        for hook in [
+            HookCursor::first(Stage::PreTraffic),
+            HookCursor {
+                stage: Stage::PostTraffic,
+                index: 3,
+                pending_until: Some(1_764_154_800),
+            },
+        ] {
+            r.hook = Some(hook);
+            r.reason = Some("preTraffic hook smoke answered pending".into());
+            assert_eq!(RolloutRecord::parse(&r.to_description()), Some(r.clone()));
+        }
+        assert_eq!(
+            RolloutRecord::parse(&format!("{} hook=mid.0", record().to_description())),
+            None,
+            "a cursor that does not parse is not silently dropped"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::model::ObservedAlias;
 use crate::plan::{Action, Change, RecordTemplate, VersionRef};
 
 use super::decide::Transition;
-use super::record::{Phase, RolloutRecord};
+use super::record::{Phase, RolloutRecord, Stage};
 
 /// What an alias write keeps of the rollout it continues.
 #[derive(Debug, Clone, Copy)]
@@ -58,8 +58,14 @@ pub(crate) fn alias_write(
 ) -> Action {
     let (version, additional) = match transition.canary_weight {
         Some(weight) => (stable.clone(), Some((canary.clone(), weight / 100.0))),
-        // Promotion: the canary takes all traffic. Rollback or abort: the stable does.
+        // Promotion, or the postTraffic hooks before it: the canary takes all traffic.
+        // Rollback, abort, or the preTraffic hooks: the stable does.
         None if transition.phase == Phase::Healthy => (canary.clone(), None),
+        None if transition.phase == Phase::Progressing
+            && transition.hook.is_some_and(|h| h.stage == Stage::PostTraffic) =>
+        {
+            (canary.clone(), None)
+        }
         None => (stable.clone(), None),
     };
     let routing = match &additional {
@@ -71,9 +77,12 @@ pub(crate) fn alias_write(
         None => format!("{version} 100%"),
     };
     // Steps counted from 1, as `status` counts them.
-    let to = match transition.phase {
-        Phase::Healthy => format!("{}: {routing}", transition.phase),
-        phase => format!("{phase} at step {}: {routing}", transition.step + 1),
+    let to = match (transition.phase, transition.hook) {
+        (Phase::Healthy, _) => format!("{}: {routing}", transition.phase),
+        (Phase::Progressing, Some(hook)) => {
+            format!("{} hook {}: {routing}", hook.stage, hook.index + 1)
+        }
+        (phase, _) => format!("{phase} at step {}: {routing}", transition.step + 1),
     };
     Action::UpdateAlias {
         name: current.name.clone(),
@@ -85,6 +94,8 @@ pub(crate) fn alias_write(
             step: transition.step,
             release: kept.release.to_owned(),
             reason: transition.reason.clone(),
+            hook: transition.hook.filter(|_| transition.phase.in_flight()),
+            pending_for: None,
             stable: stable.clone(),
             canary: canary.clone(),
             started: kept.started,

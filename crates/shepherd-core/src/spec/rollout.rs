@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::duration::HumanDuration;
+use super::hooks::Hooks;
 
 /// The rollout of each new version onto the function's alias.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
@@ -29,6 +30,10 @@ pub struct Rollout {
     /// Judge the new version by its own metrics too, beside the alarms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,
+    /// Checks run against the new version before it gets traffic and once it has all of
+    /// it; a failing one rolls the release back.
+    #[serde(default, skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
 }
 
 /// Metric analysis of the new version alone (CloudWatch `ExecutedVersion` dimension), from
@@ -158,9 +163,10 @@ impl Rollout {
         self.strategy.unwrap_or(Strategy::AllAtOnce).steps()
     }
 
-    /// Whether the rollout shifts traffic gradually (anything but all at once).
+    /// Whether the rollout goes through the rollout state machine: it shifts traffic
+    /// gradually, or runs hooks (even all at once).
     pub fn is_progressive(&self) -> bool {
-        !self.expanded_steps().is_empty()
+        !self.expanded_steps().is_empty() || !self.hooks.is_empty()
     }
 
     pub fn auto_rollback(&self) -> bool {
