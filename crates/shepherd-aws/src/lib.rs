@@ -14,6 +14,7 @@
 //! - `lambda` (`Functions`, `Aliases`, `Concurrency`, `EventSources`), `cloudwatch`
 //!   (`Alarms`, `CanaryMetricsSource`), `sqs` (`Queues`), `s3` (`ObjectStore`), `ecr`
 //!   (`ImageRegistry`): the calls.
+//! - `web` (`Web`): HTTP hooks, the one port that is not AWS.
 //! - `error`: `SdkError` to [`CloudError`](shepherd_core::cloud::CloudError).
 
 mod cloudwatch;
@@ -24,9 +25,11 @@ mod lambda;
 mod leases;
 mod s3;
 mod sqs;
+mod web;
 
 pub use leases::DynamoLeases;
 pub use sqs::{SqsMessage, SqsQueue};
+pub use web::{HookSecrets, SIGNATURE_HEADER, signature};
 
 use std::time::Duration;
 
@@ -49,6 +52,8 @@ pub struct AwsCloud {
     sqs: aws_sdk_sqs::Client,
     s3: aws_sdk_s3::Client,
     ecr: aws_sdk_ecr::Client,
+    /// The secrets HTTP hooks may name.
+    hook_secrets: HookSecrets,
 }
 
 /// `app/shepherd` in every client's user agent (see [`USER_AGENT_APP`]).
@@ -166,6 +171,7 @@ impl AwsCloud {
             sqs: aws_sdk_sqs::Client::new(&sdk_config),
             s3: aws_sdk_s3::Client::from_conf(s3),
             ecr: aws_sdk_ecr::Client::new(&sdk_config),
+            hook_secrets: HookSecrets::default(),
         }
     }
 
@@ -206,7 +212,14 @@ impl AwsCloud {
             sqs: read_only_client!(aws_sdk_sqs),
             s3: read_only_client!(aws_sdk_s3),
             ecr: read_only_client!(aws_sdk_ecr),
+            hook_secrets: HookSecrets::default(),
         }
+    }
+
+    /// The secrets HTTP hooks may name (`hooks.secrets` of the controller's configuration).
+    pub fn with_hook_secrets(mut self, secrets: HookSecrets) -> Self {
+        self.hook_secrets = secrets;
+        self
     }
 
     /// The SQS client for queue attributes.

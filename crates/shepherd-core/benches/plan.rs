@@ -411,6 +411,7 @@ fn applied(desired: &DesiredFunction, versions: usize, deep: bool) -> ObservedFu
                     step: desired.rollout_steps.len(),
                     since: 1_764_151_234,
                     started: 1_764_150_000,
+                    hook: None,
                     reason: None,
                 }
                 .to_description()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use shepherd_core::cloud::{
     Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudError, CloudResult, Concurrency,
-    EventSources, Functions, ImageRegistry, Invocation, Invoke, ObjectStore, Queues,
+    EventSources, Functions, ImageRegistry, Invocation, Invoke, ObjectStore, Queues, Web, WebRequest, WebResponse,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
@@ -412,6 +412,21 @@ impl<C: Cloud> CanaryMetricsSource for Metered<C> {
                 .get_version_metrics(name, alias, version, window, p99)
         })
         .await
+    }
+}
+
+/// Calls to the team's endpoints: fenced like a write (a hook acts), one attempt each.
+impl<C: Cloud> Web for Metered<C> {
+    async fn call(&self, request: &WebRequest) -> CloudResult<WebResponse> {
+        let api = Api::HttpHook;
+        if self.fence.as_ref().is_some_and(|may_write| !may_write()) {
+            let refused = Err(CloudError::Fenced { api });
+            self.stats.record(api, &refused);
+            return refused;
+        }
+        let result = self.inner.call(request).await;
+        self.stats.record(api, &result);
+        result
     }
 }
 

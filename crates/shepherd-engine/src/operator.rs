@@ -8,7 +8,7 @@ use shepherd_core::display::percent;
 use shepherd_core::model::{DesiredFunction, ObservedAlias};
 use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
 use shepherd_core::rollout::{Command, CommandRefused, Phase, RolloutRecord, operator_action};
-use shepherd_core::spec::RolloutStep;
+use shepherd_core::spec::{Hooks, RolloutStep};
 
 use crate::execute::{ExecuteError, execute};
 use crate::rollouts::RolloutStatus;
@@ -21,6 +21,8 @@ pub struct RolloutTarget {
     pub alias: Option<String>,
     /// The rollout's steps from the spec, when it is at hand.
     pub steps: Option<Vec<RolloutStep>>,
+    /// The rollout's hooks from the spec, when it is at hand.
+    pub hooks: Option<Hooks>,
 }
 
 impl RolloutTarget {
@@ -30,6 +32,7 @@ impl RolloutTarget {
             function: function.to_owned(),
             alias: None,
             steps: None,
+            hooks: None,
         }
     }
 }
@@ -40,6 +43,7 @@ impl From<&DesiredFunction> for RolloutTarget {
             function: desired.name.clone(),
             alias: desired.alias.as_ref().map(|a| a.name.clone()),
             steps: Some(desired.rollout_steps.clone()),
+            hooks: Some(desired.hooks.clone()),
         }
     }
 }
@@ -101,7 +105,17 @@ pub async fn operate<C: Cloud>(
         .await
         .map_err(|e| aliases_error(name, e))?;
     let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
-    let action = operator_action(name, current, target.steps.as_deref(), command)?;
+    let post_hooks = target
+        .hooks
+        .as_ref()
+        .is_some_and(|h| !h.post_traffic.is_empty());
+    let action = operator_action(
+        name,
+        current,
+        target.steps.as_deref(),
+        post_hooks,
+        command,
+    )?;
     let done = describe(name, command, &action);
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);

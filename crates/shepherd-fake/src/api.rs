@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::FakeCloud;
 use shepherd_core::cloud::{
     Alarms, Aliases, Api, CanaryMetricsSource, CloudResult, Concurrency, EventSources, Functions,
-    ImageRegistry, Invocation, Invoke, ObjectStore, Queues,
+    ImageRegistry, Invocation, Invoke, ObjectStore, Queues, Web, WebRequest, WebResponse,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,
@@ -326,5 +326,20 @@ impl Invoke for FakeCloud {
         payload: &str,
     ) -> CloudResult<Invocation> {
         self.call(Api::Invoke, |w| w.invoke(function, qualifier, payload))
+    }
+}
+
+/// HTTP hooks: faults apply as to AWS calls; the answer is the next scripted for the URL.
+impl Web for FakeCloud {
+    async fn call(&self, request: &WebRequest) -> CloudResult<WebResponse> {
+        let mut inner = self.lock();
+        if let Some(error) = inner.faults.before_call(Api::HttpHook) {
+            return Err(error);
+        }
+        let answer = inner.world.runs.web_call(request)?;
+        match inner.faults.after_call(Api::HttpHook) {
+            Some(error) => Err(error),
+            None => Ok(answer),
+        }
     }
 }

@@ -223,4 +223,25 @@ impl FakeCloud {
             .map(|(_, version, payload)| (version.clone(), payload.clone()))
             .collect()
     }
+
+    /// Answers the next HTTP call to `url` with `answer` (in order; afterwards, nothing
+    /// answers there).
+    pub fn script_web(
+        &self,
+        url: &str,
+        answer: Result<shepherd_core::cloud::WebResponse, shepherd_core::cloud::CloudError>,
+    ) {
+        self.lock()
+            .world
+            .runs
+            .web_scripted
+            .entry(url.to_owned())
+            .or_default()
+            .push_back(answer);
+    }
+
+    /// Every HTTP call made, in order.
+    pub fn web_calls(&self) -> Vec<shepherd_core::cloud::WebRequest> {
+        self.lock().world.runs.web_seen.clone()
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use shepherd_core::cloud::Invocation;
+use shepherd_core::cloud::{Api, CloudError, Invocation, WebRequest, WebResponse};
 
 use super::state::{LATEST, Outcome, Target, World, record};
 
@@ -14,6 +14,10 @@ pub(super) struct Runs {
     pub scripted: BTreeMap<String, VecDeque<Invocation>>,
     /// Every invocation: (function, the version that ran, payload).
     pub seen: Vec<(String, String, String)>,
+    /// Answers of HTTP endpoints, per URL, in order; a URL with none left is unreachable.
+    pub web_scripted: BTreeMap<String, VecDeque<Result<WebResponse, CloudError>>>,
+    /// Every HTTP call made.
+    pub web_seen: Vec<WebRequest>,
 }
 
 /// The function name in a name or an ARN (`arn:aws:lambda:R:A:function:NAME[:Q]`), and
@@ -63,5 +67,21 @@ impl World {
                 executed_version: Some(executed),
             },
         })
+    }
+}
+
+impl Runs {
+    /// An HTTP call: recorded, then answered with what is scripted for its URL.
+    pub(super) fn web_call(&mut self, request: &WebRequest) -> Result<WebResponse, CloudError> {
+        self.web_seen.push(request.clone());
+        self.web_scripted
+            .get_mut(&request.url)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_else(|| {
+                Err(CloudError::Unreachable {
+                    api: Api::HttpHook,
+                    message: format!("nothing answers at {}", request.url),
+                })
+            })
     }
 }

@@ -116,6 +116,11 @@ apis! {
     ecr {
         DescribeImages: read,
     }
+    // Not AWS: a call to one of the team's own endpoints (an HTTP hook). A write, because
+    // it may act (a smoke test, a deploy gate), so it is fenced like one.
+    https {
+        HttpHook: write,
+    }
 }
 
 impl Api {
@@ -123,7 +128,7 @@ impl Api {
     pub fn class(self) -> CallClass {
         match (self, self.service()) {
             (Api::GetFunction, _) => CallClass::GetFunction,
-            (Api::Invoke, _) => CallClass::Invoke,
+            (Api::Invoke | Api::HttpHook, _) => CallClass::Invoke,
             (_, "cloudwatch") => CallClass::CloudWatch,
             (_, "sqs") => CallClass::Sqs,
             (_, "s3") => CallClass::S3,

@@ -266,6 +266,38 @@ pub trait Invoke: Send + Sync + 'static {
     ) -> impl Future<Output = CloudResult<Invocation>> + Send;
 }
 
+/// A call to one of the team's own HTTP endpoints (a rollout hook). Header values and
+/// the signing key are named, not given: the adapter holds the secrets of the
+/// controller's configuration and fills them in, so no secret passes through a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// Header name and the name of the secret that is its value.
+    pub secret_headers: Vec<(String, String)>,
+    /// The name of the secret that signs the body (`X-Shepherd-Signature-256`).
+    pub signing_secret: Option<String>,
+    pub body: String,
+    /// For one attempt, response included.
+    pub timeout: std::time::Duration,
+}
+
+/// What an endpoint answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebResponse {
+    pub status: u16,
+    /// The body, cut to a few kilobytes.
+    pub body: String,
+}
+
+/// Calls to the team's own HTTP endpoints. One attempt per call; the caller retries.
+pub trait Web: Send + Sync + 'static {
+    /// `Transport` for a timeout or a dropped connection, `Unreachable` when nothing
+    /// answers, `Rejected` for a request that cannot be made (a secret that is not
+    /// configured, a URL the configuration does not allow).
+    fn call(&self, request: &WebRequest) -> impl Future<Output = CloudResult<WebResponse>> + Send;
+}
+
 /// Every AWS call shepherd makes: what the engine is written against, so that its bounds
 /// stay one word. Implemented for everything that implements each port.
 pub trait Cloud:
@@ -279,6 +311,7 @@ pub trait Cloud:
     + Alarms
     + CanaryMetricsSource
     + Invoke
+    + Web
 {
 }
 
@@ -293,5 +326,6 @@ impl<T> Cloud for T where
         + Alarms
         + CanaryMetricsSource
         + Invoke
+        + Web
 {
 }

@@ -2,6 +2,7 @@
 //! function and a bounded number of functions at once. Waits are polls with backoff, so a
 //! function that takes minutes to settle costs a few reads, not a busy loop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
@@ -22,16 +23,18 @@ use crate::clock::unix_now;
 use crate::progress::{Progress, ProgressSink};
 
 mod error;
+mod hooks;
 mod perform;
 mod waits;
 
 pub use error::ExecuteError;
+pub use hooks::{HookSettings, Verdict, callback_token};
 
 use perform::perform;
 use waits::{gone, wait_provisioned, wait_settled, with_conflict_retry};
 
 /// Knobs of the executor.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ExecuteOptions {
     /// Functions worked on at once.
     pub concurrency: usize,
@@ -41,6 +44,8 @@ pub struct ExecuteOptions {
     pub provisioned_timeout: Duration,
     /// Retries of an update that met `ResourceConflictException`.
     pub conflict_retries: u32,
+    /// What rollout hooks are run with.
+    pub hooks: Arc<HookSettings>,
 }
 
 impl Default for ExecuteOptions {
@@ -50,6 +55,7 @@ impl Default for ExecuteOptions {
             settle_timeout: Duration::from_secs(300),
             provisioned_timeout: Duration::from_secs(1800),
             conflict_retries: 5,
+            hooks: Arc::default(),
         }
     }
 }
@@ -211,7 +217,31 @@ pub(crate) async fn execute_one<C: Cloud>(
             action,
         });
         tracing::info!(action = action.kind(), detail = %action, "applying");
-        match perform(cloud, action, &mut context, options, progress).await {
+        // A hook runs, then its verdict's alias write is performed in its place.
+        let ran = match action {
+            Action::RunHook {
+                call,
+                pass,
+                pending,
+                fail,
+            } => Some(hooks::run(cloud, call, [pass, pending, fail], &mut context, options).await),
+            _ => None,
+        };
+        let ran_hook = ran.is_some();
+        let result = match ran {
+            Some(Ok(write)) => {
+                report.done.push(action.to_string());
+                let written = perform(cloud, &write, &mut context, options, progress).await;
+                if written.is_ok() {
+                    report.done.push(write.to_string());
+                }
+                written
+            }
+            Some(Err(error)) => Err(error),
+            None => perform(cloud, action, &mut context, options, progress).await,
+        };
+        match result {
+            Ok(()) if ran_hook => {}
             Ok(()) => report.done.push(action.to_string()),
             Err(ExecuteError::Cloud(CloudError::Unsupported { api })) => {
                 tracing::info!(%api, "skipped: the endpoint does not implement it");

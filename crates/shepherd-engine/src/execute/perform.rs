@@ -255,6 +255,9 @@ pub(super) async fn perform<C: Cloud>(
             }
             cloud.tag_function(&arn, &set).await?;
         }
+        // `execute_one` runs the hook and performs, in its place, the write its verdict
+        // picks.
+        Action::RunHook { .. } => {}
         Action::DeleteFunction { owner } => {
             // The listing that planned this may be old: delete only what still carries
             // this owner's tags now.
@@ -288,6 +291,12 @@ pub(super) fn rollout_record(
         step: template.step,
         since: template.since.unwrap_or(now),
         started: template.started.unwrap_or(now),
+        hook: template.hook.map(|mut cursor| {
+            if let Some(secs) = template.pending_for {
+                cursor.pending_until = Some(now + secs);
+            }
+            cursor
+        }),
         reason: template.reason.clone(),
     })
 }

@@ -1,0 +1,306 @@
+//! Running a rollout hook: the payload that tells it what it tests, the call (a Lambda
+//! invoked synchronously, or an HTTP endpoint), and its verdict, which picks the alias
+//! write the plan prepared for it.
+//!
+//! A hook runs at least once: a crash after it ran and before its result was written runs
+//! it again on the next pass, so hooks must be safe to repeat (as CodeDeploy's are).
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use shepherd_core::cloud::{Cloud, CloudError, WebRequest};
+use shepherd_core::plan::{Action, HookCall};
+use shepherd_core::rollout::execution_id;
+use shepherd_core::spec::HttpMethod;
+
+use super::{Context, ExecuteError, ExecuteOptions, arn};
+use crate::clock::unix_now;
+
+/// What the controller tells hooks besides the hook itself: where the callback is and
+/// how its token is made, which URLs HTTP hooks may call, the target and the commit.
+#[derive(Debug, Clone, Default)]
+pub struct HookSettings {
+    /// The controller's URL as hooks reach it (`https://shepherd.example.com`); `None`:
+    /// the payload carries only the callback's path.
+    pub callback_url: Option<String>,
+    /// The key of the callback tokens; `None`: no callback (a pending hook can only time
+    /// out).
+    pub callback_key: Option<String>,
+    /// URL prefixes HTTP hooks may call; an HTTP hook to any other URL fails. Empty: no
+    /// HTTP hook may run (a spec repository must not make the controller call whatever
+    /// it names, such as a cloud metadata endpoint).
+    pub allowed_urls: Vec<String>,
+    /// The target the controller works on, when there are several (named in execution
+    /// ids).
+    pub target: Option<String>,
+    /// The git commit of the desired state.
+    pub commit: Option<String>,
+}
+
+/// A hook's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    /// It will report through the callback.
+    Pending,
+    Failed(String),
+}
+
+/// The token a callback for `execution` must present: HMAC-SHA256 of the execution id
+/// under the callback key, in hex. Valid while that execution is the one the rollout
+/// waits for, so at most once.
+pub fn callback_token(key: &str, execution: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(execution.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload<'a> {
+    function: &'a str,
+    alias: &'a str,
+    stable_version: &'a str,
+    canary_version: &'a str,
+    /// The canary's qualified ARN, to invoke the candidate directly.
+    canary_arn: String,
+    weight: f64,
+    step: usize,
+    phase: &'static str,
+    release: &'a str,
+    commit: Option<&'a str>,
+    hook: &'a str,
+    execution_id: &'a str,
+    /// When a pending answer times out, Unix seconds.
+    deadline: u64,
+    callback: Option<Callback>,
+}
+
+#[derive(Serialize)]
+struct Callback {
+    url: String,
+    token: String,
+}
+
+/// The alias write a hook's verdict picks; a failure's reason gets the hook's.
+pub(super) async fn run<C: Cloud>(
+    cloud: &C,
+    call: &HookCall,
+    outcomes: [&Action; 3],
+    context: &mut Context,
+    options: &ExecuteOptions,
+) -> Result<Action, ExecuteError> {
+    let [pass, pending, fail] = outcomes;
+    let settings = &options.hooks;
+    let execution = execution_id(
+        settings.target.as_deref(),
+        &context.name,
+        call.cursor,
+        call.started,
+    );
+    let function_arn = arn(cloud, context).await?;
+    let callback = settings.callback_key.as_deref().map(|key| Callback {
+        url: format!(
+            "{}/api/v1/hooks/{execution}",
+            settings.callback_url.as_deref().unwrap_or("").trim_end_matches('/')
+        ),
+        token: callback_token(key, &execution),
+    });
+    let payload = Payload {
+        function: &context.name,
+        alias: &call.alias,
+        stable_version: &call.stable,
+        canary_version: &call.canary,
+        canary_arn: format!("{function_arn}:{}", call.canary),
+        weight: call.weight,
+        step: call.step,
+        phase: call.cursor.stage.spec_name(),
+        release: &call.release,
+        commit: settings.commit.as_deref(),
+        hook: &call.name,
+        execution_id: &execution,
+        deadline: unix_now() + call.deadline_secs,
+        callback,
+    };
+    let body = serde_json::to_string(&payload).expect("a payload serializes");
+    let verdict = match (&call.hook.lambda, &call.hook.http) {
+        (Some(function), _) => invoke(cloud, function, &body).await?,
+        (None, Some(_)) => call_http(cloud, call, body, settings).await?,
+        (None, None) => Verdict::Failed("the hook names neither lambda nor http".to_owned()),
+    };
+    tracing::info!(hook = %call.name, stage = %call.cursor.stage, ?verdict, "hook ran");
+    Ok(match verdict {
+        Verdict::Passed => pass.clone(),
+        Verdict::Pending => pending.clone(),
+        Verdict::Failed(why) => with_reason(fail, &why),
+    })
+}
+
+/// `fail` with the hook's reason after its own.
+fn with_reason(fail: &Action, why: &str) -> Action {
+    let mut fail = fail.clone();
+    if let Action::UpdateAlias {
+        record: Some(template),
+        ..
+    } = &mut fail
+    {
+        let prefix = template.reason.take().unwrap_or_default();
+        template.reason = Some(format!("{prefix}: {why}"));
+    }
+    fail
+}
+
+/// The most of a hook's answer quoted in a reason.
+const QUOTED: usize = 160;
+
+fn quote(text: &str) -> String {
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    match text.char_indices().nth(QUOTED) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+/// A Lambda hook: `{"status": "Succeeded"}` passes, `{"status": "Pending"}` reports later,
+/// anything else fails. A call that did not reach the function (throttled, AWS failing)
+/// is an error: the hook runs again on the next pass.
+async fn invoke<C: Cloud>(cloud: &C, function: &str, body: &str) -> Result<Verdict, ExecuteError> {
+    let invocation = match cloud.invoke(function, None, body).await {
+        Ok(invocation) => invocation,
+        Err(
+            error @ (CloudError::NotFound { .. }
+            | CloudError::Rejected { .. }
+            | CloudError::Unsupported { .. }),
+        ) => return Ok(Verdict::Failed(format!("cannot invoke {function}: {error}"))),
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(kind) = &invocation.function_error {
+        return Ok(Verdict::Failed(format!(
+            "{function} failed ({kind}): {}",
+            quote(&invocation.payload)
+        )));
+    }
+    Ok(answer(&invocation.payload).unwrap_or_else(|| {
+        Verdict::Failed(format!(
+            "{function} returned no status (expected {{\"status\": \"Succeeded\"}}): {}",
+            quote(&invocation.payload)
+        ))
+    }))
+}
+
+/// The verdict a `{"status": ..., "reason": ...}` document gives, if it is one.
+fn answer(text: &str) -> Option<Verdict> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let reason = value
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .map_or_else(|| "no reason given".to_owned(), quote);
+    match value.get("status")?.as_str()? {
+        "Succeeded" => Some(Verdict::Passed),
+        "Pending" => Some(Verdict::Pending),
+        "Failed" => Some(Verdict::Failed(reason)),
+        _ => None,
+    }
+}
+
+/// An HTTP hook: a status of 202 or less passes (a body of `{"status": "Pending"}` reports
+/// later), anything else fails. Timeouts, dropped connections and 5xx are tried again up
+/// to `retries` times, with a short pause.
+async fn call_http<C: Cloud>(
+    cloud: &C,
+    call: &HookCall,
+    body: String,
+    settings: &HookSettings,
+) -> Result<Verdict, ExecuteError> {
+    let http = call.hook.http.as_ref().expect("an http hook");
+    if !settings
+        .allowed_urls
+        .iter()
+        .any(|prefix| !prefix.is_empty() && http.url.starts_with(prefix.as_str()))
+    {
+        return Ok(Verdict::Failed(format!(
+            "{} is not allowed by the controller's hooks.allowedUrls",
+            http.url
+        )));
+    }
+    let method = http.method.unwrap_or(HttpMethod::Post);
+    let request = WebRequest {
+        method: method.as_str(),
+        url: http.url.clone(),
+        secret_headers: http
+            .headers
+            .iter()
+            .map(|(name, secret)| (name.clone(), secret.secret.clone()))
+            .collect(),
+        signing_secret: http.signing_secret.as_ref().map(|s| s.secret.clone()),
+        body: if method == HttpMethod::Get {
+            String::new()
+        } else {
+            body
+        },
+        timeout: http.timeout.map_or(Duration::from_secs(10), |t| t.0),
+    };
+    let attempts = http.retries.unwrap_or(0) + 1;
+    let mut last = String::new();
+    for attempt in 1..=attempts {
+        if attempt > 1 {
+            tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+        }
+        match cloud.call(&request).await {
+            Ok(response) if response.status >= 500 => {
+                last = format!("HTTP {}: {}", response.status, quote(&response.body));
+            }
+            Ok(response) if response.status <= 202 => {
+                return Ok(match answer(&response.body) {
+                    Some(Verdict::Pending) => Verdict::Pending,
+                    _ => Verdict::Passed,
+                });
+            }
+            Ok(response) => {
+                return Ok(Verdict::Failed(format!(
+                    "{} answered HTTP {}: {}",
+                    http.url,
+                    response.status,
+                    quote(&response.body)
+                )));
+            }
+            Err(error @ CloudError::Fenced { .. }) => return Err(error.into()),
+            Err(error @ CloudError::Rejected { .. }) => {
+                return Ok(Verdict::Failed(error.to_string()));
+            }
+            Err(error) => last = error.to_string(),
+        }
+    }
+    Ok(Verdict::Failed(format!(
+        "{} failed {attempts} time(s), last: {last}",
+        http.url
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_answers_of_hooks() {
+        assert_eq!(answer(r#"{"status":"Succeeded"}"#), Some(Verdict::Passed));
+        assert_eq!(answer(r#"{"status":"Pending"}"#), Some(Verdict::Pending));
+        assert_eq!(
+            answer(r#"{"status":"Failed","reason":"checkout returned 500"}"#),
+            Some(Verdict::Failed("checkout returned 500".into()))
+        );
+        assert_eq!(answer(r#"{"status":"ok"}"#), None);
+        assert_eq!(answer("null"), None);
+        assert_eq!(answer("not json"), None);
+    }
+
+    #[test]
+    fn tokens_are_per_execution() {
+        let a = callback_token("key", "orders-api.pre0.1");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, callback_token("key", "orders-api.pre0.2"));
+        assert_ne!(a, callback_token("other", "orders-api.pre0.1"));
+    }
+}
