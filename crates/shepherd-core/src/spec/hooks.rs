@@ -96,6 +96,7 @@ impl HttpMethod {
 /// A reference to a secret of the controller's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expected" = "a secret by reference, {secret: NAME} (never a literal value)"))]
 pub struct SecretName {
     /// The name under `hooks.secrets` in the controller's configuration.
     #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_.-]+$"))]

@@ -55,6 +55,8 @@ pub struct Violation {
 }
 
 struct Rules<'a> {
+    /// The function's name (`metadata.name`).
+    name: &'a str,
     spec: &'a FunctionSpec,
     spec_dir: &'a Path,
     root: &'a Path,
@@ -94,6 +96,7 @@ impl Rules<'_> {
 /// local code path is resolved; the code must stay inside `root`.
 pub fn check(document: &FunctionDocument, spec_dir: &Path, root: &Path) -> Vec<Violation> {
     let mut rules = Rules {
+        name: &document.metadata.name,
         spec: &document.spec,
         spec_dir,
         root,
@@ -469,6 +472,37 @@ fn alarm_window(r: &mut Rules, path: FieldPath, window: AlarmWindow) {
     }
 }
 
+/// Each hook names exactly one of `lambda` or `http`, and never the function itself (it
+/// would test itself with its own traffic, and its canary would invoke itself).
+fn hooks(r: &mut Rules, rollout: &crate::spec::Rollout) {
+    let own = r.name.to_owned();
+    for (stage, list) in [
+        ("preTraffic", &rollout.hooks.pre_traffic),
+        ("postTraffic", &rollout.hooks.post_traffic),
+    ] {
+        for (i, hook) in list.iter().enumerate() {
+            let path = FieldPath::keys(&["spec", "rollout", "hooks", stage]).index(i);
+            match (&hook.lambda, &hook.http) {
+                (Some(_), Some(_)) | (None, None) => {
+                    r.error_at(path, "a hook sets exactly one of lambda or http");
+                }
+                (Some(function), None) => {
+                    let named = function
+                        .split_once(":function:")
+                        .map_or(function.as_str(), |(_, rest)| rest);
+                    if named.split(':').next() == Some(own.as_str()) {
+                        r.error_at(
+                            path.key("lambda"),
+                            format!("{function} is this function itself; a hook must be another function"),
+                        );
+                    }
+                }
+                (None, Some(_)) => {}
+            }
+        }
+    }
+}
+
 fn rollout(r: &mut Rules) {
     let Some(rollout) = &r.spec.rollout else {
         return;
@@ -485,6 +519,8 @@ fn rollout(r: &mut Rules) {
             "a rollout needs an alias: set spec.alias",
         );
     }
+    let rollout_hooks = rollout.clone();
+    hooks(r, &rollout_hooks);
     let Some(steps) = &rollout.steps else {
         return;
     };
