@@ -70,7 +70,10 @@ fn send(request: &WebRequest, secrets: &HookSecrets) -> CloudResult<WebResponse>
         builder = builder.header(header.as_str(), secrets.get(secret)?);
     }
     if let Some(secret) = &request.signing_secret {
-        builder = builder.header(SIGNATURE_HEADER, signature(secrets.get(secret)?, &request.body));
+        builder = builder.header(
+            SIGNATURE_HEADER,
+            signature(secrets.get(secret)?, &request.body),
+        );
     }
     let rejected = |message: String| CloudError::Rejected {
         api: Api::HttpHook,
@@ -143,6 +146,12 @@ mod tests {
         };
         let error = send(&request, &HookSecrets::default()).unwrap_err();
         assert!(matches!(error, CloudError::Rejected { .. }), "{error}");
-        assert!(format!("{:?}", HookSecrets::new(BTreeMap::from([("a".into(), "v".into())]))).contains('a'));
+        assert!(
+            format!(
+                "{:?}",
+                HookSecrets::new(BTreeMap::from([("a".into(), "v".into())]))
+            )
+            .contains('a')
+        );
     }
 }

@@ -470,6 +470,22 @@ fn cases() -> Vec<Case> {
         ),
         case(
             ROLLOUT,
+            "hooks without any alarm, all at once",
+            |s| {
+                s.remove("spec.alarms")
+                    .set("spec.alias", "{name: live}")
+                    .set(
+                        "spec.rollout",
+                        "{hooks: {preTraffic: [{lambda: orders-smoke}]}}",
+                    )
+            },
+            &[
+                "warning: spec.alarms: no Errors alarm: failures go unnoticed and rollouts cannot gate on them; add alarms.errors [missing-error-alarm]",
+                "warning: spec.rollout: the hooks test the new version once, but no alarm watches it while it takes traffic, so a version that passes them and then fails is never rolled back by itself; add spec.alarms or rollout.alarms [rollout-without-alarm]",
+            ],
+        ),
+        case(
+            ROLLOUT,
             "steps with an empty alarms section",
             |s| {
                 s.remove("spec.alarms")

@@ -2281,12 +2281,21 @@ fn rollout_cases() -> Vec<Case> {
         case(
             "a hook invoking the function itself",
             |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{lambda: orders-api}]"),
-            &["spec.rollout.hooks.preTraffic[0].lambda: orders-api is this function itself; a hook must be another function"],
+            &[
+                "spec.rollout.hooks.preTraffic[0].lambda: orders-api is this function itself; a hook must be another function",
+            ],
         ),
         case(
             "a hook name with a space",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{name: 'smoke test', lambda: orders-smoke}]"),
-            &["spec.rollout.hooks.preTraffic[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"smoke test\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{name: 'smoke test', lambda: orders-smoke}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"smoke test\"",
+            ],
         ),
         case(
             "a hook with an empty lambda",
@@ -2295,68 +2304,149 @@ fn rollout_cases() -> Vec<Case> {
         ),
         case(
             "a hook deadline that is not a duration",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{lambda: orders-smoke, deadline: soon}]"),
-            &["spec.rollout.hooks.preTraffic[0].deadline: expected a duration such as 30s, 5m or 1h30m, found \"soon\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{lambda: orders-smoke, deadline: soon}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].deadline: expected a duration such as 30s, 5m or 1h30m, found \"soon\"",
+            ],
         ),
         case(
             "a hook with an unknown field",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{lambda: orders-smoke, when: now}]"),
-            &["spec.rollout.hooks.preTraffic[0].when: unknown field; expected one of deadline, http, lambda, name"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{lambda: orders-smoke, when: now}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].when: unknown field; expected one of deadline, http, lambda, name",
+            ],
         ),
         case(
             "an http hook as a string",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: 'https://ci.example.com'}]"),
-            &["spec.rollout.hooks.postTraffic[0].http: expected a mapping, found a string \"https://ci.example.com\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: 'https://ci.example.com'}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http: expected a mapping, found a string \"https://ci.example.com\"",
+            ],
         ),
         case(
             "an http hook url without a scheme",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: ci.example.com/hooks}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.url: expected a value matching ^https?://, found \"ci.example.com/hooks\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: ci.example.com/hooks}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.url: expected a value matching ^https?://, found \"ci.example.com/hooks\"",
+            ],
         ),
         case(
             "an http hook with an unknown method",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', method: DELETE}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.method: \"DELETE\" is not one of POST, PUT, GET"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', method: DELETE}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.method: \"DELETE\" is not one of POST, PUT, GET",
+            ],
         ),
         case(
             "an http hook header with a literal value",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {Authorization: 'Bearer abc'}}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.headers.Authorization: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"Bearer abc\""],
+            |s| {
+                with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {Authorization: 'Bearer abc'}}}]")
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.headers.Authorization: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"Bearer abc\"",
+            ],
         ),
         case(
             "an http hook secret name with a slash",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', signingSecret: {secret: 'a/b'}}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', signingSecret: {secret: 'a/b'}}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\"",
+            ],
         ),
         case(
             "an http hook timeout that is not a duration",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', timeout: long}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', timeout: long}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\"",
+            ],
         ),
         case(
             "an http hook with too many retries",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', retries: 9}}]"),
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', retries: 9}}]",
+                )
+            },
             &["spec.rollout.hooks.postTraffic[0].http.retries: 9 is above the maximum of 5"],
         ),
         case(
             "an http hook with an unknown field",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', body: x}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.body: unknown field; expected one of headers, method, retries, signingSecret, timeout, url"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', body: x}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.body: unknown field; expected one of headers, method, retries, signingSecret, timeout, url",
+            ],
         ),
         case(
             "an http hook headers as a list",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', headers: [a]}}]"),
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', headers: [a]}}]",
+                )
+            },
             &["spec.rollout.hooks.postTraffic[0].http.headers: expected a mapping, found a list"],
         ),
         case(
             "an http hook header secret with a space",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {X-Token: {secret: 'a b'}}}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\""],
+            |s| {
+                with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {X-Token: {secret: 'a b'}}}}]")
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\"",
+            ],
         ),
         case(
             "an http hook signing secret as a string",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{http: {url: 'https://ci.example.com/h', signingSecret: hmac}}]"),
-            &["spec.rollout.hooks.postTraffic[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', signingSecret: hmac}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\"",
+            ],
         ),
         case(
             "a hook as a string",
@@ -2371,12 +2461,21 @@ fn rollout_cases() -> Vec<Case> {
         case(
             "a hook invoking the function itself (postTraffic)",
             |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{lambda: orders-api}]"),
-            &["spec.rollout.hooks.postTraffic[0].lambda: orders-api is this function itself; a hook must be another function"],
+            &[
+                "spec.rollout.hooks.postTraffic[0].lambda: orders-api is this function itself; a hook must be another function",
+            ],
         ),
         case(
             "a hook name with a space (postTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{name: 'smoke test', lambda: orders-smoke}]"),
-            &["spec.rollout.hooks.postTraffic[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"smoke test\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{name: 'smoke test', lambda: orders-smoke}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"smoke test\"",
+            ],
         ),
         case(
             "a hook with an empty lambda (postTraffic)",
@@ -2385,68 +2484,149 @@ fn rollout_cases() -> Vec<Case> {
         ),
         case(
             "a hook deadline that is not a duration (postTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{lambda: orders-smoke, deadline: soon}]"),
-            &["spec.rollout.hooks.postTraffic[0].deadline: expected a duration such as 30s, 5m or 1h30m, found \"soon\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{lambda: orders-smoke, deadline: soon}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].deadline: expected a duration such as 30s, 5m or 1h30m, found \"soon\"",
+            ],
         ),
         case(
             "a hook with an unknown field (postTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.postTraffic", "[{lambda: orders-smoke, when: now}]"),
-            &["spec.rollout.hooks.postTraffic[0].when: unknown field; expected one of deadline, http, lambda, name"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{lambda: orders-smoke, when: now}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.postTraffic[0].when: unknown field; expected one of deadline, http, lambda, name",
+            ],
         ),
         case(
             "an http hook as a string (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: 'https://ci.example.com'}]"),
-            &["spec.rollout.hooks.preTraffic[0].http: expected a mapping, found a string \"https://ci.example.com\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: 'https://ci.example.com'}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http: expected a mapping, found a string \"https://ci.example.com\"",
+            ],
         ),
         case(
             "an http hook url without a scheme (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: ci.example.com/hooks}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.url: expected a value matching ^https?://, found \"ci.example.com/hooks\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: ci.example.com/hooks}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.url: expected a value matching ^https?://, found \"ci.example.com/hooks\"",
+            ],
         ),
         case(
             "an http hook with an unknown method (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', method: DELETE}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.method: \"DELETE\" is not one of POST, PUT, GET"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', method: DELETE}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.method: \"DELETE\" is not one of POST, PUT, GET",
+            ],
         ),
         case(
             "an http hook header with a literal value (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {Authorization: 'Bearer abc'}}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.headers.Authorization: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"Bearer abc\""],
+            |s| {
+                with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {Authorization: 'Bearer abc'}}}]")
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.headers.Authorization: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"Bearer abc\"",
+            ],
         ),
         case(
             "an http hook secret name with a slash (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', signingSecret: {secret: 'a/b'}}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', signingSecret: {secret: 'a/b'}}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\"",
+            ],
         ),
         case(
             "an http hook timeout that is not a duration (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', timeout: long}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', timeout: long}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\"",
+            ],
         ),
         case(
             "an http hook with too many retries (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', retries: 9}}]"),
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', retries: 9}}]",
+                )
+            },
             &["spec.rollout.hooks.preTraffic[0].http.retries: 9 is above the maximum of 5"],
         ),
         case(
             "an http hook with an unknown field (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', body: x}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.body: unknown field; expected one of headers, method, retries, signingSecret, timeout, url"],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', body: x}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.body: unknown field; expected one of headers, method, retries, signingSecret, timeout, url",
+            ],
         ),
         case(
             "an http hook headers as a list (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', headers: [a]}}]"),
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', headers: [a]}}]",
+                )
+            },
             &["spec.rollout.hooks.preTraffic[0].http.headers: expected a mapping, found a list"],
         ),
         case(
             "an http hook header secret with a space (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {X-Token: {secret: 'a b'}}}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\""],
+            |s| {
+                with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', headers: {X-Token: {secret: 'a b'}}}}]")
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\"",
+            ],
         ),
         case(
             "an http hook signing secret as a string (preTraffic)",
-            |s| with_alias(s).set("spec.rollout.hooks.preTraffic", "[{http: {url: 'https://ci.example.com/h', signingSecret: hmac}}]"),
-            &["spec.rollout.hooks.preTraffic[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\""],
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', signingSecret: hmac}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\"",
+            ],
         ),
         case(
             "a hook as a string (preTraffic)",

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use shepherd_core::cloud::{
     Alarms, Aliases, Api, CanaryMetricsSource, Cloud, CloudError, CloudResult, Concurrency,
-    EventSources, Functions, ImageRegistry, Invocation, Invoke, ObjectStore, Queues, Web, WebRequest, WebResponse,
+    EventSources, Functions, ImageRegistry, Invocation, Invoke, ObjectStore, Queues, Web,
+    WebRequest, WebResponse,
 };
 use shepherd_core::model::{
     AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, ManagedFunction, MappingConfig,

@@ -7,7 +7,9 @@ use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::display::percent;
 use shepherd_core::model::{DesiredFunction, ObservedAlias};
 use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
-use shepherd_core::rollout::{Command, CommandRefused, Phase, RolloutRecord, operator_action};
+use shepherd_core::rollout::{
+    Command, CommandRefused, Execution, Phase, RolloutRecord, hook_report_action, operator_action,
+};
 use shepherd_core::spec::{Hooks, RolloutStep};
 
 use crate::execute::{ExecuteError, execute};
@@ -109,13 +111,7 @@ pub async fn operate<C: Cloud>(
         .hooks
         .as_ref()
         .is_some_and(|h| !h.post_traffic.is_empty());
-    let action = operator_action(
-        name,
-        current,
-        target.steps.as_deref(),
-        post_hooks,
-        command,
-    )?;
+    let action = operator_action(name, current, target.steps.as_deref(), post_hooks, command)?;
     let done = describe(name, command, &action);
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
@@ -134,6 +130,47 @@ pub async fn operate<C: Cloud>(
             source,
         }),
         None => Ok(done),
+    }
+}
+
+/// Writes a hook's reported result (the callback of a hook that answered "pending"): one
+/// alias update, past the hook or back to the stable version.
+pub async fn report_hook<C: Cloud>(
+    cloud: &C,
+    target: &RolloutTarget,
+    execution: &Execution,
+    id: &str,
+    result: Result<(), String>,
+) -> Result<String, OperateError> {
+    let name = &target.function;
+    let (Some(steps), Some(hooks)) = (&target.steps, &target.hooks) else {
+        return Err(CommandRefused::HookNeedsSpec.into());
+    };
+    let aliases = cloud
+        .list_aliases(name)
+        .await
+        .map_err(|e| aliases_error(name, e))?;
+    let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
+    let passed = result.is_ok();
+    let action = hook_report_action(current, execution, id, result, steps, hooks)?;
+    let written = action.to_string();
+    let mut plan = FunctionPlan::empty(name);
+    plan.actions.push(action);
+    let report = execute(
+        cloud,
+        vec![plan],
+        &Default::default(),
+        &crate::progress::Silent,
+    )
+    .await
+    .remove(0);
+    match report.failure {
+        Some(source) => Err(OperateError::Failed {
+            action: written,
+            source,
+        }),
+        None if passed => Ok(format!("{name}: hook {id} passed; {written}")),
+        None => Ok(format!("{name}: hook {id} failed; rolled back ({written})")),
     }
 }
 

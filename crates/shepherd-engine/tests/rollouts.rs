@@ -5,90 +5,17 @@
 use std::time::Duration;
 
 use shepherd_core::cloud::*;
-use shepherd_core::lint::LintConfig;
 use shepherd_core::model::AlarmState;
-use shepherd_core::rollout::{Command, Phase, RolloutRecord};
+use shepherd_core::rollout::{Command, Phase};
 use shepherd_engine::operator::{RolloutTarget, operate};
 use shepherd_engine::progress::Silent;
-use shepherd_engine::reconcile::{Desired, ReconcileOptions, apply, plan, resolve_desired};
+use shepherd_engine::reconcile::{ReconcileOptions, apply, plan};
 use shepherd_engine::rollouts::status;
 use shepherd_engine::settle::apply_until_settled;
 use shepherd_fake::FakeCloud;
 
-const SPEC: &str = r#"
-apiVersion: shepherd.dev/v1alpha1
-kind: Function
-metadata:
-  name: api
-spec:
-  code: {path: ../app}
-  handler: app.handler
-  runtime: python3.12
-  role: arn:aws:iam::123456789012:role/api
-  alias: {name: live}
-  alarms:
-    errors: {threshold: 1}
-  rollout:
-ROLLOUT
-"#;
-
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new(rollout: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("specs")).unwrap();
-        std::fs::create_dir_all(dir.path().join("app")).unwrap();
-        let spec = SPEC.replace("ROLLOUT", rollout);
-        std::fs::write(dir.path().join("specs/api.yaml"), spec).unwrap();
-        let repo = Self { dir };
-        repo.release("1");
-        repo
-    }
-
-    fn release(&self, marker: &str) {
-        let code = format!("def handler(event, context):\n    return '{marker}'\n");
-        std::fs::write(self.dir.path().join("app/app.py"), code).unwrap();
-    }
-
-    fn desired(&self) -> Desired {
-        let report = shepherd_core::check_specs_within(
-            &[self.dir.path().join("specs")],
-            Some(self.dir.path()),
-            &LintConfig::default(),
-        );
-        assert!(report.is_valid(), "{:?}", report.diagnostics);
-        resolve_desired(&report.functions, &[])
-    }
-}
-
-fn options() -> ReconcileOptions {
-    let mut options = ReconcileOptions::default();
-    options.plan.alarm_poll = Duration::from_secs(5);
-    options
-}
-
-fn record(cloud: &FakeCloud) -> Option<RolloutRecord> {
-    RolloutRecord::parse(&cloud.alias("api", "live")?.description)
-}
-
-/// One reconcile pass: observe, plan, apply.
-async fn pass(cloud: &FakeCloud, desired: &Desired) {
-    let planned = plan(cloud, desired, &options()).await;
-    apply(cloud, planned, &options(), &Silent).await;
-}
-
-/// A function live on release 1, then release 2 in the spec.
-async fn deployed(rollout: &str) -> (FakeCloud, Repo) {
-    let cloud = FakeCloud::default();
-    let repo = Repo::new(rollout);
-    apply_until_settled(&cloud, &repo.desired(), &options(), &Silent).await;
-    assert_eq!(cloud.alias("api", "live").unwrap().version, "1");
-    repo.release("2");
-    (cloud, repo)
-}
+mod common;
+use common::*;
 
 #[tokio::test(start_paused = true)]
 async fn a_thirty_minute_canary_runs_in_virtual_time_and_promotes() {
@@ -316,17 +243,6 @@ async fn a_new_release_during_a_rollout_replaces_the_canary_in_flight() {
     );
     apply_until_settled(&cloud, &desired, &options(), &Silent).await;
     assert_eq!(cloud.alias("api", "live").unwrap().version, "3");
-}
-
-/// Executes only the first `keep` actions of the next pass, as a process killed mid-pass.
-async fn killed_pass(cloud: &FakeCloud, desired: &Desired, keep: usize) -> usize {
-    let mut planned = plan(cloud, desired, &options()).await;
-    let total: usize = planned.plans.iter().map(|p| p.actions.len()).sum();
-    for p in &mut planned.plans {
-        p.actions.truncate(keep);
-    }
-    apply(cloud, planned, &options(), &Silent).await;
-    total
 }
 
 #[tokio::test(start_paused = true)]

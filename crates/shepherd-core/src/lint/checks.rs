@@ -64,6 +64,13 @@ pub fn rollout_without_alarm(spec: &FunctionSpec) -> Vec<Finding> {
     if own_alarms || !rollout.alarms.is_empty() {
         return Vec::new();
     }
+    if !rollout.hooks.is_empty() {
+        // Hooks check the new version once; nothing watches it while it serves.
+        return vec![finding(
+            &["spec", "rollout"],
+            "the hooks test the new version once, but no alarm watches it while it takes traffic, so a version that passes them and then fails is never rolled back by itself; add spec.alarms or rollout.alarms",
+        )];
+    }
     vec![finding(
         &["spec", "rollout"],
         "no alarm gates this rollout, so a bad version is never rolled back by itself; add spec.alarms or rollout.alarms",

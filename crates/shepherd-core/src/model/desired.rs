@@ -14,9 +14,8 @@ use super::{
     MappingConfig, Package, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
-    Hooks,
-    Architecture, CodeSource, CountAlarm, FunctionSpec, HumanDuration, LogFormat, RecursiveLoop,
-    RolloutStep, S3Code, SnapStart, TracingMode,
+    Architecture, CodeSource, CountAlarm, FunctionSpec, Hooks, HumanDuration, LogFormat,
+    RecursiveLoop, RolloutStep, S3Code, SnapStart, TracingMode,
 };
 use crate::validate::ValidFunction;
 

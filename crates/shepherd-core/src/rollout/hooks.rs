@@ -101,12 +101,7 @@ pub fn pending(record: &RolloutRecord, cursor: HookCursor, name: &str) -> Transi
 }
 
 /// The next move of a rollout at a hook.
-pub fn at(
-    record: &RolloutRecord,
-    cursor: HookCursor,
-    policy: &Policy<'_>,
-    now: u64,
-) -> Decision {
+pub fn at(record: &RolloutRecord, cursor: HookCursor, policy: &Policy<'_>, now: u64) -> Decision {
     let Some(hook) = policy.hooks.stage(cursor.stage).get(cursor.index) else {
         // The spec lost hooks mid-rollout: the ones it still has ran.
         return Decision::Advance(after_pass(policy, record, cursor));
@@ -208,13 +203,15 @@ impl Execution {
         })
     }
 
-    /// Whether this is the execution `record` waits for.
+    /// Whether this is the execution `record` waits for: the hook the rollout is at, of
+    /// this very rollout. A hook may report before its "pending" answer is recorded; the
+    /// alias's revision decides which write holds.
     pub fn is_awaited_by(&self, record: &RolloutRecord) -> bool {
         record.phase.in_flight()
             && record.started == self.started
-            && record.hook.is_some_and(|h| {
-                h.stage == self.stage && h.index == self.index && h.pending_until.is_some()
-            })
+            && record
+                .hook
+                .is_some_and(|h| h.stage == self.stage && h.index == self.index)
     }
 }
 
@@ -238,7 +235,14 @@ mod tests {
                 ("orders-api", Stage::PostTraffic, 2, 1_764_151_200)
             );
         }
-        for bad in ["", "a.b", "orders.mid0.1", "orders.pre.1", "a/b.pre0.1", "x.y.z.pre0.1"] {
+        for bad in [
+            "",
+            "a.b",
+            "orders.mid0.1",
+            "orders.pre.1",
+            "a/b.pre0.1",
+            "x.y.z.pre0.1",
+        ] {
             assert_eq!(Execution::parse(bad), None, "{bad}");
         }
     }

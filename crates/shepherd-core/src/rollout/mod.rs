@@ -25,6 +25,6 @@ pub use decide::{
 pub use hooks::{
     DEFAULT_HOOK_DEADLINE, Execution, HookRun, after_pass, execution_id, pending, routing,
 };
-pub use operate::{Command, CommandRefused, operate, operator_action};
+pub use operate::{Command, CommandRefused, hook_report_action, operate, operator_action};
 pub(crate) use planner::Rollout;
 pub use record::{HookCursor, Phase, RECORD_PREFIX, RolloutRecord, Stage};

@@ -3,12 +3,13 @@
 
 use std::fmt;
 
-use super::decide::{Transition, promote, weight_before};
+use super::decide::{Policy, Transition, promote, weight_before};
+use super::hooks::{Execution, after_pass};
 use super::record::{Phase, RolloutRecord, Stage};
 use super::write::{Kept, alias_write};
 use crate::model::ObservedAlias;
 use crate::plan::{Action, VersionRef};
-use crate::spec::RolloutStep;
+use crate::spec::{Hooks, RolloutStep};
 
 /// An operator's command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +61,14 @@ pub enum CommandRefused {
     WaitsForPromote,
     #[error("cannot {command}: the rollout is {phase}")]
     NotNow { command: Command, phase: Phase },
-    #[error(
-        "cannot {command} while the rollout runs its {stage} hooks; wait for them, or abort"
-    )]
+    #[error("cannot {command} while the rollout runs its {stage} hooks; wait for them, or abort")]
     AtHook { command: Command, stage: Stage },
+    #[error(
+        "hook execution {execution} is not the one the rollout waits for (it reported already, timed out, or belongs to another rollout)"
+    )]
+    HookNotAwaited { execution: String },
+    #[error("a hook's result needs the rollout's spec, and the function has none loaded")]
+    HookNeedsSpec,
 }
 
 /// The transition a command makes, or why it does not apply. `steps` are the rollout's
@@ -84,7 +89,10 @@ pub fn operate(
         return Err(CommandRefused::NeedsSteps { command });
     }
     // A hook decides its step itself: only an abort overrides it.
-    if let Some(hook) = record.hook.filter(|_| in_flight && command != Command::Abort) {
+    if let Some(hook) = record
+        .hook
+        .filter(|_| in_flight && command != Command::Abort)
+    {
         return Err(CommandRefused::AtHook {
             command,
             stage: hook.stage,
@@ -175,4 +183,57 @@ pub fn operator_action(
         kept.release = "retry";
     }
     Ok(alias_write(current, &transition, &stable, &canary, kept))
+}
+
+/// The alias update a hook's reported result makes (`POST /api/v1/hooks/{execution}`):
+/// the rollout moves past the hook, or rolls back with the hook's reason. Only the
+/// execution the record waits for is accepted, so a token serves once, and a report for a
+/// hook that already passed, failed or timed out changes nothing.
+pub fn hook_report_action(
+    current: &ObservedAlias,
+    execution: &Execution,
+    id: &str,
+    result: Result<(), String>,
+    steps: &[RolloutStep],
+    hooks: &Hooks,
+) -> Result<Action, CommandRefused> {
+    let not_awaited = || CommandRefused::HookNotAwaited {
+        execution: id.to_owned(),
+    };
+    let record = current.record().ok_or_else(not_awaited)?;
+    if !execution.is_awaited_by(&record) {
+        return Err(not_awaited());
+    }
+    let cursor = record.hook.ok_or_else(not_awaited)?;
+    let name = hooks
+        .stage(cursor.stage)
+        .get(cursor.index)
+        .map_or_else(|| "hook".to_owned(), |h| h.display_name());
+    let policy = Policy {
+        steps,
+        gating: &[],
+        auto_rollback: true,
+        poll: std::time::Duration::ZERO,
+        analysis: None,
+        hooks,
+    };
+    let transition = match result {
+        Ok(()) => after_pass(&policy, &record, cursor),
+        Err(reason) => Transition {
+            phase: Phase::RolledBack,
+            step: record.step,
+            canary_weight: None,
+            hook: None,
+            reason: Some(format!("{} hook {name} failed: {reason}", cursor.stage)),
+        },
+    };
+    let stable = VersionRef::Existing(record.stable.clone());
+    let canary = VersionRef::Existing(record.canary.clone());
+    Ok(alias_write(
+        current,
+        &transition,
+        &stable,
+        &canary,
+        Kept::next_step(&record),
+    ))
 }

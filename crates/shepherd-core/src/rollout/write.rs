@@ -62,7 +62,9 @@ pub(crate) fn alias_write(
         // Rollback, abort, or the preTraffic hooks: the stable does.
         None if transition.phase == Phase::Healthy => (canary.clone(), None),
         None if transition.phase == Phase::Progressing
-            && transition.hook.is_some_and(|h| h.stage == Stage::PostTraffic) =>
+            && transition
+                .hook
+                .is_some_and(|h| h.stage == Stage::PostTraffic) =>
         {
             (canary.clone(), None)
         }

@@ -125,7 +125,10 @@ impl Hook {
             .as_ref()
             .map(|h| {
                 let rest = h.url.split_once("://").map_or(h.url.as_str(), |(_, r)| r);
-                rest.split(['/', ':', '?']).next().unwrap_or(rest).to_owned()
+                rest.split(['/', ':', '?'])
+                    .next()
+                    .unwrap_or(rest)
+                    .to_owned()
             })
             .unwrap_or_else(|| "hook".to_owned())
     }

@@ -104,7 +104,11 @@ pub(super) async fn run<C: Cloud>(
     let callback = settings.callback_key.as_deref().map(|key| Callback {
         url: format!(
             "{}/api/v1/hooks/{execution}",
-            settings.callback_url.as_deref().unwrap_or("").trim_end_matches('/')
+            settings
+                .callback_url
+                .as_deref()
+                .unwrap_or("")
+                .trim_end_matches('/')
         ),
         token: callback_token(key, &execution),
     });
@@ -173,7 +177,11 @@ async fn invoke<C: Cloud>(cloud: &C, function: &str, body: &str) -> Result<Verdi
             error @ (CloudError::NotFound { .. }
             | CloudError::Rejected { .. }
             | CloudError::Unsupported { .. }),
-        ) => return Ok(Verdict::Failed(format!("cannot invoke {function}: {error}"))),
+        ) => {
+            return Ok(Verdict::Failed(format!(
+                "cannot invoke {function}: {error}"
+            )));
+        }
         Err(error) => return Err(error.into()),
     };
     if let Some(kind) = &invocation.function_error {
