@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
-use shepherd_core::rollout::Command;
+use shepherd_core::rollout::{Command, Execution};
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::ControlLoop;
@@ -116,6 +116,27 @@ impl<C: Cloud> Controller for Fleet<C> {
         name: &str,
         command: Command,
     ) -> Result<String, CommandError> {
+        self.owner(target, name)?.command(name, command).await
+    }
+
+    async fn hook_report(
+        &self,
+        execution: Execution,
+        id: String,
+        result: Result<(), String>,
+    ) -> Result<String, CommandError> {
+        let owner = self.owner(execution.target.as_deref(), &execution.function)?;
+        owner.hook_report(execution, id, result).await
+    }
+}
+
+impl<C: Cloud> Fleet<C> {
+    /// The loop that manages function `name` in `target` (in any target when `None`).
+    fn owner(
+        &self,
+        target: Option<&str>,
+        name: &str,
+    ) -> Result<&Arc<ControlLoop<C>>, CommandError> {
         let owners: Vec<&Arc<ControlLoop<C>>> = self
             .loops
             .iter()
@@ -125,7 +146,7 @@ impl<C: Cloud> Controller for Fleet<C> {
             [] => Err(CommandError::NoSuchFunction {
                 name: name.to_owned(),
             }),
-            [control] => control.command(name, command).await,
+            [control] => Ok(control),
             _ => Err(CommandError::Ambiguous {
                 name: escape_control(name).into_owned(),
                 targets: owners.iter().map(|l| l.target().to_owned()).collect(),

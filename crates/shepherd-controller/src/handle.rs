@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shepherd_core::model::AlarmState;
-use shepherd_core::rollout::Command;
+use shepherd_core::rollout::{Command, Execution};
 use shepherd_engine::operator::OperateError;
 use shepherd_engine::rollouts::RolloutStatus;
 
@@ -203,6 +203,21 @@ pub trait Controller: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String, CommandError>> + Send {
         let _ = target;
         self.command(name, command)
+    }
+    /// Writes the result a hook reported through its callback (`POST
+    /// /api/v1/hooks/{execution}`), on the target the execution names (any when `None`).
+    fn hook_report(
+        &self,
+        execution: Execution,
+        id: String,
+        result: Result<(), String>,
+    ) -> impl Future<Output = Result<String, CommandError>> + Send {
+        let _ = (id, result);
+        async move {
+            Err(CommandError::NoSuchFunction {
+                name: execution.function,
+            })
+        }
     }
     /// Carries out a rollout command; the message says what was done.
     fn command(

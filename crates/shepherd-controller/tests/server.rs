@@ -19,7 +19,7 @@ use shepherd_controller::server::{
     MAX_BODY_BYTES, ReadAccess, Secrets, ServerState, router, serve,
 };
 use shepherd_core::cloud::{Api, CloudError};
-use shepherd_core::rollout::{Command, CommandRefused, Phase};
+use shepherd_core::rollout::{Command, CommandRefused, Execution, Phase, Stage};
 use shepherd_engine::operator::OperateError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
@@ -28,6 +28,7 @@ const GITHUB_SECRET: &str = "github-secret";
 const GITLAB_TOKEN: &str = "gitlab-token";
 const GENERIC_SECRET: &str = "generic-secret";
 const API_TOKEN: &str = "api-token";
+const HOOK_KEY: &str = "hook-key";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// Records what the server asks of it; command outcomes depend on the function's name.
@@ -37,6 +38,7 @@ struct FakeController {
     statuses: Mutex<Vec<FunctionStatus>>,
     triggers: Mutex<Vec<Trigger>>,
     commands: Mutex<Vec<(String, Command)>>,
+    hook_reports: Mutex<Vec<(Execution, Result<(), String>)>>,
 }
 
 impl FakeController {
@@ -60,6 +62,22 @@ impl Controller for FakeController {
 
     fn functions(&self) -> Vec<FunctionStatus> {
         self.statuses.lock().unwrap().clone()
+    }
+
+    async fn hook_report(
+        &self,
+        execution: Execution,
+        id: String,
+        result: Result<(), String>,
+    ) -> Result<String, CommandError> {
+        let reported = execution.function.clone();
+        self.hook_reports.lock().unwrap().push((execution, result));
+        match reported.as_str() {
+            "done" => {
+                Err(OperateError::Refused(CommandRefused::HookNotAwaited { execution: id }).into())
+            }
+            _ => Ok(format!("hook {id} reported")),
+        }
     }
 
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
@@ -96,6 +114,7 @@ fn all_secrets() -> Secrets {
         gitlab_token: Some(GITLAB_TOKEN.to_owned()),
         generic_webhook_secret: Some(GENERIC_SECRET.to_owned()),
         api_token: Some(API_TOKEN.to_owned()),
+        hook_callback_key: Some(HOOK_KEY.to_owned()),
     }
 }
 
@@ -823,4 +842,72 @@ async fn serves_on_a_real_socket_and_shuts_down() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+fn hook_report(id: &str, token: &str, body: &str) -> Request<Body> {
+    Request::post(format!("/api/v1/hooks/{id}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_hook_reports_its_result_with_the_token_of_its_execution_only() {
+    let (controller, app) = app();
+    let id = "orders-api.pre0.1764151200";
+    let token = shepherd_engine::execute::callback_token(HOOK_KEY, id);
+    let other = shepherd_engine::execute::callback_token(HOOK_KEY, "orders-api.pre1.1764151200");
+    let failed = r#"{"status": "Failed", "reason": "smoke suite red"}"#;
+    for (request, expected) in [
+        (hook_report(id, API_TOKEN, failed), StatusCode::UNAUTHORIZED),
+        (hook_report(id, &other, failed), StatusCode::UNAUTHORIZED),
+        (
+            hook_report(id, &token, r#"{"status": "Done"}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (hook_report(id, &token, "not json"), StatusCode::BAD_REQUEST),
+        (
+            hook_report("not-an-execution", &token, failed),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(send(&app, request).await.status(), expected);
+    }
+    assert!(controller.hook_reports.lock().unwrap().is_empty());
+    let response = send(&app, hook_report(id, &token, failed)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let reports = controller.hook_reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 1);
+    let (execution, result) = &reports[0];
+    assert_eq!(
+        (
+            execution.function.as_str(),
+            execution.stage,
+            execution.index,
+            execution.started
+        ),
+        ("orders-api", Stage::PreTraffic, 0, 1_764_151_200)
+    );
+    assert_eq!(result, &Err("smoke suite red".to_owned()));
+    // A report the rollout no longer waits for is a conflict.
+    let done = "done.post0.1764151200";
+    let token = shepherd_engine::execute::callback_token(HOOK_KEY, done);
+    let response = send(
+        &app,
+        hook_report(done, &token, r#"{"status": "Succeeded"}"#),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn hook_reports_are_off_without_a_callback_key() {
+    let (_, app) = app_with(Secrets {
+        hook_callback_key: None,
+        ..all_secrets()
+    });
+    let id = "orders-api.pre0.1764151200";
+    let token = shepherd_engine::execute::callback_token("", id);
+    let response = send(&app, hook_report(id, &token, r#"{"status": "Succeeded"}"#)).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

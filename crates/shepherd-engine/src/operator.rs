@@ -201,6 +201,7 @@ pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus
         pause_secs: None,
         pause_ended_secs_ago: None,
         alarms: Default::default(),
+        hooks: Vec::new(),
         error: None,
     };
     let found = match cloud.list_aliases(function).await {

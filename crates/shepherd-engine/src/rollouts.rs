@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
 use shepherd_core::display::{duration, percent};
 use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
-use shepherd_core::rollout::{Phase, RolloutRecord};
-use shepherd_core::spec::RolloutStep;
+use shepherd_core::rollout::{Phase, RolloutRecord, Stage};
+use shepherd_core::spec::{Hooks, RolloutStep};
 
 use crate::observe::{Refresh, observe};
 
@@ -36,8 +36,115 @@ pub struct RolloutStatus {
     #[serde(default)]
     pub pause_ended_secs_ago: Option<u64>,
     pub alarms: BTreeMap<String, AlarmState>,
+    /// The rollout's hooks, in the order they run, with where each stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookStatus>,
     /// Why the function could not be read.
     pub error: Option<String>,
+}
+
+/// Where one hook of a rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookStatus {
+    pub stage: Stage,
+    pub name: String,
+    pub state: HookState,
+    /// Running or pending: since when (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+    /// Pending: by when its callback is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<u64>,
+    /// Failed: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A hook's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HookState {
+    /// Not reached yet (or never, the rollout having ended before it).
+    Waiting,
+    /// Next to run, or running now.
+    Running,
+    /// It answered "pending" and its callback is due.
+    Pending,
+    Passed,
+    Failed,
+}
+
+/// Where each hook of `hooks` stands, from the rollout's record.
+fn hook_statuses(hooks: &Hooks, record: Option<&RolloutRecord>) -> Vec<HookStatus> {
+    let mut out = Vec::new();
+    for stage in [Stage::PreTraffic, Stage::PostTraffic] {
+        for (index, hook) in hooks.stage(stage).iter().enumerate() {
+            let name = hook.display_name();
+            let mut status = HookStatus {
+                stage,
+                state: HookState::Waiting,
+                since: None,
+                until: None,
+                reason: None,
+                name,
+            };
+            if let Some(record) = record {
+                status.state = hook_state(record, stage, index, &status.name);
+                match status.state {
+                    HookState::Running | HookState::Pending => {
+                        status.since = Some(record.since);
+                        status.until = record.hook.and_then(|h| h.pending_until);
+                    }
+                    HookState::Failed => status.reason.clone_from(&record.reason),
+                    _ => {}
+                }
+            }
+            out.push(status);
+        }
+    }
+    out
+}
+
+fn hook_state(record: &RolloutRecord, stage: Stage, index: usize, name: &str) -> HookState {
+    let order = |s: Stage| match s {
+        Stage::PreTraffic => 0,
+        Stage::PostTraffic => 1,
+    };
+    match (record.phase, record.hook) {
+        (Phase::Healthy, _) => HookState::Passed,
+        (phase, Some(at)) if phase.in_flight() => {
+            match (order(stage).cmp(&order(at.stage)), index.cmp(&at.index)) {
+                (std::cmp::Ordering::Less, _) => HookState::Passed,
+                (std::cmp::Ordering::Equal, std::cmp::Ordering::Less) => HookState::Passed,
+                (std::cmp::Ordering::Equal, std::cmp::Ordering::Equal) => {
+                    if at.pending_until.is_some() {
+                        HookState::Pending
+                    } else {
+                        HookState::Running
+                    }
+                }
+                _ => HookState::Waiting,
+            }
+        }
+        // Between the hooks: the preTraffic ones passed.
+        (phase, None) if phase.in_flight() => match stage {
+            Stage::PreTraffic => HookState::Passed,
+            Stage::PostTraffic => HookState::Waiting,
+        },
+        // Ended without promotion: the hook that failed says so in the reason.
+        _ => {
+            let failed = record
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(&format!("{stage} hook {name} ")));
+            if failed {
+                HookState::Failed
+            } else {
+                HookState::Waiting
+            }
+        }
+    }
 }
 
 impl RolloutStatus {
@@ -119,6 +226,7 @@ pub fn rollout_status(
         pause_secs: None,
         pause_ended_secs_ago: None,
         alarms: BTreeMap::new(),
+        hooks: Vec::new(),
         error,
     };
     let function = observation.functions.get(&d.name);
@@ -128,8 +236,29 @@ pub fn rollout_status(
         status.additional = alias.additional_version.clone();
         status.record = alias.record();
     }
+    status.hooks = hook_statuses(&d.hooks, status.record.as_ref());
     if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
-        status.step = Some(describe_step(&d.rollout_steps, record.step));
+        status.step = Some(match record.hook {
+            Some(at) => {
+                let name = d
+                    .hooks
+                    .stage(at.stage)
+                    .get(at.index)
+                    .map_or_else(|| "hook".to_owned(), |h| h.display_name());
+                let state = if at.pending_until.is_some() {
+                    "pending"
+                } else {
+                    "running"
+                };
+                format!(
+                    "{} hook {}/{}: {name} ({state})",
+                    at.stage,
+                    at.index + 1,
+                    d.hooks.stage(at.stage).len()
+                )
+            }
+            None => describe_step(&d.rollout_steps, record.step),
+        });
         // A paused rollout's clock stands still: no countdown (resume starts the pause
         // over).
         if let (Some(RolloutStep::Pause(pause)), Phase::Progressing) =
@@ -168,6 +297,7 @@ mod tests {
             pause_secs: Some(300),
             pause_ended_secs_ago: None,
             alarms: BTreeMap::new(),
+            hooks: Vec::new(),
             error: None,
         }
     }

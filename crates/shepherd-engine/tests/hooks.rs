@@ -184,6 +184,12 @@ async fn a_failing_post_traffic_hook_rolls_back_from_all_the_traffic() {
     let record = record(&cloud).unwrap();
     assert_eq!(record.phase, Phase::RolledBack);
     assert!(record.reason.unwrap().contains("p99 too high"));
+    let shown = shepherd_engine::rollouts::status(&cloud, &desired.functions).await;
+    let api = shown.iter().find(|s| s.function == "api").unwrap();
+    assert_eq!(
+        api.hooks[0].state,
+        shepherd_engine::rollouts::HookState::Failed
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -229,6 +235,18 @@ async fn pending_hook() -> (FakeCloud, Repo, String) {
     assert!(cursor.pending_until.is_some(), "{cursor:?}");
     let started = record(&cloud).unwrap().started;
     let id = execution_id(None, "api", cursor, started);
+    let shown = &shepherd_engine::rollouts::status(&cloud, &desired.functions).await;
+    let api = shown.iter().find(|s| s.function == "api").unwrap();
+    assert_eq!(
+        api.step.as_deref(),
+        Some("preTraffic hook 1/1: smoke (pending)")
+    );
+    assert_eq!(api.hooks.len(), 1);
+    assert_eq!(
+        api.hooks[0].state,
+        shepherd_engine::rollouts::HookState::Pending
+    );
+    assert_eq!(api.hooks[0].until, cursor.pending_until);
     // Waiting is no failure, and the hook is not run again.
     for _ in 0..5 {
         tokio::time::sleep(Duration::from_secs(60)).await;

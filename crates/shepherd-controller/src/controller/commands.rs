@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
-use shepherd_core::rollout::Command;
-use shepherd_engine::operator::{RolloutTarget, operate};
+use shepherd_core::model::DesiredFunction;
+use shepherd_core::rollout::{Command, Execution};
+use shepherd_engine::operator::{RolloutTarget, operate, report_hook};
 use shepherd_engine::rollouts::status;
 
 use shepherd_core::model::AlarmState;
@@ -130,16 +131,47 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .collect()
     }
 
+    async fn hook_report(
+        &self,
+        execution: Execution,
+        id: String,
+        result: Result<(), String>,
+    ) -> Result<String, CommandError> {
+        let _work = self.leadership.begin_work();
+        let name = execution.function.clone();
+        let function = self.function_to_act_on(&name)?;
+        let done = report_hook(
+            &self.cloud,
+            &RolloutTarget::from(&function),
+            &execution,
+            &id,
+            result,
+        )
+        .await?;
+        self.after_command(&function).await;
+        Ok(done)
+    }
+
     async fn command(&self, name: &str, command: Command) -> Result<String, CommandError> {
         let _work = self.leadership.begin_work();
+        let function = self.function_to_act_on(name)?;
+        let done = operate(&self.cloud, &RolloutTarget::from(&function), command).await?;
+        self.after_command(&function).await;
+        Ok(done)
+    }
+}
+
+impl<C: Cloud> ControlLoop<C> {
+    /// The desired function `name`, when this replica may act on it: it holds the
+    /// target's lease (counted as work in flight by the caller first).
+    fn function_to_act_on(&self, name: &str) -> Result<DesiredFunction, CommandError> {
         if !self.leadership.accepts_work() {
             return Err(CommandError::NotHolder {
                 target: self.leadership.target().to_owned(),
                 holder: self.leadership.holder(),
             });
         }
-        let function = self
-            .desired
+        self.desired
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .functions
@@ -147,17 +179,19 @@ impl<C: Cloud> Controller for ControlLoop<C> {
             .cloned()
             .ok_or_else(|| CommandError::NoSuchFunction {
                 name: name.to_owned(),
-            })?;
-        let done = operate(&self.cloud, &RolloutTarget::from(&function), command).await?;
+            })
+    }
+
+    async fn after_command(&self, function: &DesiredFunction) {
+        let name = function.name.as_str();
         // The status and the metrics show the new state at once (one read of the alias
         // the command just wrote), and the rollout continues from there.
-        if let Some(rollout) = status(&self.cloud, std::slice::from_ref(&function))
+        if let Some(rollout) = status(&self.cloud, std::slice::from_ref(function))
             .await
             .pop()
         {
             self.set_rollout(name, rollout);
         }
         self.queue.add(name, Trigger::Resync);
-        Ok(done)
     }
 }

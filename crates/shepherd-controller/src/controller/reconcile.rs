@@ -124,6 +124,12 @@ impl<C: Cloud> ControlLoop<C> {
         };
         let started = tokio::time::Instant::now();
         let mut options = self.settings.reconcile.clone();
+        if commit.is_some() {
+            // Hooks are told which commit they test.
+            let mut hooks = (*options.execute.hooks).clone();
+            hooks.commit.clone_from(&commit);
+            options.execute.hooks = std::sync::Arc::new(hooks);
+        }
         let full = *trigger == Trigger::Resync && self.full_refresh.load(Ordering::SeqCst);
         // A change made outside shepherd may be anywhere in the function: read it all.
         if full || matches!(trigger, Trigger::CloudChange { .. }) {

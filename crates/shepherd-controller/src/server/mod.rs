@@ -1,5 +1,6 @@
 //! The controller's HTTP server: health and readiness probes, Prometheus metrics, the
-//! status API, the rollout commands (behind a bearer token) and the push webhooks
+//! status API, the rollout commands (behind a bearer token), the callback of pending
+//! hooks (behind a token per execution) and the push webhooks
 //! (GitHub, GitLab, a generic HMAC-signed one).
 //!
 //! Handlers only read state or enqueue work through [`Controller`]: a webhook answers as
@@ -21,6 +22,7 @@
 mod api;
 mod auth;
 mod error;
+mod hooks;
 mod limits;
 mod listener;
 mod probes;
@@ -64,6 +66,8 @@ pub struct Secrets {
     pub generic_webhook_secret: Option<String>,
     /// Bearer token of the rollout commands.
     pub api_token: Option<String>,
+    /// The key of hook callback tokens (`POST /api/v1/hooks/{execution}`).
+    pub hook_callback_key: Option<String>,
 }
 
 impl Secrets {
@@ -76,6 +80,7 @@ impl Secrets {
             gitlab_token: keep(self.gitlab_token),
             generic_webhook_secret: keep(self.generic_webhook_secret),
             api_token: keep(self.api_token),
+            hook_callback_key: keep(self.hook_callback_key),
         }
     }
 }
@@ -92,6 +97,7 @@ impl fmt::Debug for Secrets {
                 &shown(&self.generic_webhook_secret),
             )
             .field("api_token", &shown(&self.api_token))
+            .field("hook_callback_key", &shown(&self.hook_callback_key))
             .finish()
     }
 }
@@ -173,6 +179,7 @@ pub fn router<C: Controller>(state: ServerState<C>) -> Router {
             "/api/v1/functions/{name}/{command}",
             post(api::command::<C>),
         )
+        .route("/api/v1/hooks/{execution}", post(hooks::report::<C>))
         .route("/api/v1/leases", get(api::leases::<C>))
         .route("/api/v1/leases/{target}/watch", get(api::lease_watch::<C>))
         .route("/webhooks/github", post(webhooks::github::<C>))

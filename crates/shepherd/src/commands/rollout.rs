@@ -129,6 +129,17 @@ pub(super) fn line(status: &RolloutStatus) -> String {
             text.push_str(&format!(" ({reason})"));
         }
     }
+    if !status.hooks.is_empty() {
+        let hooks: Vec<String> = status
+            .hooks
+            .iter()
+            .map(|h| {
+                let state = format!("{:?}", h.state).to_lowercase();
+                format!("{} {}={state}", h.stage, h.name)
+            })
+            .collect();
+        text.push_str(&format!("; hooks: {}", hooks.join(", ")));
+    }
     if !status.alarms.is_empty() {
         let alarms: Vec<String> = status
             .alarms
@@ -184,6 +195,7 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
                 step: None,
                 pause_left_secs: None,
                 alarms: Default::default(),
+                hooks: Vec::new(),
                 error: f.last_error.clone(),
             });
             status.function = label;

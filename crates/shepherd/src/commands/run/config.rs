@@ -17,6 +17,7 @@ use shepherd_engine::budget::{ROUTINE_SHARE, Rates};
 use shepherd_engine::execute::ExecuteOptions;
 use shepherd_engine::reconcile::ReconcileOptions;
 
+use super::hooks::{FileHooks, Hooks};
 use super::targets::{FileTarget, Queues, TargetConfig, resolve_targets};
 use crate::cli::RunArgs;
 
@@ -71,6 +72,8 @@ struct FileConfig {
     #[serde(default)]
     targets: Vec<FileTarget>,
     default_target: Option<String>,
+    #[serde(default)]
+    hooks: FileHooks,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +147,7 @@ pub(super) struct Resolved {
     pub replica: String,
     pub targets: Vec<TargetConfig>,
     pub target_names: Targets,
+    pub hooks: Hooks,
 }
 
 /// A checkout folder of this controller's own under the temp folder: named after what it
@@ -342,7 +346,11 @@ pub(super) fn resolve(args: &RunArgs) -> Result<Resolved, String> {
         }
         None => None,
     };
+    let hooks = file
+        .hooks
+        .resolve(leases.as_ref().map(|l| l.advertise_url.as_str()))?;
     Ok(Resolved {
+        hooks,
         leases,
         replica,
         targets,

@@ -21,6 +21,7 @@ use super::session::runtime;
 use crate::cli::RunArgs;
 
 mod config;
+mod hooks;
 mod targets;
 
 use config::resolve;
@@ -64,6 +65,7 @@ fn secrets() -> Secrets {
         gitlab_token: var("SHEPHERD_GITLAB_TOKEN"),
         generic_webhook_secret: var("SHEPHERD_WEBHOOK_SECRET"),
         api_token: var("SHEPHERD_API_TOKEN"),
+        hook_callback_key: None,
     }
 }
 
@@ -141,7 +143,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 args.aws.endpoint_url.clone(),
                 target.role.as_ref(),
             )
-            .await;
+            .await
+            .with_hook_secrets(resolved.hooks.secrets.clone());
             let rates = Rates {
                 lambda_control: target.lambda_rate,
                 ..Rates::default()
@@ -177,9 +180,13 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 targets: Arc::clone(&target_names),
                 this: target.name.clone(),
             };
+            let mut hooks = resolved.hooks.settings.clone();
             if resolved.targets.len() > 1 {
                 settings.source = settings.source.for_target(&target.name);
+                // Execution ids name the target, so a callback reaches the right loop.
+                hooks.target = Some(target.name.clone());
             }
+            settings.reconcile.execute.hooks = Arc::new(hooks);
             loops.push(ControlLoop::with_leadership(
                 cloud,
                 settings,
@@ -198,7 +205,10 @@ pub fn run(args: &RunArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let secrets = secrets();
+        let mut secrets = secrets();
+        secrets
+            .hook_callback_key
+            .clone_from(&resolved.hooks.settings.callback_key);
         if resolved.read_access == ReadAccess::Token && secrets.api_token.is_none() {
             tracing::warn!(
                 "--protect-status without SHEPHERD_API_TOKEN: the status API answers 404 to everyone"
