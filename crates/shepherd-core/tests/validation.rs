@@ -2634,10 +2634,579 @@ fn rollout_cases() -> Vec<Case> {
             &["spec.rollout.hooks.preTraffic[0]: expected a mapping, found a string \"smoke\""],
         ),
         case(
+            "gates as a string (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforeStep", "smoke")
+            },
+            &["spec.rollout.gates.beforeStep: expected a list, found a string \"smoke\""],
+        ),
+        case(
+            "a gate as a string (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforeStep", "[smoke]")
+            },
+            &["spec.rollout.gates.beforeStep[0]: expected a mapping, found a string \"smoke\""],
+        ),
+        case(
+            "a gate name with a space (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{name: 'a b', http: {url: 'https://ci.example.com/g'}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate without http (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforeStep", "[{name: ci}]")
+            },
+            &["spec.rollout.gates.beforeStep[0]: missing required field \"http\""],
+        ),
+        case(
+            "a gate http as a string (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: 'https://ci.example.com/g'}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http: expected a mapping, found a string \"https://ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate url without a scheme (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: ci.example.com/g}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.url: expected a value matching ^https?://, found \"ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate with an unknown method (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', method: PATCH}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.method: \"PATCH\" is not one of POST, PUT, GET",
+            ],
+        ),
+        case(
+            "a gate headers as a list (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', headers: [a]}}]",
+                    )
+            },
+            &["spec.rollout.gates.beforeStep[0].http.headers: expected a mapping, found a list"],
+        ),
+        case(
+            "a gate header with a literal value (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: abc}}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.headers.X-Token: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"abc\"",
+            ],
+        ),
+        case(
+            "a gate header secret with a space (beforeStep)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.beforeStep", "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: {secret: 'a b'}}}}]")
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate signing secret as a string (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', signingSecret: hmac}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\"",
+            ],
+        ),
+        case(
+            "a gate signing secret name with a slash (beforeStep)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.beforeStep", "[{http: {url: 'https://ci.example.com/g', signingSecret: {secret: 'a/b'}}}]")
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\"",
+            ],
+        ),
+        case(
+            "a gate timeout that is not a duration (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', timeout: long}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforeStep[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\"",
+            ],
+        ),
+        case(
+            "a gate with too many retries (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g', retries: 9}}]",
+                    )
+            },
+            &["spec.rollout.gates.beforeStep[0].http.retries: 9 is above the maximum of 5"],
+        ),
+        case(
+            "a gate with an unknown field (beforeStep)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforeStep",
+                        "[{http: {url: 'https://ci.example.com/g'}, when: now}]",
+                    )
+            },
+            &["spec.rollout.gates.beforeStep[0].when: unknown field; expected one of http, name"],
+        ),
+        case(
+            "gates as a string (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforePromote", "smoke")
+            },
+            &["spec.rollout.gates.beforePromote: expected a list, found a string \"smoke\""],
+        ),
+        case(
+            "a gate as a string (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforePromote", "[smoke]")
+            },
+            &["spec.rollout.gates.beforePromote[0]: expected a mapping, found a string \"smoke\""],
+        ),
+        case(
+            "a gate name with a space (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{name: 'a b', http: {url: 'https://ci.example.com/g'}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate without http (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.beforePromote", "[{name: ci}]")
+            },
+            &["spec.rollout.gates.beforePromote[0]: missing required field \"http\""],
+        ),
+        case(
+            "a gate http as a string (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: 'https://ci.example.com/g'}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http: expected a mapping, found a string \"https://ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate url without a scheme (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: ci.example.com/g}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.url: expected a value matching ^https?://, found \"ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate with an unknown method (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', method: PATCH}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.method: \"PATCH\" is not one of POST, PUT, GET",
+            ],
+        ),
+        case(
+            "a gate headers as a list (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', headers: [a]}}]",
+                    )
+            },
+            &["spec.rollout.gates.beforePromote[0].http.headers: expected a mapping, found a list"],
+        ),
+        case(
+            "a gate header with a literal value (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: abc}}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.headers.X-Token: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"abc\"",
+            ],
+        ),
+        case(
+            "a gate header secret with a space (beforePromote)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.beforePromote", "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: {secret: 'a b'}}}}]")
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate signing secret as a string (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', signingSecret: hmac}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\"",
+            ],
+        ),
+        case(
+            "a gate signing secret name with a slash (beforePromote)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.beforePromote", "[{http: {url: 'https://ci.example.com/g', signingSecret: {secret: 'a/b'}}}]")
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\"",
+            ],
+        ),
+        case(
+            "a gate timeout that is not a duration (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', timeout: long}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\"",
+            ],
+        ),
+        case(
+            "a gate with too many retries (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g', retries: 9}}]",
+                    )
+            },
+            &["spec.rollout.gates.beforePromote[0].http.retries: 9 is above the maximum of 5"],
+        ),
+        case(
+            "a gate with an unknown field (beforePromote)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.beforePromote",
+                        "[{http: {url: 'https://ci.example.com/g'}, when: now}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.beforePromote[0].when: unknown field; expected one of http, name",
+            ],
+        ),
+        case(
+            "gates as a string (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.rollback", "smoke")
+            },
+            &["spec.rollout.gates.rollback: expected a list, found a string \"smoke\""],
+        ),
+        case(
+            "a gate as a string (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.rollback", "[smoke]")
+            },
+            &["spec.rollout.gates.rollback[0]: expected a mapping, found a string \"smoke\""],
+        ),
+        case(
+            "a gate name with a space (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{name: 'a b', http: {url: 'https://ci.example.com/g'}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].name: expected a value matching ^[A-Za-z0-9_-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate without http (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.rollback", "[{name: ci}]")
+            },
+            &["spec.rollout.gates.rollback[0]: missing required field \"http\""],
+        ),
+        case(
+            "a gate http as a string (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: 'https://ci.example.com/g'}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http: expected a mapping, found a string \"https://ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate url without a scheme (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: ci.example.com/g}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.url: expected a value matching ^https?://, found \"ci.example.com/g\"",
+            ],
+        ),
+        case(
+            "a gate with an unknown method (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', method: PATCH}}]",
+                    )
+            },
+            &["spec.rollout.gates.rollback[0].http.method: \"PATCH\" is not one of POST, PUT, GET"],
+        ),
+        case(
+            "a gate headers as a list (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', headers: [a]}}]",
+                    )
+            },
+            &["spec.rollout.gates.rollback[0].http.headers: expected a mapping, found a list"],
+        ),
+        case(
+            "a gate header with a literal value (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: abc}}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.headers.X-Token: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"abc\"",
+            ],
+        ),
+        case(
+            "a gate header secret with a space (rollback)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.rollback", "[{http: {url: 'https://ci.example.com/g', headers: {X-Token: {secret: 'a b'}}}}]")
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.headers.X-Token.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a b\"",
+            ],
+        ),
+        case(
+            "a gate signing secret as a string (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', signingSecret: hmac}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.signingSecret: expected a secret by reference, {secret: NAME} (never a literal value), found a string \"hmac\"",
+            ],
+        ),
+        case(
+            "a gate signing secret name with a slash (rollback)",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.rollback", "[{http: {url: 'https://ci.example.com/g', signingSecret: {secret: 'a/b'}}}]")
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.signingSecret.secret: expected a value matching ^[A-Za-z0-9_.-]+$, found \"a/b\"",
+            ],
+        ),
+        case(
+            "a gate timeout that is not a duration (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', timeout: long}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.timeout: expected a duration such as 30s, 5m or 1h30m, found \"long\"",
+            ],
+        ),
+        case(
+            "a gate with too many retries (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g', retries: 9}}]",
+                    )
+            },
+            &["spec.rollout.gates.rollback[0].http.retries: 9 is above the maximum of 5"],
+        ),
+        case(
+            "a gate with an unknown field (rollback)",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/g'}, when: now}]",
+                    )
+            },
+            &["spec.rollout.gates.rollback[0].when: unknown field; expected one of http, name"],
+        ),
+        case(
+            "gates as a number",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates", "5")
+            },
+            &["spec.rollout.gates: expected a mapping, found an integer (5)"],
+        ),
+        case(
+            "gates with an unknown field",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set("spec.rollout.gates.confirm", "[]")
+            },
+            &[
+                "spec.rollout.gates.confirm: unknown field; expected one of beforePromote, beforeStep, rollback",
+            ],
+        ),
+        case(
+            "gates without steps",
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.gates.rollback",
+                    "[{http: {url: 'https://ci.example.com/kill'}}]",
+                )
+            },
+            &[
+                "spec.rollout.gates: gates hold the steps of a rollout, and this one has none; set steps or a strategy other than AllAtOnce",
+            ],
+        ),
+        case(
             "rollout with an unknown field",
             |s| with_alias(s).set("spec.rollout.canary", "10"),
             &[
-                "spec.rollout.canary: unknown field; expected one of alarms, analysis, autoRollback, hooks, steps, strategy",
+                "spec.rollout.canary: unknown field; expected one of alarms, analysis, autoRollback, gates, hooks, steps, strategy",
             ],
         ),
         case(

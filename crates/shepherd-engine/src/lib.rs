@@ -7,6 +7,7 @@ pub mod apply;
 pub mod budget;
 pub mod clock;
 pub mod execute;
+pub mod gates;
 pub mod metered;
 pub mod observe;
 pub mod operator;

@@ -10,7 +10,7 @@ use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
 use shepherd_core::rollout::{
     Command, CommandRefused, Execution, Phase, RolloutRecord, hook_report_action, operator_action,
 };
-use shepherd_core::spec::{Hooks, RolloutStep};
+use shepherd_core::spec::{Gates, Hooks, RolloutStep};
 
 use crate::execute::{ExecuteError, execute};
 use crate::rollouts::RolloutStatus;
@@ -25,6 +25,8 @@ pub struct RolloutTarget {
     pub steps: Option<Vec<RolloutStep>>,
     /// The rollout's hooks from the spec, when it is at hand.
     pub hooks: Option<Hooks>,
+    /// The rollout's gates from the spec (none when it is not at hand).
+    pub gates: Gates,
 }
 
 impl RolloutTarget {
@@ -35,6 +37,7 @@ impl RolloutTarget {
             alias: None,
             steps: None,
             hooks: None,
+            gates: Gates::default(),
         }
     }
 }
@@ -46,6 +49,7 @@ impl From<&DesiredFunction> for RolloutTarget {
             alias: desired.alias.as_ref().map(|a| a.name.clone()),
             steps: Some(desired.rollout_steps.clone()),
             hooks: Some(desired.hooks.clone()),
+            gates: desired.gates.clone(),
         }
     }
 }
@@ -152,7 +156,7 @@ pub async fn report_hook<C: Cloud>(
         .map_err(|e| aliases_error(name, e))?;
     let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
     let passed = result.is_ok();
-    let action = hook_report_action(current, execution, id, result, steps, hooks)?;
+    let action = hook_report_action(current, execution, id, result, steps, hooks, &target.gates)?;
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
     plan.actions.push(action);
@@ -202,6 +206,8 @@ pub async fn record_status<C: Cloud>(cloud: &C, function: &str) -> RolloutStatus
         pause_ended_secs_ago: None,
         alarms: Default::default(),
         hooks: Vec::new(),
+        gates: Vec::new(),
+        waiting_for_gate: None,
         error: None,
     };
     let found = match cloud.list_aliases(function).await {

@@ -139,10 +139,12 @@ pub async fn plan<C: Cloud>(cloud: &C, desired: &Desired, options: &ReconcileOpt
         .cloned()
         .collect();
     let cloud_errors = observed.errors.clone();
-    let plans = plan_all(&plannable, &observed.observation, &options.plan);
+    let mut observation = observed.observation;
+    crate::gates::poll_gates(cloud, &plannable, &mut observation, &options.execute.hooks).await;
+    let plans = plan_all(&plannable, &observation, &options.plan);
     Planned {
         plans,
-        observation: observed.observation,
+        observation,
         errors,
         cloud_errors,
     }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use shepherd_core::cloud::Cloud;
 use shepherd_core::display::{duration, percent};
-use shepherd_core::model::{AlarmState, DesiredFunction, Observation};
-use shepherd_core::rollout::{Phase, RolloutRecord, Stage};
+use shepherd_core::model::{AlarmState, DesiredFunction, GateReading, Observation};
+use shepherd_core::rollout::{Decision, Evidence, Phase, Policy, RolloutRecord, Stage, decide};
 use shepherd_core::spec::{Hooks, RolloutStep};
 
 use crate::observe::{Refresh, observe};
@@ -39,6 +39,12 @@ pub struct RolloutStatus {
     /// The rollout's hooks, in the order they run, with where each stands.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookStatus>,
+    /// The rollout's gates as the pass that made the status polled them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateReading>,
+    /// The closed gate the next step waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for_gate: Option<String>,
     /// Why the function could not be read.
     pub error: Option<String>,
 }
@@ -227,6 +233,8 @@ pub fn rollout_status(
         pause_ended_secs_ago: None,
         alarms: BTreeMap::new(),
         hooks: Vec::new(),
+        gates: Vec::new(),
+        waiting_for_gate: None,
         error,
     };
     let function = observation.functions.get(&d.name);
@@ -237,9 +245,32 @@ pub fn rollout_status(
         status.record = alias.record();
     }
     status.hooks = hook_statuses(&d.hooks, status.record.as_ref());
+    status.gates = observation.gates.get(&d.name).cloned().unwrap_or_default();
+    if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight())
+        && !status.gates.is_empty()
+    {
+        let policy = Policy {
+            steps: &d.rollout_steps,
+            gating: &d.gating_alarms,
+            auto_rollback: d.auto_rollback,
+            poll: std::time::Duration::from_secs(10),
+            analysis: d.analysis.as_ref(),
+            hooks: &d.hooks,
+            gates: &d.gates,
+        };
+        let evidence = Evidence {
+            alarms: &observation.alarms,
+            metrics: observation.metrics.get(&d.name),
+            gates: &status.gates,
+        };
+        if let Decision::WaitForGate { gate, .. } = decide(record, policy, evidence, observation.at)
+        {
+            status.waiting_for_gate = Some(gate);
+        }
+    }
     if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
         status.step = Some(match record.hook {
-            Some(at) => {
+            Some(at) if at.index < d.hooks.stage(at.stage).len() => {
                 let name = d
                     .hooks
                     .stage(at.stage)
@@ -257,7 +288,8 @@ pub fn rollout_status(
                     d.hooks.stage(at.stage).len()
                 )
             }
-            None => describe_step(&d.rollout_steps, record.step),
+            // Past the last hook: the next step is the one to describe.
+            _ => describe_step(&d.rollout_steps, record.step),
         });
         // A paused rollout's clock stands still: no countdown (resume starts the pause
         // over).
@@ -298,6 +330,8 @@ mod tests {
             pause_ended_secs_ago: None,
             alarms: BTreeMap::new(),
             hooks: Vec::new(),
+            gates: Vec::new(),
+            waiting_for_gate: None,
             error: None,
         }
     }

@@ -14,7 +14,7 @@ use super::{
     MappingConfig, Package, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
-    Architecture, CodeSource, CountAlarm, FunctionSpec, Hooks, HumanDuration, LogFormat,
+    Architecture, CodeSource, CountAlarm, FunctionSpec, Gates, Hooks, HumanDuration, LogFormat,
     RecursiveLoop, RolloutStep, S3Code, SnapStart, TracingMode,
 };
 use crate::validate::ValidFunction;
@@ -133,6 +133,9 @@ pub struct DesiredFunction {
     /// the digests of functions deployed before hooks existed stay as they were).
     #[serde(skip_serializing_if = "Hooks::is_empty")]
     pub hooks: Hooks,
+    /// The rollout's gates (in the digest only when there are some, as the hooks).
+    #[serde(skip_serializing_if = "Gates::is_empty")]
+    pub gates: Gates,
     /// Digest of what a published version embodies: code (its content, once identified),
     /// architecture and configuration.
     pub release_digest: String,
@@ -220,6 +223,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             .rollout
             .as_ref()
             .map(|r| r.hooks.clone())
+            .unwrap_or_default(),
+        gates: spec
+            .rollout
+            .as_ref()
+            .map(|r| r.gates.clone())
             .unwrap_or_default(),
         release_digest,
         previous_release: None,

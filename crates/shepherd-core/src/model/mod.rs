@@ -23,9 +23,9 @@ pub use desired::{
 };
 pub use digest::short_digest;
 pub use observed::{
-    CanaryMetrics, FunctionBasics, FunctionState, LastUpdateStatus, Observation, ObservedAlias,
-    ObservedFunction, ObservedVersion, ProvisionedConcurrency, ProvisionedStatus, QueueAttributes,
-    Readable,
+    CanaryMetrics, FunctionBasics, FunctionState, GateReading, LastUpdateStatus, Observation,
+    ObservedAlias, ObservedFunction, ObservedVersion, ProvisionedConcurrency, ProvisionedStatus,
+    QueueAttributes, Readable,
 };
 pub use owner::{ManagedFunction, Owner, Ownership, ownership};
 pub use sections::{Section, SectionDigests};

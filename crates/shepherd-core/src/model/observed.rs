@@ -222,6 +222,20 @@ pub struct Observation {
     pub queues: BTreeMap<String, QueueAttributes>,
     /// What each mutable code reference (`CodeArtifact::content_key`) names now.
     pub code_content: BTreeMap<String, super::CodeContent>,
+    /// The rollout gates polled this pass, by function.
+    pub gates: BTreeMap<String, Vec<GateReading>>,
+}
+
+/// What one gate answered this pass.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReading {
+    pub kind: crate::spec::GateKind,
+    pub name: String,
+    /// Answered a status of 202 or less.
+    pub open: bool,
+    /// What it answered (or why it could not be asked).
+    pub detail: String,
 }
 
 impl Observation {

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use super::hooks::{self, HookRun, enter_step};
 use super::record::{HookCursor, Phase, RolloutRecord};
-use crate::model::{AlarmState, AnalysisConfig, CanaryMetrics, ObservedAlarm, VersionMetrics};
-use crate::spec::{Hooks, OnInconclusive, RolloutStep};
+use crate::model::{
+    AlarmState, AnalysisConfig, CanaryMetrics, GateReading, ObservedAlarm, VersionMetrics,
+};
+use crate::spec::{GateKind, Gates, Hooks, OnInconclusive, RolloutStep};
 
 /// The alias routing and record a transition writes, in one `UpdateAlias`.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +36,11 @@ pub enum Decision {
     RollBack { reason: String },
     /// Run this hook now; its result decides the next write.
     RunHook(HookRun),
+    /// The next step waits for a closed gate; look again after this long.
+    WaitForGate {
+        gate: String,
+        requeue_after: Duration,
+    },
 }
 
 /// The percent the canary has while step `index` is in effect: the last weight set
@@ -116,6 +123,8 @@ pub struct Policy<'a> {
     pub analysis: Option<&'a AnalysisConfig>,
     /// The hooks run before and after traffic.
     pub hooks: &'a Hooks,
+    /// The gates that hold steps and the promotion, and the kill switch.
+    pub gates: &'a Gates,
 }
 
 /// What AWS says of the canary now: the gating alarms' states and the canary's metrics
@@ -124,6 +133,8 @@ pub struct Policy<'a> {
 pub struct Evidence<'a> {
     pub alarms: &'a BTreeMap<String, ObservedAlarm>,
     pub metrics: Option<&'a CanaryMetrics>,
+    /// The gates polled this pass (none when they were not).
+    pub gates: &'a [GateReading],
 }
 
 /// Why the canary's own metrics fail it, when there are enough of them to judge.
@@ -158,8 +169,53 @@ pub fn decide(
     evidence: Evidence<'_>,
     now: u64,
 ) -> Decision {
+    match decide_ungated(record, policy, evidence, now) {
+        Decision::Advance(transition) => gated(transition, &policy, &evidence),
+        other => other,
+    }
+}
+
+/// A move into a `setWeight` step waits for the `beforeStep` gates, and the promotion
+/// (Healthy, or the postTraffic hooks at 100%) for the `beforePromote` ones. A gate that
+/// was not polled, or could not be asked, is closed.
+fn gated(transition: Transition, policy: &Policy<'_>, evidence: &Evidence<'_>) -> Decision {
+    let Some(kind) = hooks::gate_kind(&transition, policy.steps) else {
+        return Decision::Advance(transition);
+    };
+    for gate in policy.gates.of(kind) {
+        let name = gate.display_name();
+        let open = evidence
+            .gates
+            .iter()
+            .any(|g| g.kind == kind && g.name == name && g.open);
+        if !open {
+            return Decision::WaitForGate {
+                gate: name,
+                requeue_after: policy.poll,
+            };
+        }
+    }
+    Decision::Advance(transition)
+}
+
+fn decide_ungated(
+    record: &RolloutRecord,
+    policy: Policy<'_>,
+    evidence: Evidence<'_>,
+    now: u64,
+) -> Decision {
     let alarm = fired_alarm(policy.gating, evidence.alarms, record.started)
         .map(|a| format!("alarm {} fired: {}", a.definition.name, a.state_reason));
+    if let Some(gate) = evidence
+        .gates
+        .iter()
+        .find(|g| g.kind == GateKind::Rollback && g.open)
+    {
+        // A kill switch rolls back whatever `autoRollback` says: someone asked for it.
+        return Decision::RollBack {
+            reason: format!("rollback gate {} is open: {}", gate.name, gate.detail),
+        };
+    }
     let breach = match (policy.analysis, evidence.metrics) {
         (Some(analysis), Some(CanaryMetrics::Read(metrics))) => metric_breach(analysis, metrics),
         _ => None,
@@ -298,6 +354,11 @@ mod tests {
         pre_traffic: Vec::new(),
         post_traffic: Vec::new(),
     };
+    static NO_GATES: Gates = Gates {
+        before_step: Vec::new(),
+        before_promote: Vec::new(),
+        rollback: Vec::new(),
+    };
 
     fn steps() -> Vec<RolloutStep> {
         vec![
@@ -357,10 +418,12 @@ mod tests {
             poll: Duration::from_secs(10),
             analysis: None,
             hooks: &NO_HOOKS,
+            gates: &NO_GATES,
         };
         let evidence = Evidence {
             alarms,
             metrics: None,
+            gates: &[],
         };
         (policy, evidence)
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::decide::{Decision, Policy, Transition, enter};
 use super::record::{HookCursor, Phase, RolloutRecord, Stage};
-use crate::spec::{Hook, Hooks};
+use crate::spec::{GateKind, Gates, Hook, Hooks, RolloutStep};
 
 /// How long a pending hook may take to report, unless the spec says.
 pub const DEFAULT_HOOK_DEADLINE: Duration = Duration::from_secs(3600);
@@ -32,6 +32,17 @@ impl Hooks {
     }
 }
 
+impl Gates {
+    /// The gates of `kind`.
+    pub fn of(&self, kind: GateKind) -> &[crate::spec::Gate] {
+        match kind {
+            GateKind::BeforeStep => &self.before_step,
+            GateKind::BeforePromote => &self.before_promote,
+            GateKind::Rollback => &self.rollback,
+        }
+    }
+}
+
 impl Hook {
     /// How long it may stay pending.
     pub fn deadline(&self) -> Duration {
@@ -43,7 +54,12 @@ impl Hook {
 /// its first step when it has none.
 pub fn begin(policy: &Policy<'_>) -> Transition {
     if policy.hooks.pre_traffic.is_empty() {
-        return enter_step(policy, 0);
+        let first = enter_step(policy, 0);
+        if gate_kind(&first, policy.steps).is_none_or(|kind| policy.gates.of(kind).is_empty()) {
+            return first;
+        }
+        // The first step waits for its gates: the rollout starts past its (no) preTraffic
+        // hooks, with no traffic, and the next pass polls them.
     }
     at_hook(HookCursor::first(Stage::PreTraffic), 0)
 }
@@ -79,9 +95,43 @@ pub fn after_pass(policy: &Policy<'_>, record: &RolloutRecord, cursor: HookCurso
     if next.index < policy.hooks.stage(cursor.stage).len() {
         return at_hook(next, record.step);
     }
-    match cursor.stage {
+    let done = stage_done(policy, record, cursor.stage);
+    if cursor.stage == Stage::PreTraffic
+        && gate_kind(&done, policy.steps).is_some_and(|kind| !policy.gates.of(kind).is_empty())
+    {
+        // The first step waits for its gates, which the next pass polls: the record says
+        // the hooks passed (the cursor past the last one), and no traffic moves yet.
+        return at_hook(next, record.step);
+    }
+    done
+}
+
+/// Where a rollout goes once every hook of `stage` passed.
+fn stage_done(policy: &Policy<'_>, record: &RolloutRecord, stage: Stage) -> Transition {
+    match stage {
         Stage::PreTraffic => enter_step(policy, 0),
         Stage::PostTraffic => enter(policy.steps, policy.steps.len().max(record.step)),
+    }
+}
+
+/// The gates a transition waits for: `beforePromote` for the promotion (Healthy, or the
+/// postTraffic hooks at 100%), `beforeStep` for a `setWeight` step; none otherwise.
+pub(super) fn gate_kind(transition: &Transition, steps: &[RolloutStep]) -> Option<GateKind> {
+    let promotes = transition.phase == Phase::Healthy
+        || transition
+            .hook
+            .is_some_and(|h| h.stage == Stage::PostTraffic && h.index == 0);
+    let weight_step = transition.phase == Phase::Progressing
+        && transition.hook.is_none()
+        && transition.step > 0
+        && matches!(
+            steps.get(transition.step - 1),
+            Some(RolloutStep::SetWeight(_))
+        );
+    match (promotes, weight_step) {
+        (true, _) => Some(GateKind::BeforePromote),
+        (false, true) => Some(GateKind::BeforeStep),
+        _ => None,
     }
 }
 
@@ -103,8 +153,9 @@ pub fn pending(record: &RolloutRecord, cursor: HookCursor, name: &str) -> Transi
 /// The next move of a rollout at a hook.
 pub fn at(record: &RolloutRecord, cursor: HookCursor, policy: &Policy<'_>, now: u64) -> Decision {
     let Some(hook) = policy.hooks.stage(cursor.stage).get(cursor.index) else {
-        // The spec lost hooks mid-rollout: the ones it still has ran.
-        return Decision::Advance(after_pass(policy, record, cursor));
+        // Past the last hook (they all passed, and the next step waits for its gates), or
+        // the spec lost hooks mid-rollout: the stage is done.
+        return Decision::Advance(stage_done(policy, record, cursor.stage));
     };
     match cursor.pending_until {
         Some(until) if now >= until => Decision::RollBack {

@@ -9,7 +9,7 @@ use super::record::{Phase, RolloutRecord, Stage};
 use super::write::{Kept, alias_write};
 use crate::model::ObservedAlias;
 use crate::plan::{Action, VersionRef};
-use crate::spec::{Hooks, RolloutStep};
+use crate::spec::{Gates, Hooks, RolloutStep};
 
 /// An operator's command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +196,7 @@ pub fn hook_report_action(
     result: Result<(), String>,
     steps: &[RolloutStep],
     hooks: &Hooks,
+    gates: &Gates,
 ) -> Result<Action, CommandRefused> {
     let not_awaited = || CommandRefused::HookNotAwaited {
         execution: id.to_owned(),
@@ -208,7 +209,8 @@ pub fn hook_report_action(
     let name = hooks
         .stage(cursor.stage)
         .get(cursor.index)
-        .map_or_else(|| "hook".to_owned(), |h| h.display_name());
+        .ok_or_else(not_awaited)?
+        .display_name();
     let policy = Policy {
         steps,
         gating: &[],
@@ -216,6 +218,7 @@ pub fn hook_report_action(
         poll: std::time::Duration::ZERO,
         analysis: None,
         hooks,
+        gates,
     };
     let transition = match result {
         Ok(()) => after_pass(&policy, &record, cursor),

@@ -38,10 +38,15 @@ impl<'a> Rollout<'a> {
                 poll,
                 analysis: desired.analysis.as_ref(),
                 hooks: &desired.hooks,
+                gates: &desired.gates,
             },
             evidence: Evidence {
                 alarms: &observation.alarms,
                 metrics: observation.metrics.get(&desired.name),
+                gates: observation
+                    .gates
+                    .get(&desired.name)
+                    .map_or(&[], Vec::as_slice),
             },
             now: observation.at,
         }
@@ -76,10 +81,12 @@ impl<'a> Rollout<'a> {
         let poll = self.policy.poll;
         match decide(&record, self.policy, self.evidence, self.now) {
             Decision::RollBack { reason } => self.roll_back(&record, reason),
-            Decision::Hold { requeue_after } => AliasPlan {
-                next: Next::RequeueAfter(requeue_after.min(poll)),
-                ..AliasPlan::default()
-            },
+            Decision::Hold { requeue_after } | Decision::WaitForGate { requeue_after, .. } => {
+                AliasPlan {
+                    next: Next::RequeueAfter(requeue_after.min(poll)),
+                    ..AliasPlan::default()
+                }
+            }
             // No step and no hook is taken without a valid desired state.
             Decision::Advance(_) | Decision::RunHook(_) => AliasPlan {
                 next: Next::RequeueAfter(poll),
@@ -145,7 +152,7 @@ impl<'a> Rollout<'a> {
         let stable = VersionRef::Existing(record.stable.clone());
         let canary = VersionRef::Existing(record.canary.clone());
         match decide(record, self.policy, self.evidence, self.now) {
-            Decision::Hold { requeue_after } => {
+            Decision::Hold { requeue_after } | Decision::WaitForGate { requeue_after, .. } => {
                 let next = if record.phase == Phase::Paused {
                     Next::WaitForOperator {
                         recheck: requeue_after,

@@ -133,3 +133,82 @@ impl Hook {
             .unwrap_or_else(|| "hook".to_owned())
     }
 }
+
+/// Gates that wait (Flagger's confirm-* webhooks): HTTP checks polled on every pass of a
+/// rollout in flight. Waiting at a closed gate is never a failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Gates {
+    /// Each must be open (answer 2xx, at most 202) before every `setWeight` step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub before_step: Vec<Gate>,
+    /// Each must be open before the new version gets all the traffic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub before_promote: Vec<Gate>,
+    /// A kill switch: when one is open, the rollout rolls back at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub rollback: Vec<Gate>,
+}
+
+/// One gate: an HTTP check, open when it answers a status of 202 or less.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Gate {
+    /// A name for status (default: the URL's host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub name: Option<String>,
+    /// The check, called with the rollout's payload.
+    pub http: HttpHook,
+}
+
+/// What a gate holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GateKind {
+    BeforeStep,
+    BeforePromote,
+    Rollback,
+}
+
+impl GateKind {
+    pub fn spec_name(self) -> &'static str {
+        match self {
+            GateKind::BeforeStep => "beforeStep",
+            GateKind::BeforePromote => "beforePromote",
+            GateKind::Rollback => "rollback",
+        }
+    }
+}
+
+impl Gates {
+    pub fn is_empty(&self) -> bool {
+        self.before_step.is_empty() && self.before_promote.is_empty() && self.rollback.is_empty()
+    }
+
+    /// Every gate with its kind, in the order they are polled.
+    pub fn all(&self) -> impl Iterator<Item = (GateKind, &Gate)> {
+        let tag = |kind: GateKind| move |gate| (kind, gate);
+        (self.before_step.iter().map(tag(GateKind::BeforeStep)))
+            .chain(self.before_promote.iter().map(tag(GateKind::BeforePromote)))
+            .chain(self.rollback.iter().map(tag(GateKind::Rollback)))
+    }
+}
+
+impl Gate {
+    /// The gate's name: given, or the URL's host.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            Hook {
+                name: None,
+                lambda: None,
+                http: Some(self.http.clone()),
+                deadline: None,
+            }
+            .display_name()
+        })
+    }
+}

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use alarms::{AlarmWindow, Alarms, CountAlarm, DurationAlarm};
 pub use code::{Code, CodeSource, S3Code};
 pub use duration::{DURATION_PATTERN, HumanDuration};
-pub use hooks::{Hook, Hooks, HttpHook, HttpMethod, SecretName};
+pub use hooks::{Gate, GateKind, Gates, Hook, Hooks, HttpHook, HttpMethod, SecretName};
 pub use invocation::{Alias, AsyncInvocation, EventSources, SqsSource};
 pub use rollout::{Analysis, OnInconclusive, Pause, Rollout, RolloutStep, Step, Strategy};
 pub use settings::{

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::duration::HumanDuration;
-use super::hooks::Hooks;
+use super::hooks::{Gates, Hooks};
 
 /// The rollout of each new version onto the function's alias.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
@@ -34,6 +34,9 @@ pub struct Rollout {
     /// it; a failing one rolls the release back.
     #[serde(default, skip_serializing_if = "Hooks::is_empty")]
     pub hooks: Hooks,
+    /// HTTP checks that hold a step or the promotion until they open, and a kill switch.
+    #[serde(default, skip_serializing_if = "Gates::is_empty")]
+    pub gates: Gates,
 }
 
 /// Metric analysis of the new version alone (CloudWatch `ExecutedVersion` dimension), from

@@ -521,6 +521,12 @@ fn rollout(r: &mut Rules) {
     }
     let rollout_hooks = rollout.clone();
     hooks(r, &rollout_hooks);
+    if !rollout.gates.is_empty() && rollout.expanded_steps().is_empty() {
+        r.error(
+            &["spec", "rollout", "gates"],
+            "gates hold the steps of a rollout, and this one has none; set steps or a strategy other than AllAtOnce",
+        );
+    }
     let Some(steps) = &rollout.steps else {
         return;
     };

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use shepherd_core::cloud::{Cloud, CloudError, WebRequest};
 use shepherd_core::plan::{Action, HookCall};
 use shepherd_core::rollout::execution_id;
-use shepherd_core::spec::HttpMethod;
+use shepherd_core::spec::{HttpHook, HttpMethod};
 
 use super::{Context, ExecuteError, ExecuteOptions, arn};
 use crate::clock::unix_now;
@@ -223,33 +223,10 @@ async fn call_http<C: Cloud>(
     settings: &HookSettings,
 ) -> Result<Verdict, ExecuteError> {
     let http = call.hook.http.as_ref().expect("an http hook");
-    if !settings
-        .allowed_urls
-        .iter()
-        .any(|prefix| !prefix.is_empty() && http.url.starts_with(prefix.as_str()))
-    {
-        return Ok(Verdict::Failed(format!(
-            "{} is not allowed by the controller's hooks.allowedUrls",
-            http.url
-        )));
+    if let Err(why) = allowed(settings, &http.url) {
+        return Ok(Verdict::Failed(why));
     }
-    let method = http.method.unwrap_or(HttpMethod::Post);
-    let request = WebRequest {
-        method: method.as_str(),
-        url: http.url.clone(),
-        secret_headers: http
-            .headers
-            .iter()
-            .map(|(name, secret)| (name.clone(), secret.secret.clone()))
-            .collect(),
-        signing_secret: http.signing_secret.as_ref().map(|s| s.secret.clone()),
-        body: if method == HttpMethod::Get {
-            String::new()
-        } else {
-            body
-        },
-        timeout: http.timeout.map_or(Duration::from_secs(10), |t| t.0),
-    };
+    let request = web_request(http, body);
     let attempts = http.retries.unwrap_or(0) + 1;
     let mut last = String::new();
     for attempt in 1..=attempts {
@@ -285,6 +262,46 @@ async fn call_http<C: Cloud>(
         "{} failed {attempts} time(s), last: {last}",
         http.url
     )))
+}
+
+/// Whether the controller's configuration lets hooks and gates call `url`.
+pub(crate) fn allowed(settings: &HookSettings, url: &str) -> Result<(), String> {
+    if settings
+        .allowed_urls
+        .iter()
+        .any(|prefix| !prefix.is_empty() && url.starts_with(prefix.as_str()))
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "{url} is not allowed by the controller's hooks.allowedUrls"
+    ))
+}
+
+/// The request of an HTTP hook or gate, with `body` (none for a GET).
+pub(crate) fn web_request(http: &HttpHook, body: String) -> WebRequest {
+    let method = http.method.unwrap_or(HttpMethod::Post);
+    WebRequest {
+        method: method.as_str(),
+        url: http.url.clone(),
+        secret_headers: http
+            .headers
+            .iter()
+            .map(|(name, secret)| (name.clone(), secret.secret.clone()))
+            .collect(),
+        signing_secret: http.signing_secret.as_ref().map(|s| s.secret.clone()),
+        body: if method == HttpMethod::Get {
+            String::new()
+        } else {
+            body
+        },
+        timeout: http.timeout.map_or(Duration::from_secs(10), |t| t.0),
+    }
+}
+
+/// What a hook's or gate's answer says, quoted for a reason.
+pub(crate) fn quoted(text: &str) -> String {
+    quote(text)
 }
 
 #[cfg(test)]

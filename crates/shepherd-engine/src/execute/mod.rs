@@ -23,7 +23,7 @@ use crate::clock::unix_now;
 use crate::progress::{Progress, ProgressSink};
 
 mod error;
-mod hooks;
+pub(crate) mod hooks;
 mod perform;
 mod waits;
 

@@ -140,6 +140,20 @@ pub(super) fn line(status: &RolloutStatus) -> String {
             .collect();
         text.push_str(&format!("; hooks: {}", hooks.join(", ")));
     }
+    if let Some(gate) = &status.waiting_for_gate {
+        text.push_str(&format!("; waiting for gate {gate}"));
+    }
+    if !status.gates.is_empty() {
+        let gates: Vec<String> = status
+            .gates
+            .iter()
+            .map(|g| {
+                let state = if g.open { "open" } else { "closed" };
+                format!("{} {}={state}", g.kind.spec_name(), g.name)
+            })
+            .collect();
+        text.push_str(&format!("; gates: {}", gates.join(", ")));
+    }
     if !status.alarms.is_empty() {
         let alarms: Vec<String> = status
             .alarms
@@ -196,6 +210,8 @@ fn remote_statuses(remote: &Remote, names: &[String]) -> Result<Vec<RolloutStatu
                 pause_left_secs: None,
                 alarms: Default::default(),
                 hooks: Vec::new(),
+                gates: Vec::new(),
+                waiting_for_gate: None,
                 error: f.last_error.clone(),
             });
             status.function = label;
