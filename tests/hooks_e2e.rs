@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use support::controller::{Running, request};
@@ -106,32 +106,27 @@ fn wait_for_end(controller: &Running, version: &str, end: &str) -> serde_json::V
     last.into_inner()
 }
 
-#[test]
-fn hooks_gate_a_release_before_and_after_traffic() {
-    let emulator = Emulator::start();
-    emulator.setup(&["lambda-without-docker"]);
-    emulator.setup(&["role", "orders"]);
-    let hook = Receiver::start();
-    let dir = tempfile::tempdir().unwrap();
-    let repository = dir.path().join("repo");
+/// `shepherd run` on a repository holding `spec` at release 1, with HTTP hooks and gates
+/// allowed under `allowed`, live on release 1.
+fn controller(emulator: &Emulator, dir: &Path, spec: &str, allowed: &str) -> (Running, PathBuf) {
+    let repository = dir.join("repo");
     std::fs::create_dir_all(repository.join("specs/app")).unwrap();
-    std::fs::write(repository.join("specs/orders.yaml"), spec(&hook.url)).unwrap();
+    std::fs::write(repository.join("specs/orders.yaml"), spec).unwrap();
     git(
         &repository,
         &["init", "--quiet", "--initial-branch", "main"],
     );
     release(&repository, "1");
-    let config = dir.path().join("config.yaml");
+    let config = dir.join("config.yaml");
     std::fs::write(
         &config,
         format!(
-            "hooks:\n  allowedUrls: ['{}/hooks/']\n  secrets:\n    hmac: {{env: HOOK_HMAC}}\n    ci-token: {{env: CI_TOKEN}}\n",
-            hook.url
+            "hooks:\n  allowedUrls: ['{allowed}']\n  secrets:\n    hmac: {{env: HOOK_HMAC}}\n    ci-token: {{env: CI_TOKEN}}\n"
         ),
     )
     .unwrap();
     let source = format!("file://{}", repository.display());
-    let checkout = dir.path().join("checkout");
+    let checkout = dir.join("checkout");
     let args = [
         "--config",
         config.to_str().unwrap(),
@@ -143,6 +138,8 @@ fn hooks_gate_a_release_before_and_after_traffic() {
         checkout.to_str().unwrap(),
         "--poll-interval",
         "1s",
+        "--alarm-poll",
+        "5s",
     ];
     let env = [
         ("SHEPHERD_HOOK_CALLBACK_KEY", CALLBACK_KEY),
@@ -153,6 +150,18 @@ fn hooks_gate_a_release_before_and_after_traffic() {
     controller.wait_for("release 1 live", Duration::from_secs(60), |c| {
         orders(c)["rollout"]["version"] == "1"
     });
+    (controller, repository)
+}
+
+#[test]
+fn hooks_gate_a_release_before_and_after_traffic() {
+    let emulator = Emulator::start();
+    emulator.setup(&["lambda-without-docker"]);
+    emulator.setup(&["role", "orders"]);
+    let hook = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = format!("{}/hooks/", hook.url);
+    let (controller, repository) = controller(&emulator, dir.path(), &spec(&hook.url), &allowed);
 
     // Release 2: the first preTraffic hook fails. The alias never routes to version 2,
     // and the HTTP hook after it is never called.
@@ -258,4 +267,61 @@ fn hooks_gate_a_release_before_and_after_traffic() {
     assert_eq!(ended["rollout"]["version"], "3", "{ended}");
     assert!(ended["rollout"]["additional"].is_null(), "{ended}");
     assert_eq!(hook.received().len(), 2);
+}
+
+#[test]
+fn a_closed_gate_holds_the_step_until_it_opens() {
+    let emulator = Emulator::start();
+    emulator.setup(&["role", "orders"]);
+    let gate = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = format!(
+        "apiVersion: shepherd.dev/v1alpha1
+kind: Function
+metadata:
+  name: orders
+spec:
+  code: {{path: app}}
+  handler: app.handler
+  runtime: python3.12
+  role: arn:aws:iam::123456789012:role/orders
+  alias: {{name: live}}
+  rollout:
+    steps: [{{setWeight: 20}}, {{pause: {{duration: 2s}}}}]
+    gates:
+      beforeStep: [{{name: confirm, http: {{url: '{}/gates/confirm'}}}}]
+",
+        gate.url
+    );
+    let allowed = format!("{}/gates/", gate.url);
+    let (controller, repository) = controller(&emulator, dir.path(), &spec, &allowed);
+
+    // Release 2 waits at its first step while the gate says "wait" (HTTP 423).
+    gate.reply_always(423, r#"{"message": "change freeze"}"#);
+    release(&repository, "2");
+    controller.wait_for("the closed gate", Duration::from_secs(60), |c| {
+        orders(c)["rollout"]["waitingForGate"] == "confirm"
+    });
+    let asked = gate.received().len();
+    std::thread::sleep(Duration::from_secs(12));
+    let waiting = orders(&controller);
+    assert_eq!(phase(&waiting), "Progressing", "{waiting}");
+    assert!(waiting["rollout"]["additional"].is_null(), "{waiting}");
+    assert_eq!(waiting["rollout"]["version"], "1", "{waiting}");
+    assert!(
+        gate.received().len() > asked,
+        "the gate is polled while it is closed"
+    );
+    let request = gate.received().pop().unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(
+        (payload["phase"].as_str(), payload["gate"].as_str()),
+        (Some("beforeStep"), Some("confirm"))
+    );
+    assert_eq!(payload["canaryVersion"], "2");
+
+    // "Go": the canary takes its step, then goes Healthy.
+    gate.reply_always(200, "{}");
+    let healthy = wait_for_end(&controller, "2", "Healthy");
+    assert_eq!(healthy["rollout"]["version"], "2", "{healthy}");
 }

@@ -1,6 +1,6 @@
 //! An HTTP endpoint served by a test, standing in for the team's own services (a hook,
 //! later a chat or a forge): it records every request and answers each with the next
-//! scripted reply (200 `{}` when none is left). Plain HTTP/1.1, one request per
+//! scripted reply (then the default one, 200 `{}` unless set). Plain HTTP/1.1, one request per
 //! connection.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -21,6 +21,8 @@ pub struct Received {
 #[derive(Default)]
 struct State {
     replies: VecDeque<(u16, String)>,
+    /// The reply once the scripted ones are used up (200 `{}` unless set).
+    default: Option<(u16, String)>,
     received: Vec<Received>,
 }
 
@@ -65,6 +67,11 @@ impl Receiver {
             .unwrap()
             .replies
             .push_back((status, body.to_owned()));
+    }
+
+    /// Answers every request past the scripted ones with `status` and `body`.
+    pub fn reply_always(&self, status: u16, body: &str) {
+        self.state.lock().unwrap().default = Some((status, body.to_owned()));
     }
 
     pub fn received(&self) -> Vec<Received> {

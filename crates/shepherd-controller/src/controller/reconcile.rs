@@ -135,10 +135,11 @@ impl<C: Cloud> ControlLoop<C> {
         if full || matches!(trigger, Trigger::CloudChange { .. }) {
             options.refresh = Refresh::Full;
         }
-        if function.analysis.is_none() {
+        if function.analysis.is_none() && function.gates.is_empty() {
             // The alarm watch looks at the gating alarms of every rollout in one batch per
             // poll; the function itself comes back when its pause ends. Only rollouts
-            // with metric analysis need a reconcile per poll, for their metrics.
+            // with metric analysis or gates need a reconcile per poll, for their metrics
+            // or their gates.
             options.plan.alarm_poll = IDLE_ROLLOUT_RECHECK;
         }
         let desired = Desired {
