@@ -29,7 +29,7 @@ mod web;
 
 pub use leases::DynamoLeases;
 pub use sqs::{SqsMessage, SqsQueue};
-pub use web::{HookSecrets, SIGNATURE_HEADER, signature};
+pub use web::{HookSecret, HookSecrets, SIGNATURE_HEADER, signature};
 
 use std::time::Duration;
 

@@ -19,9 +19,17 @@ pub const SIGNATURE_HEADER: &str = "X-Shepherd-Signature-256";
 /// The most of an answer's body read.
 const BODY_LIMIT: u64 = 16 * 1024;
 
-/// The secrets HTTP hooks may name, by name.
+/// The secrets HTTP hooks may name, by name, each with the URL prefixes it may be sent to
+/// (any allowed URL when none are given).
 #[derive(Clone, Default)]
-pub struct HookSecrets(Arc<BTreeMap<String, String>>);
+pub struct HookSecrets(Arc<BTreeMap<String, HookSecret>>);
+
+/// One secret and where it may go.
+#[derive(Clone, Default)]
+pub struct HookSecret {
+    pub value: String,
+    pub urls: Vec<String>,
+}
 
 impl std::fmt::Debug for HookSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,19 +39,28 @@ impl std::fmt::Debug for HookSecrets {
 }
 
 impl HookSecrets {
-    pub fn new(secrets: BTreeMap<String, String>) -> Self {
+    pub fn new(secrets: BTreeMap<String, HookSecret>) -> Self {
         Self(Arc::new(secrets))
     }
 
-    fn get(&self, name: &str) -> CloudResult<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .ok_or_else(|| CloudError::Rejected {
-                api: Api::HttpHook,
-                code: "UnknownSecret".to_owned(),
-                message: format!("secret {name} is not in the controller's hooks.secrets"),
-            })
+    /// The value of secret `name` for a request to `url`.
+    fn get(&self, name: &str, url: &str) -> CloudResult<&str> {
+        let refused = |message: String| CloudError::Rejected {
+            api: Api::HttpHook,
+            code: "UnknownSecret".to_owned(),
+            message,
+        };
+        let secret = self.0.get(name).ok_or_else(|| {
+            refused(format!(
+                "secret {name} is not in the controller's hooks.secrets"
+            ))
+        })?;
+        if !secret.urls.is_empty() && !secret.urls.iter().any(|p| url.starts_with(p.as_str())) {
+            return Err(refused(format!(
+                "secret {name} may not be sent to {url} (hooks.secrets.{name}.urls)"
+            )));
+        }
+        Ok(&secret.value)
     }
 }
 
@@ -67,12 +84,12 @@ fn send(request: &WebRequest, secrets: &HookSecrets) -> CloudResult<WebResponse>
         .uri(&request.url)
         .header("Content-Type", "application/json");
     for (header, secret) in &request.secret_headers {
-        builder = builder.header(header.as_str(), secrets.get(secret)?);
+        builder = builder.header(header.as_str(), secrets.get(secret, &request.url)?);
     }
     if let Some(secret) = &request.signing_secret {
         builder = builder.header(
             SIGNATURE_HEADER,
-            signature(secrets.get(secret)?, &request.body),
+            signature(secrets.get(secret, &request.url)?, &request.body),
         );
     }
     let rejected = |message: String| CloudError::Rejected {
@@ -146,12 +163,19 @@ mod tests {
         };
         let error = send(&request, &HookSecrets::default()).unwrap_err();
         assert!(matches!(error, CloudError::Rejected { .. }), "{error}");
+        // A secret bound to other URLs is not sent either.
+        let bound = HookSecrets::new(BTreeMap::from([(
+            "missing".to_owned(),
+            HookSecret {
+                value: "s3cret".into(),
+                urls: vec!["https://ci.example.com/".into()],
+            },
+        )]));
+        let error = send(&request, &bound).unwrap_err();
+        assert!(error.to_string().contains("may not be sent"), "{error}");
         assert!(
-            format!(
-                "{:?}",
-                HookSecrets::new(BTreeMap::from([("a".into(), "v".into())]))
-            )
-            .contains('a')
+            !format!("{bound:?}").contains("s3cret"),
+            "values never printed"
         );
     }
 }

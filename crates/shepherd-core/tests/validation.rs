@@ -3203,6 +3203,63 @@ fn rollout_cases() -> Vec<Case> {
             ],
         ),
         case(
+            "two hooks with the same name",
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{lambda: smoke}, {lambda: smoke}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[1]: another entry of this list is named smoke already; give it a name",
+            ],
+        ),
+        case(
+            "two gates with the same default name",
+            |s| {
+                with_alias(s).set("spec.rollout.steps", "[{setWeight: 10}]").set("spec.rollout.gates.beforeStep", "[{http: {url: 'https://ci.example.com/a'}}, {http: {url: 'https://ci.example.com/b'}}]")
+            },
+            &[
+                "spec.rollout.gates.beforeStep[1]: another entry of this list is named ci.example.com already; give it a name",
+            ],
+        ),
+        case(
+            "a hook deadline above a day",
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.postTraffic",
+                    "[{lambda: smoke, deadline: 2d}]",
+                )
+            },
+            &["spec.rollout.hooks.postTraffic[0].deadline: a hook's deadline is at most 24h"],
+        ),
+        case(
+            "an http hook timeout above 30s",
+            |s| {
+                with_alias(s).set(
+                    "spec.rollout.hooks.preTraffic",
+                    "[{http: {url: 'https://ci.example.com/h', timeout: 5m}}]",
+                )
+            },
+            &[
+                "spec.rollout.hooks.preTraffic[0].http.timeout: at most 30s: the rollout waits for every attempt; a longer check answers Pending and reports through the callback",
+            ],
+        ),
+        case(
+            "a gate timeout above 30s",
+            |s| {
+                with_alias(s)
+                    .set("spec.rollout.steps", "[{setWeight: 10}]")
+                    .set(
+                        "spec.rollout.gates.rollback",
+                        "[{http: {url: 'https://ci.example.com/k', timeout: 1m}}]",
+                    )
+            },
+            &[
+                "spec.rollout.gates.rollback[0].http.timeout: at most 30s: the rollout waits for every attempt; a longer check answers Pending and reports through the callback",
+            ],
+        ),
+        case(
             "rollout with an unknown field",
             |s| with_alias(s).set("spec.rollout.canary", "10"),
             &[

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::model::{DesiredFunction, GateReading, Observation};
-use shepherd_core::spec::Gate;
+use shepherd_core::spec::{Gate, GateKind};
 
 use crate::execute::HookSettings;
 use crate::execute::hooks::{allowed, quoted, web_request};
@@ -44,42 +44,56 @@ pub async fn poll_gates<C: Cloud>(
         }) else {
             continue;
         };
-        let Some(record) = alias
-            .record()
-            .filter(|r| r.phase.in_flight() && function.is_release(&r.release))
-        else {
+        let Some(record) = alias.record().filter(|r| r.phase.in_flight()) else {
             continue;
         };
+        // A rollout of another release than the spec's (superseded next, or guarded while
+        // the spec's code cannot be packaged) takes no step: only its kill switch counts.
+        let current = function.is_release(&record.release);
         let weight = match &alias.additional_version {
             Some((_, share)) => share * 100.0,
             None if alias.version == record.canary => 100.0,
             None => 0.0,
         };
-        let mut readings = Vec::new();
-        for (kind, gate) in function.gates.all() {
-            let name = gate.display_name();
-            let payload = Payload {
-                function: &function.name,
-                alias: &alias.name,
-                stable_version: &record.stable,
-                canary_version: &record.canary,
-                weight,
-                step: record.step,
-                phase: kind.spec_name(),
-                release: &record.release,
-                commit: settings.commit.as_deref(),
-                gate: &name,
-            };
-            let body = serde_json::to_string(&payload).expect("a payload serializes");
-            let (open, detail) = ask(cloud, gate, body, settings).await;
-            tracing::debug!(function = %function.name, gate = %name, kind = kind.spec_name(), open, %detail, "gate polled");
-            readings.push(GateReading {
-                kind,
-                name,
-                open,
-                detail,
-            });
+        let mut asks = Vec::new();
+        for kind in [
+            GateKind::BeforeStep,
+            GateKind::BeforePromote,
+            GateKind::Rollback,
+        ] {
+            if !current && kind != GateKind::Rollback {
+                continue;
+            }
+            for (index, gate) in function.gates.of(kind).iter().enumerate() {
+                let name = gate.display_name();
+                let payload = Payload {
+                    function: &function.name,
+                    alias: &alias.name,
+                    stable_version: &record.stable,
+                    canary_version: &record.canary,
+                    weight,
+                    step: record.step,
+                    phase: kind.spec_name(),
+                    release: &record.release,
+                    commit: settings.commit.as_deref(),
+                    gate: &name,
+                };
+                let body = serde_json::to_string(&payload).expect("a payload serializes");
+                asks.push(async move {
+                    let (open, detail) = ask(cloud, gate, body, settings).await;
+                    tracing::debug!(gate = %name, kind = kind.spec_name(), open, %detail, "gate polled");
+                    GateReading {
+                        kind,
+                        index,
+                        name,
+                        open,
+                        detail,
+                    }
+                });
+            }
         }
+        // All at once: a pass waits for the slowest gate, not for their sum.
+        let readings = futures::future::join_all(asks).await;
         observation.gates.insert(function.name.clone(), readings);
     }
 }

@@ -27,6 +27,8 @@ pub struct RolloutTarget {
     pub hooks: Option<Hooks>,
     /// The rollout's gates from the spec (none when it is not at hand).
     pub gates: Gates,
+    /// The release digests that are the spec's (none when it is not at hand).
+    pub releases: Vec<String>,
 }
 
 impl RolloutTarget {
@@ -38,6 +40,7 @@ impl RolloutTarget {
             steps: None,
             hooks: None,
             gates: Gates::default(),
+            releases: Vec::new(),
         }
     }
 }
@@ -50,6 +53,9 @@ impl From<&DesiredFunction> for RolloutTarget {
             steps: Some(desired.rollout_steps.clone()),
             hooks: Some(desired.hooks.clone()),
             gates: desired.gates.clone(),
+            releases: std::iter::once(desired.release_digest.clone())
+                .chain(desired.previous_release.clone())
+                .collect(),
         }
     }
 }
@@ -111,11 +117,13 @@ pub async fn operate<C: Cloud>(
         .await
         .map_err(|e| aliases_error(name, e))?;
     let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
-    let post_hooks = target
-        .hooks
-        .as_ref()
-        .is_some_and(|h| !h.post_traffic.is_empty());
-    let action = operator_action(name, current, target.steps.as_deref(), post_hooks, command)?;
+    let action = operator_action(
+        name,
+        current,
+        target.steps.as_deref(),
+        target.hooks.as_ref(),
+        command,
+    )?;
     let done = describe(name, command, &action);
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
@@ -156,7 +164,18 @@ pub async fn report_hook<C: Cloud>(
         .map_err(|e| aliases_error(name, e))?;
     let current = rollout_alias(name, target.alias.as_deref(), &aliases)?;
     let passed = result.is_ok();
-    let action = hook_report_action(current, execution, id, result, steps, hooks, &target.gates)?;
+    let is_release = |digest: &str| target.releases.iter().any(|r| r == digest);
+    let action = hook_report_action(
+        current,
+        execution,
+        id,
+        result,
+        steps,
+        hooks,
+        &target.gates,
+        is_release,
+        crate::clock::unix_now(),
+    )?;
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
     plan.actions.push(action);

@@ -158,3 +158,21 @@ async fn a_gate_the_controller_does_not_allow_stays_closed_and_is_never_called()
     assert_eq!(routing(&cloud), ("1".into(), None));
     assert_eq!(record(&cloud).unwrap().phase, Phase::Progressing);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_operator_promotes_past_a_closed_gate() {
+    let (cloud, repo) = deployed(GATED).await;
+    let desired = repo.desired();
+    gated_pass(&cloud, &desired).await;
+    closed_for(&cloud, &desired, 2).await;
+    assert_eq!(routing(&cloud), ("1".into(), None));
+    let api = desired.functions.iter().find(|f| f.name == "api").unwrap();
+    shepherd_engine::operator::operate(
+        &cloud,
+        &shepherd_engine::operator::RolloutTarget::from(api),
+        shepherd_core::rollout::Command::Promote { full: false },
+    )
+    .await
+    .unwrap();
+    assert_eq!(routing(&cloud), ("1".into(), Some(("2".into(), 0.1))));
+}

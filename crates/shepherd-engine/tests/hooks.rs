@@ -480,3 +480,107 @@ async fn a_restart_between_any_two_actions_runs_each_hook_once_and_ends_healthy(
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_alarm_at_a_hook_rolls_back_even_without_automatic_rollback() {
+    // Pausing there would lose the hook's place, and a resume would route to a canary
+    // whose preTraffic hooks never passed.
+    let rollout = "    autoRollback: false
+    steps: [{setWeight: 10}, {pause: {duration: 1m}}]
+    hooks:
+      preTraffic: [{lambda: smoke, deadline: 10m}]";
+    let (cloud, repo) = with_hooks(rollout).await;
+    let desired = repo.desired();
+    cloud.script_invocation("smoke", answer(r#"{"status": "Pending"}"#));
+    pass(&cloud, &desired).await;
+    pass(&cloud, &desired).await;
+    assert!(hook_of(&cloud).unwrap().pending_until.is_some());
+    cloud.set_alarm_state(
+        "api-errors",
+        shepherd_core::model::AlarmState::Alarm,
+        "Threshold Crossed",
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    pass(&cloud, &desired).await;
+    assert_eq!(routing(&cloud), ("1".into(), None));
+    assert_eq!(record(&cloud).unwrap().phase, Phase::RolledBack);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hook_that_cannot_be_invoked_is_tried_again_until_its_deadline() {
+    let rollout = "    steps: [{setWeight: 10}, {pause: {duration: 1m}}]
+    hooks:
+      preTraffic: [{lambda: smoke, deadline: 5m}]";
+    let (cloud, repo) = with_hooks(rollout).await;
+    let desired = repo.desired();
+    pass(&cloud, &desired).await;
+    let throttled = CloudError::Throttled {
+        api: Api::Invoke,
+        retry_after: None,
+    };
+    cloud.fail_next(Api::Invoke, throttled, 1000);
+    // Throttling is no verdict: the rollout stays at its hook, without traffic.
+    for _ in 0..4 {
+        pass(&cloud, &desired).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Progressing);
+    assert_eq!(routing(&cloud), ("1".into(), None));
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    pass(&cloud, &desired).await;
+    let record = record(&cloud).unwrap();
+    assert_eq!(record.phase, Phase::RolledBack);
+    assert!(
+        record.reason.unwrap().contains("gave no verdict within 5m"),
+        "bounded by the hook's deadline"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_report_for_a_superseded_release_or_past_the_deadline_is_refused() {
+    let (cloud, repo, id) = pending_hook().await;
+    let execution = Execution::parse(&id).unwrap();
+    // Release 3 in the spec: the pending hook belongs to a rollout the spec no longer names.
+    repo.release("3");
+    let refused = report_hook(&cloud, &target(&repo), &execution, &id, Ok(())).await;
+    assert!(
+        matches!(refused, Err(OperateError::Refused(_))),
+        "{refused:?}"
+    );
+    assert_eq!(routing(&cloud), ("1".into(), None));
+    // Back on release 2, but past the deadline.
+    repo.release("2");
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    let late = report_hook(&cloud, &target(&repo), &execution, &id, Ok(())).await;
+    assert!(matches!(late, Err(OperateError::Refused(_))), "{late:?}");
+    assert_eq!(routing(&cloud), ("1".into(), None));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http_hook_whose_body_says_failed_fails() {
+    let failed = Ok(WebResponse {
+        status: 200,
+        body: r#"{"status": "Failed", "reason": "3 of 40 checks red"}"#.into(),
+    });
+    let cloud = run_http_hook(URL, 0, vec![failed]).await;
+    assert_eq!(record(&cloud).unwrap().phase, Phase::RolledBack);
+    assert!(
+        record(&cloud)
+            .unwrap()
+            .reason
+            .unwrap()
+            .contains("3 of 40 checks red")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http_hook_without_allowed_urls_waits_without_traffic_and_is_not_failed() {
+    // `shepherd apply`, or a controller configured without HTTP hooks.
+    let (cloud, repo) = with_hooks(&http_rollout(URL, 0)).await;
+    let desired = repo.desired();
+    pass(&cloud, &desired).await;
+    pass(&cloud, &desired).await;
+    assert!(cloud.web_calls().is_empty());
+    assert_eq!(routing(&cloud), ("1".into(), None));
+    assert_eq!(record(&cloud).unwrap().phase, Phase::Progressing);
+}

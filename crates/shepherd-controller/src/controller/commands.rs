@@ -8,8 +8,9 @@ use std::time::Duration;
 use shepherd_core::cloud::Cloud;
 use shepherd_core::diagnostic::escape_control;
 use shepherd_core::model::DesiredFunction;
+use shepherd_core::rollout::CommandRefused;
 use shepherd_core::rollout::{Command, Execution};
-use shepherd_engine::operator::{RolloutTarget, operate, report_hook};
+use shepherd_engine::operator::{OperateError, RolloutTarget, operate, report_hook};
 use shepherd_engine::rollouts::status;
 
 use shepherd_core::model::AlarmState;
@@ -140,6 +141,20 @@ impl<C: Cloud> Controller for ControlLoop<C> {
         let _work = self.leadership.begin_work();
         let name = execution.function.clone();
         let function = self.function_to_act_on(&name)?;
+        let guarded = self
+            .desired
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .package_errors
+            .contains_key(&name);
+        if guarded {
+            // Its code could not be packaged: no step is taken without a valid desired
+            // state, a hook's pass included (a pending one times out, or the next commit
+            // supersedes it).
+            return Err(
+                OperateError::Refused(CommandRefused::HookNotAwaited { execution: id }).into(),
+            );
+        }
         let done = report_hook(
             &self.cloud,
             &RolloutTarget::from(&function),

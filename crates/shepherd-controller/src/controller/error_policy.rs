@@ -47,6 +47,7 @@ pub(crate) fn retry_after(cause: Option<&ExecuteError>, attempt: u32) -> Option<
         | ExecuteError::NothingPublished
         | ExecuteError::CanaryIsStable { .. }
         | ExecuteError::NoLongerOurs { .. }
+        | ExecuteError::HookNotRunnable { .. }
         | ExecuteError::InvalidOwner(_) => None,
     }?;
     let doublings = attempt.saturating_sub(1).min(16);

@@ -231,6 +231,8 @@ pub struct Observation {
 #[serde(rename_all = "camelCase")]
 pub struct GateReading {
     pub kind: crate::spec::GateKind,
+    /// Its place in its kind's list (names may repeat).
+    pub index: usize,
     pub name: String,
     /// Answered a status of 202 or less.
     pub open: bool,

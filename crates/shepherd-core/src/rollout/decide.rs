@@ -182,15 +182,14 @@ fn gated(transition: Transition, policy: &Policy<'_>, evidence: &Evidence<'_>) -
     let Some(kind) = hooks::gate_kind(&transition, policy.steps) else {
         return Decision::Advance(transition);
     };
-    for gate in policy.gates.of(kind) {
-        let name = gate.display_name();
+    for (index, gate) in policy.gates.of(kind).iter().enumerate() {
         let open = evidence
             .gates
             .iter()
-            .any(|g| g.kind == kind && g.name == name && g.open);
+            .any(|g| g.kind == kind && g.index == index && g.open);
         if !open {
             return Decision::WaitForGate {
-                gate: name,
+                gate: gate.display_name(),
                 requeue_after: policy.poll,
             };
         }
@@ -221,7 +220,9 @@ fn decide_ungated(
         _ => None,
     };
     if let Some(reason) = alarm.or(breach) {
-        if policy.auto_rollback {
+        // At a hook the canary has no traffic (before) or all of it (after): holding there
+        // for a person would lose the hook's place, so it rolls back either way.
+        if policy.auto_rollback || record.hook.is_some() {
             return Decision::RollBack { reason };
         }
         if record.phase != Phase::Paused {

@@ -169,6 +169,18 @@ pub fn at(record: &RolloutRecord, cursor: HookCursor, policy: &Policy<'_>, now: 
         Some(until) => Decision::Hold {
             requeue_after: Duration::from_secs(until - now).min(policy.poll),
         },
+        // Run pass after pass without a verdict (its invocation throttled, AWS failing):
+        // the same deadline as a pending answer bounds it.
+        None if now.saturating_sub(record.since) >= hook.deadline().as_secs() => {
+            Decision::RollBack {
+                reason: format!(
+                    "{} hook {} gave no verdict within {}",
+                    cursor.stage,
+                    hook.display_name(),
+                    humantime::format_duration(hook.deadline())
+                ),
+            }
+        }
         None => Decision::RunHook(HookRun {
             cursor,
             hook: hook.clone(),

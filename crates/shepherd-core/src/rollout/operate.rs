@@ -74,25 +74,28 @@ pub enum CommandRefused {
 /// The transition a command makes, or why it does not apply. `steps` are the rollout's
 /// steps when the spec is at hand; `live_weight` is the percent the canary has now, which
 /// a pause keeps.
-/// `post_hooks`: the spec has postTraffic hooks, which a promotion past the last step
-/// runs (a promotion without the spec goes straight to Healthy).
+/// `hooks`: the spec's hooks when it is at hand; a promotion past the last step runs the
+/// postTraffic ones (a promotion without the spec goes straight to Healthy). A promotion
+/// is the operator's decision: it does not wait for gates.
 pub fn operate(
     command: Command,
     record: &RolloutRecord,
     steps: Option<&[RolloutStep]>,
-    post_hooks: bool,
+    hooks: Option<&Hooks>,
     live_weight: f64,
 ) -> Result<Transition, CommandRefused> {
+    let post_hooks = hooks.is_some_and(|h| !h.post_traffic.is_empty());
     let in_flight = record.phase.in_flight();
     let weight = Some(steps.map_or(live_weight, |s| weight_before(s, record.step)));
     if in_flight && command.needs_steps() && steps.is_none() {
         return Err(CommandRefused::NeedsSteps { command });
     }
-    // A hook decides its step itself: only an abort overrides it.
-    if let Some(hook) = record
+    // A hook decides its step itself: only an abort overrides it. Past the last hook (the
+    // first step waits for its gates) the rollout is at no hook; without the spec, it may be.
+    let at_hook = record
         .hook
-        .filter(|_| in_flight && command != Command::Abort)
-    {
+        .filter(|cursor| hooks.is_none_or(|h| cursor.index < h.stage(cursor.stage).len()));
+    if let Some(hook) = at_hook.filter(|_| in_flight && command != Command::Abort) {
         return Err(CommandRefused::AtHook {
             command,
             stage: hook.stage,
@@ -163,7 +166,7 @@ pub fn operator_action(
     function: &str,
     current: &ObservedAlias,
     steps: Option<&[RolloutStep]>,
-    post_hooks: bool,
+    hooks: Option<&Hooks>,
     command: Command,
 ) -> Result<Action, CommandRefused> {
     let record = current.record().ok_or_else(|| CommandRefused::NoRollout {
@@ -173,7 +176,7 @@ pub fn operator_action(
         .additional_version
         .as_ref()
         .map_or(0.0, |(_, w)| w * 100.0);
-    let transition = operate(command, &record, steps, post_hooks, live_weight)?;
+    let transition = operate(command, &record, steps, hooks, live_weight)?;
     let stable = VersionRef::Existing(record.stable.clone());
     let canary = VersionRef::Existing(record.canary.clone());
     let mut kept = Kept::next_step(&record);
@@ -189,6 +192,10 @@ pub fn operator_action(
 /// the rollout moves past the hook, or rolls back with the hook's reason. Only the
 /// execution the record waits for is accepted, so a token serves once, and a report for a
 /// hook that already passed, failed or timed out changes nothing.
+/// `is_release`: whether a release digest is the spec's (a report for a rollout the spec
+/// no longer names changes nothing: the next pass supersedes it); `now` in Unix seconds (a
+/// report past the pending deadline is too late).
+#[allow(clippy::too_many_arguments)]
 pub fn hook_report_action(
     current: &ObservedAlias,
     execution: &Execution,
@@ -197,15 +204,20 @@ pub fn hook_report_action(
     steps: &[RolloutStep],
     hooks: &Hooks,
     gates: &Gates,
+    is_release: impl Fn(&str) -> bool,
+    now: u64,
 ) -> Result<Action, CommandRefused> {
     let not_awaited = || CommandRefused::HookNotAwaited {
         execution: id.to_owned(),
     };
     let record = current.record().ok_or_else(not_awaited)?;
-    if !execution.is_awaited_by(&record) {
+    if !execution.is_awaited_by(&record) || !is_release(&record.release) {
         return Err(not_awaited());
     }
     let cursor = record.hook.ok_or_else(not_awaited)?;
+    if cursor.pending_until.is_some_and(|until| now >= until) {
+        return Err(not_awaited());
+    }
     let name = hooks
         .stage(cursor.stage)
         .get(cursor.index)

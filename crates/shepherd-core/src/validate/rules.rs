@@ -484,7 +484,7 @@ fn hooks(r: &mut Rules, rollout: &crate::spec::Rollout) {
             let path = FieldPath::keys(&["spec", "rollout", "hooks", stage]).index(i);
             match (&hook.lambda, &hook.http) {
                 (Some(_), Some(_)) | (None, None) => {
-                    r.error_at(path, "a hook sets exactly one of lambda or http");
+                    r.error_at(path.clone(), "a hook sets exactly one of lambda or http");
                 }
                 (Some(function), None) => {
                     let named = function
@@ -499,6 +499,60 @@ fn hooks(r: &mut Rules, rollout: &crate::spec::Rollout) {
                 }
                 (None, Some(_)) => {}
             }
+            if hook.deadline.is_some_and(|d| d.0 > MAX_HOOK_DEADLINE) {
+                r.error_at(path.key("deadline"), "a hook's deadline is at most 24h");
+            }
+            if let Some(http) = &hook.http {
+                http_timeout(r, http, path.key("http"));
+            }
+        }
+        unique_names(
+            r,
+            &["spec", "rollout", "hooks", stage],
+            list.iter().map(|h| h.display_name()),
+        );
+    }
+    for (kind, list) in [
+        ("beforeStep", &rollout.gates.before_step),
+        ("beforePromote", &rollout.gates.before_promote),
+        ("rollback", &rollout.gates.rollback),
+    ] {
+        for (i, gate) in list.iter().enumerate() {
+            let path = FieldPath::keys(&["spec", "rollout", "gates", kind]).index(i);
+            http_timeout(r, &gate.http, path.key("http"));
+        }
+        unique_names(
+            r,
+            &["spec", "rollout", "gates", kind],
+            list.iter().map(|g| g.display_name()),
+        );
+    }
+}
+
+/// The longest a hook may stay pending.
+const MAX_HOOK_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest attempt of an HTTP hook or gate: a reconcile (and a gate poll) waits for it.
+const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn http_timeout(r: &mut Rules, http: &crate::spec::HttpHook, path: FieldPath) {
+    if http.timeout.is_some_and(|t| t.0 > MAX_HTTP_TIMEOUT) {
+        r.error_at(
+            path.key("timeout"),
+            "at most 30s: the rollout waits for every attempt; a longer check answers Pending and reports through the callback",
+        );
+    }
+}
+
+/// Names in one list are unique: status, and the gate a step waits for, name them.
+fn unique_names(r: &mut Rules, path: &[&str], names: impl Iterator<Item = String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, name) in names.enumerate() {
+        if !seen.insert(name.clone()) {
+            r.error_at(
+                FieldPath::keys(path).index(i),
+                format!("another entry of this list is named {name} already; give it a name"),
+            );
         }
     }
 }

@@ -31,6 +31,10 @@ pub enum ExecuteError {
     ProvisionedFailed { qualifier: String, reason: String },
     #[error("provisioned concurrency of {qualifier} vanished while allocating")]
     ProvisionedVanished { qualifier: String },
+    /// A hook cannot run where the rollout is driven from (an HTTP hook without
+    /// `hooks.allowedUrls`): no verdict, the rollout waits at the hook.
+    #[error("hook {hook} cannot run here: {why}")]
+    HookNotRunnable { hook: String, why: String },
     /// An action refers to the version this plan publishes, and none was published.
     #[error("no version was published before this step")]
     NothingPublished,

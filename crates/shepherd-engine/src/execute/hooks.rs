@@ -125,7 +125,7 @@ pub(super) async fn run<C: Cloud>(
         commit: settings.commit.as_deref(),
         hook: &call.name,
         execution_id: &execution,
-        deadline: unix_now() + call.deadline_secs,
+        deadline: unix_now().saturating_add(call.deadline_secs),
         callback,
     };
     let body = serde_json::to_string(&payload).expect("a payload serializes");
@@ -173,11 +173,7 @@ fn quote(text: &str) -> String {
 async fn invoke<C: Cloud>(cloud: &C, function: &str, body: &str) -> Result<Verdict, ExecuteError> {
     let invocation = match cloud.invoke(function, None, body).await {
         Ok(invocation) => invocation,
-        Err(
-            error @ (CloudError::NotFound { .. }
-            | CloudError::Rejected { .. }
-            | CloudError::Unsupported { .. }),
-        ) => {
+        Err(error) if is_verdict(&error) => {
             return Ok(Verdict::Failed(format!(
                 "cannot invoke {function}: {error}"
             )));
@@ -196,6 +192,27 @@ async fn invoke<C: Cloud>(cloud: &C, function: &str, body: &str) -> Result<Verdi
             quote(&invocation.payload)
         ))
     }))
+}
+
+/// Whether a failed `Invoke` says something about the hook (it does not exist, may not
+/// be invoked, refuses the payload), rather than about the controller or AWS at the moment
+/// (throttling, a server error, credentials that could not be had), which the next pass
+/// tries again.
+fn is_verdict(error: &CloudError) -> bool {
+    match error {
+        CloudError::NotFound { .. } | CloudError::Unsupported { .. } => true,
+        CloudError::Rejected { code, .. } => [
+            "AccessDenied",
+            "ResourceNotFound",
+            "InvalidParameterValue",
+            "InvalidRequestContent",
+            "RequestTooLarge",
+            "UnsupportedMediaType",
+        ]
+        .iter()
+        .any(|verdict| code.starts_with(verdict)),
+        _ => false,
+    }
 }
 
 /// The verdict a `{"status": ..., "reason": ...}` document gives, if it is one.
@@ -223,6 +240,16 @@ async fn call_http<C: Cloud>(
     settings: &HookSettings,
 ) -> Result<Verdict, ExecuteError> {
     let http = call.hook.http.as_ref().expect("an http hook");
+    if settings.allowed_urls.is_empty() {
+        // Nothing may be called here (`shepherd apply`, or a controller configured
+        // without HTTP hooks): the release waits without traffic, it is not failed.
+        return Err(ExecuteError::HookNotRunnable {
+            hook: call.name.clone(),
+            why:
+                "HTTP hooks need hooks.allowedUrls in the controller's configuration (shepherd run)"
+                    .to_owned(),
+        });
+    }
     if let Err(why) = allowed(settings, &http.url) {
         return Ok(Verdict::Failed(why));
     }
@@ -238,8 +265,10 @@ async fn call_http<C: Cloud>(
                 last = format!("HTTP {}: {}", response.status, quote(&response.body));
             }
             Ok(response) if response.status <= 202 => {
+                // The status decides, unless the body says it is pending, or says, as a
+                // Lambda hook would, that the check failed.
                 return Ok(match answer(&response.body) {
-                    Some(Verdict::Pending) => Verdict::Pending,
+                    Some(verdict @ (Verdict::Pending | Verdict::Failed(_))) => verdict,
                     _ => Verdict::Passed,
                 });
             }

@@ -293,7 +293,7 @@ pub(super) fn rollout_record(
         started: template.started.unwrap_or(now),
         hook: template.hook.map(|mut cursor| {
             if let Some(secs) = template.pending_for {
-                cursor.pending_until = Some(now + secs);
+                cursor.pending_until = Some(now.saturating_add(secs));
             }
             cursor
         }),

@@ -7,8 +7,11 @@
 //!   callbackUrl: https://shepherd.example.com
 //!   secrets:
 //!     ci-token: {env: CI_TOKEN}
-//!     hooks-hmac: {file: /var/run/secrets/hooks-hmac}
+//!     hooks-hmac: {file: /var/run/secrets/hooks-hmac, urls: ["https://ci.example.com/"]}
 //! ```
+//!
+//! A secret with `urls` is sent only to those prefixes, so one team's spec cannot send
+//! another team's token to an endpoint it reads.
 //!
 //! The callback key comes from `SHEPHERD_HOOK_CALLBACK_KEY`, else `SHEPHERD_API_TOKEN`.
 //! Secrets are read once, at start; one that cannot be read stops the start, naming it.
@@ -17,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use shepherd_aws::HookSecrets;
+use shepherd_aws::{HookSecret, HookSecrets};
 use shepherd_engine::execute::HookSettings;
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +39,9 @@ pub(super) struct FileHooks {
 struct SecretSource {
     env: Option<String>,
     file: Option<PathBuf>,
+    /// URL prefixes it may be sent to (any allowed URL when empty).
+    #[serde(default)]
+    urls: Vec<String>,
 }
 
 /// The hooks' configuration, resolved.
@@ -76,7 +82,13 @@ impl FileHooks {
             if value.is_empty() {
                 return Err(format!("hooks.secrets.{name}: the secret is empty"));
             }
-            secrets.insert(name, value);
+            secrets.insert(
+                name,
+                HookSecret {
+                    value,
+                    urls: source.urls,
+                },
+            );
         }
         let key = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Ok(Hooks {
