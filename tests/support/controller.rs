@@ -57,7 +57,13 @@ impl Running {
             .env_remove("AWS_PROFILE")
             .env("SHEPHERD_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(match std::env::var_os("SHEPHERD_E2E_LOG") {
+                // The controller's log, for a test being debugged.
+                Some(path) => std::fs::File::create(path)
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+                None => Stdio::null(),
+            });
         for (name, value) in env {
             command.env(name, value);
         }

@@ -47,7 +47,12 @@ impl Receiver {
                 let (status, body) = {
                     let mut state = shared.lock().unwrap();
                     state.received.push(request);
-                    state.replies.pop_front().unwrap_or((200, "{}".to_owned()))
+                    let default = state.default.clone();
+                    state
+                        .replies
+                        .pop_front()
+                        .or(default)
+                        .unwrap_or((200, "{}".to_owned()))
                 };
                 let mut stream = stream;
                 let _ = write!(

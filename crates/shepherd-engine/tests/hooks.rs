@@ -584,3 +584,26 @@ async fn an_http_hook_without_allowed_urls_waits_without_traffic_and_is_not_fail
     assert_eq!(routing(&cloud), ("1".into(), None));
     assert_eq!(record(&cloud).unwrap().phase, Phase::Progressing);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_record_this_shepherd_cannot_read_is_left_alone() {
+    // As a newer shepherd might write it, or a hand edit: a guess could route traffic.
+    let (cloud, repo) = with_hooks(PRE).await;
+    let unreadable = "shepherd/v1 phase=Progressing stable=1 canary=2 release=r step=0 since=1 started=1 hook=mid.0";
+    cloud
+        .update_alias("api", "live", "1", None, unreadable, None)
+        .await
+        .unwrap();
+    let desired = repo.desired();
+    let planned = plan(&cloud, &desired, &options()).await;
+    let api = planned.plans.iter().find(|p| p.name == "api").unwrap();
+    let refusal = api.next.refusal().expect("refused").to_string();
+    assert!(refusal.contains("cannot read"), "{refusal}");
+    apply(&cloud, planned, &options(), &Silent).await;
+    let alias = cloud.alias("api", "live").unwrap();
+    assert_eq!(
+        (alias.version.as_str(), alias.description.as_str()),
+        ("1", unreadable)
+    );
+    assert!(cloud.invocations("smoke").is_empty());
+}

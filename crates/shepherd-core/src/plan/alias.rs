@@ -2,9 +2,10 @@
 //! write is [`crate::rollout`]'s.
 
 use super::action::{Action, Change, VersionRef};
-use super::next::Next;
+use super::next::{Next, Refusal};
 use crate::display::percent;
 use crate::model::{DesiredFunction, Observation, ObservedAlias, ObservedFunction};
+use crate::rollout::RECORD_PREFIX;
 use crate::rollout::Rollout;
 use std::time::Duration;
 
@@ -54,6 +55,16 @@ pub fn plan_alias(
             ..AliasPlan::default()
         };
     };
+    if current.description.starts_with(RECORD_PREFIX) && current.record().is_none() {
+        return AliasPlan {
+            serving: vec![VersionRef::Existing(current.version.clone())],
+            next: Next::Refused(Refusal::UnreadableRecord {
+                alias: current.name.clone(),
+                description: current.description.clone(),
+            }),
+            ..AliasPlan::default()
+        };
+    }
     if desired.rollout_steps.is_empty() && desired.hooks.is_empty() {
         return all_at_once(&alias.name, current, target);
     }

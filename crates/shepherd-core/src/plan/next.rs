@@ -115,6 +115,9 @@ pub enum Refusal {
     /// An event source cannot work with its queue as it is (the message says which field
     /// and why).
     EventSource { message: String },
+    /// The alias holds a rollout record this shepherd cannot read (one written by a newer
+    /// version, or damaged): nothing is done rather than guess where the rollout stands.
+    UnreadableRecord { alias: String, description: String },
 }
 
 impl fmt::Display for Refusal {
@@ -135,6 +138,11 @@ impl fmt::Display for Refusal {
                 tags::MANAGED_BY
             ),
             Refusal::EventSource { message } => f.write_str(message),
+            Refusal::UnreadableRecord { alias, description } => write!(
+                f,
+                "alias {alias} holds a rollout record this shepherd cannot read ({}); not touching the function. A newer shepherd wrote it (upgrade every replica), or someone edited it: `shepherd abort` sends the alias back to its stable version",
+                crate::diagnostic::escape_control(description)
+            ),
         }
     }
 }
