@@ -125,6 +125,16 @@ pub async fn operate<C: Cloud>(
         command,
     )?;
     let done = describe(name, command, &action);
+    write_alias(cloud, name, action).await?;
+    Ok(done)
+}
+
+/// Performs one alias update of a command; `Ok` with the update as a person reads it.
+async fn write_alias<C: Cloud>(
+    cloud: &C,
+    name: &str,
+    action: Action,
+) -> Result<String, OperateError> {
     let written = action.to_string();
     let mut plan = FunctionPlan::empty(name);
     plan.actions.push(action);
@@ -141,7 +151,7 @@ pub async fn operate<C: Cloud>(
             action: written,
             source,
         }),
-        None => Ok(done),
+        None => Ok(written),
     }
 }
 
@@ -176,25 +186,12 @@ pub async fn report_hook<C: Cloud>(
         is_release,
         crate::clock::unix_now(),
     )?;
-    let written = action.to_string();
-    let mut plan = FunctionPlan::empty(name);
-    plan.actions.push(action);
-    let report = execute(
-        cloud,
-        vec![plan],
-        &Default::default(),
-        &crate::progress::Silent,
-    )
-    .await
-    .remove(0);
-    match report.failure {
-        Some(source) => Err(OperateError::Failed {
-            action: written,
-            source,
-        }),
-        None if passed => Ok(format!("{name}: hook {id} passed; {written}")),
-        None => Ok(format!("{name}: hook {id} failed; rolled back ({written})")),
-    }
+    let written = write_alias(cloud, name, action).await?;
+    Ok(if passed {
+        format!("{name}: hook {id} passed; {written}")
+    } else {
+        format!("{name}: hook {id} failed; rolled back ({written})")
+    })
 }
 
 fn aliases_error(function: &str, error: CloudError) -> OperateError {
