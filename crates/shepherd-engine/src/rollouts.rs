@@ -138,19 +138,33 @@ fn hook_state(record: &RolloutRecord, stage: Stage, index: usize, name: &str) ->
             Stage::PreTraffic => HookState::Passed,
             Stage::PostTraffic => HookState::Waiting,
         },
-        // Ended without promotion: the hook that failed says so in the reason.
-        _ => {
-            let failed = record
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.starts_with(&format!("{stage} hook {name} ")));
-            if failed {
+        // Ended at a hook: the ones before it passed; it failed when the reason says so
+        // (an alarm or an operator may have ended the rollout while it ran).
+        (_, Some(at)) => match (order(stage).cmp(&order(at.stage)), index.cmp(&at.index)) {
+            (std::cmp::Ordering::Less, _)
+            | (std::cmp::Ordering::Equal, std::cmp::Ordering::Less) => HookState::Passed,
+            (std::cmp::Ordering::Equal, std::cmp::Ordering::Equal)
+                if named_failed(record, stage, name) =>
+            {
                 HookState::Failed
-            } else {
-                HookState::Waiting
             }
-        }
+            _ => HookState::Waiting,
+        },
+        // Ended between the hooks: the preTraffic ones had passed.
+        (_, None) => match stage {
+            Stage::PreTraffic => HookState::Passed,
+            Stage::PostTraffic if named_failed(record, stage, name) => HookState::Failed,
+            Stage::PostTraffic => HookState::Waiting,
+        },
     }
+}
+
+/// Whether the record's reason says this hook failed.
+fn named_failed(record: &RolloutRecord, stage: Stage, name: &str) -> bool {
+    record
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with(&format!("{stage} hook {name} ")))
 }
 
 impl RolloutStatus {

@@ -504,6 +504,13 @@ async fn an_alarm_at_a_hook_rolls_back_even_without_automatic_rollback() {
     pass(&cloud, &desired).await;
     assert_eq!(routing(&cloud), ("1".into(), None));
     assert_eq!(record(&cloud).unwrap().phase, Phase::RolledBack);
+    // The record keeps where it ended: the hook neither passed nor failed.
+    let shown = shepherd_engine::rollouts::status(&cloud, &desired.functions).await;
+    let api = shown.iter().find(|s| s.function == "api").unwrap();
+    assert_eq!(
+        api.hooks[0].state,
+        shepherd_engine::rollouts::HookState::Waiting
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -122,7 +122,7 @@ pub fn operate(
             phase: Phase::Aborted,
             step: record.step,
             canary_weight: None,
-            hook: None,
+            hook: record.hook,
             reason: Some("aborted by an operator".to_owned()),
         }),
         Command::Pause if record.phase == Phase::Progressing => Ok(Transition {
@@ -238,7 +238,7 @@ pub fn hook_report_action(
             phase: Phase::RolledBack,
             step: record.step,
             canary_weight: None,
-            hook: None,
+            hook: Some(cursor),
             reason: Some(format!("{} hook {name} failed: {reason}", cursor.stage)),
         },
     };

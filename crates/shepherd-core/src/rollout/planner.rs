@@ -126,7 +126,7 @@ impl<'a> Rollout<'a> {
             phase: Phase::Aborted,
             step: record.step,
             canary_weight: None,
-            hook: None,
+            hook: record.hook,
             reason: Some(format!(
                 "superseded by release {}",
                 self.desired.release_digest
@@ -247,7 +247,7 @@ impl<'a> Rollout<'a> {
             phase: Phase::RolledBack,
             step: record.step,
             canary_weight: None,
-            hook: None,
+            hook: Some(cursor),
             reason: Some(format!("{} hook {name} failed", cursor.stage)),
         };
         let call = HookCall {
@@ -291,7 +291,7 @@ impl<'a> Rollout<'a> {
             phase: Phase::RolledBack,
             step: record.step,
             canary_weight: None,
-            hook: None,
+            hook: record.hook,
             reason: Some(reason),
         };
         AliasPlan {

@@ -96,7 +96,11 @@ pub(crate) fn alias_write(
             step: transition.step,
             release: kept.release.to_owned(),
             reason: transition.reason.clone(),
-            hook: transition.hook.filter(|_| transition.phase.in_flight()),
+            // An ended rollout keeps the hook it ended at, for status: the hooks before it
+            // passed. A retried one starts over (no cursor).
+            hook: transition
+                .hook
+                .filter(|_| transition.phase != Phase::Healthy),
             pending_for: None,
             stable: stable.clone(),
             canary: canary.clone(),
