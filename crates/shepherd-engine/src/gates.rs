@@ -9,21 +9,13 @@ use shepherd_core::model::{DesiredFunction, GateReading, Observation};
 use shepherd_core::spec::{Gate, GateKind};
 
 use crate::execute::HookSettings;
-use crate::execute::hooks::{allowed, quoted, web_request};
+use crate::execute::hooks::{Subject, allowed, quoted, web_request};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Payload<'a> {
-    function: &'a str,
-    alias: &'a str,
-    stable_version: &'a str,
-    canary_version: &'a str,
-    /// The new version's share of traffic now, in percent.
-    weight: f64,
-    step: usize,
-    phase: &'static str,
-    release: &'a str,
-    commit: Option<&'a str>,
+    #[serde(flatten)]
+    subject: Subject<'a>,
     gate: &'a str,
 }
 
@@ -67,15 +59,17 @@ pub async fn poll_gates<C: Cloud>(
             for (index, gate) in function.gates.of(kind).iter().enumerate() {
                 let name = gate.display_name();
                 let payload = Payload {
-                    function: &function.name,
-                    alias: &alias.name,
-                    stable_version: &record.stable,
-                    canary_version: &record.canary,
-                    weight,
-                    step: record.step,
-                    phase: kind.spec_name(),
-                    release: &record.release,
-                    commit: settings.commit.as_deref(),
+                    subject: Subject {
+                        function: &function.name,
+                        alias: &alias.name,
+                        stable_version: &record.stable,
+                        canary_version: &record.canary,
+                        weight,
+                        step: record.step,
+                        phase: kind.spec_name(),
+                        release: &record.release,
+                        commit: settings.commit.as_deref(),
+                    },
                     gate: &name,
                 };
                 let body = serde_json::to_string(&payload).expect("a payload serializes");

@@ -419,13 +419,24 @@ impl<C: Cloud> CanaryMetricsSource for Metered<C> {
 /// Calls to the team's endpoints: fenced like a write (a hook acts), one attempt each.
 impl<C: Cloud> Web for Metered<C> {
     async fn call(&self, request: &WebRequest) -> CloudResult<WebResponse> {
-        let api = Api::HttpHook;
+        self.once(Api::HttpHook, self.inner.call(request)).await
+    }
+}
+
+impl<C: Cloud> Metered<C> {
+    /// One attempt of a call that acts (an invocation, a hook): fenced like a write,
+    /// counted, never retried or budgeted here.
+    async fn once<T>(
+        &self,
+        api: Api,
+        call: impl std::future::Future<Output = CloudResult<T>>,
+    ) -> CloudResult<T> {
         if self.fence.as_ref().is_some_and(|may_write| !may_write()) {
             let refused = Err(CloudError::Fenced { api });
             self.stats.record(api, &refused);
             return refused;
         }
-        let result = self.inner.call(request).await;
+        let result = call.await;
         self.stats.record(api, &result);
         result
     }
@@ -440,14 +451,7 @@ impl<C: Cloud> Invoke for Metered<C> {
         qualifier: Option<&str>,
         payload: &str,
     ) -> CloudResult<Invocation> {
-        let api = Api::Invoke;
-        if self.fence.as_ref().is_some_and(|may_write| !may_write()) {
-            let refused = Err(CloudError::Fenced { api });
-            self.stats.record(api, &refused);
-            return refused;
-        }
-        let result = self.inner.invoke(function, qualifier, payload).await;
-        self.stats.record(api, &result);
-        result
+        self.once(Api::Invoke, self.inner.invoke(function, qualifier, payload))
+            .await
     }
 }

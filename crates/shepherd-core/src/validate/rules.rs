@@ -558,7 +558,8 @@ fn unique_names(r: &mut Rules, path: &[&str], names: impl Iterator<Item = String
 }
 
 fn rollout(r: &mut Rules) {
-    let Some(rollout) = &r.spec.rollout else {
+    let spec = r.spec;
+    let Some(rollout) = &spec.rollout else {
         return;
     };
     if rollout.strategy.is_some() && rollout.steps.is_some() {
@@ -573,8 +574,7 @@ fn rollout(r: &mut Rules) {
             "a rollout needs an alias: set spec.alias",
         );
     }
-    let rollout_hooks = rollout.clone();
-    hooks(r, &rollout_hooks);
+    hooks(r, rollout);
     if !rollout.gates.is_empty() && rollout.expanded_steps().is_empty() {
         r.error(
             &["spec", "rollout", "gates"],

@@ -57,20 +57,30 @@ pub fn callback_token(key: &str, execution: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// What a hook or a gate is asked about: the rollout, in the fields both payloads share.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Subject<'a> {
+    pub function: &'a str,
+    pub alias: &'a str,
+    pub stable_version: &'a str,
+    pub canary_version: &'a str,
+    /// The new version's share of traffic, in percent.
+    pub weight: f64,
+    pub step: usize,
+    /// The hook's stage or the gate's kind.
+    pub phase: &'static str,
+    pub release: &'a str,
+    pub commit: Option<&'a str>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Payload<'a> {
-    function: &'a str,
-    alias: &'a str,
-    stable_version: &'a str,
-    canary_version: &'a str,
+    #[serde(flatten)]
+    subject: Subject<'a>,
     /// The canary's qualified ARN, to invoke the candidate directly.
     canary_arn: String,
-    weight: f64,
-    step: usize,
-    phase: &'static str,
-    release: &'a str,
-    commit: Option<&'a str>,
     hook: &'a str,
     execution_id: &'a str,
     /// When a pending answer times out, Unix seconds.
@@ -113,16 +123,18 @@ pub(super) async fn run<C: Cloud>(
         token: callback_token(key, &execution),
     });
     let payload = Payload {
-        function: &context.name,
-        alias: &call.alias,
-        stable_version: &call.stable,
-        canary_version: &call.canary,
+        subject: Subject {
+            function: &context.name,
+            alias: &call.alias,
+            stable_version: &call.stable,
+            canary_version: &call.canary,
+            weight: call.weight,
+            step: call.step,
+            phase: call.cursor.stage.spec_name(),
+            release: &call.release,
+            commit: settings.commit.as_deref(),
+        },
         canary_arn: format!("{function_arn}:{}", call.canary),
-        weight: call.weight,
-        step: call.step,
-        phase: call.cursor.stage.spec_name(),
-        release: &call.release,
-        commit: settings.commit.as_deref(),
         hook: &call.name,
         execution_id: &execution,
         deadline: unix_now().saturating_add(call.deadline_secs),
