@@ -111,7 +111,7 @@ fn three_replicas_share_four_targets_in_two_accounts_and_a_killed_replicas_targe
         });
     }
     let all: Vec<&Running> = replicas.iter().collect();
-    let spread_in = replicas[0].wait_for("the targets spread", Duration::from_secs(60), |_| {
+    let spread_in = replicas[0].wait_for("the targets spread", Duration::from_secs(150), |_| {
         let now = holders(&all);
         one_holder_each(&now)
             && all
