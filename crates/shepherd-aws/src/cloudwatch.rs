@@ -96,8 +96,9 @@ impl Alarms for AwsCloud {
 }
 
 impl CanaryMetricsSource for AwsCloud {
-    /// `GetMetricData` for one version behind an alias (`ExecutedVersion` dimension) over
-    /// `[start, end)`: invocation and error sums and (with `p99`) the p99 duration, each as one datapoint
+    /// `GetMetricData` for one version behind an alias (`ExecutedVersion` dimension) and
+    /// invoked directly, over `[start, end)`: invocation and error sums and (with `p99`)
+    /// the p99 duration, each as one datapoint
     /// covering the whole window (a percentile cannot be combined from smaller periods).
     async fn get_version_metrics(
         &self,
@@ -112,16 +113,23 @@ impl CanaryMetricsSource for AwsCloud {
         // A period is a multiple of 60 seconds and covers the window.
         let span = end.saturating_sub(start).max(1);
         let period = span.div_ceil(60) * 60;
-        let dimensions = [
+        // Through the alias (the version's share of the alias's traffic), and invoked by
+        // its own qualifier (synthetic traffic, hooks that call the candidate directly):
+        // CloudWatch keeps them apart, the analysis counts both.
+        let through_alias = vec![
             ("FunctionName", function.to_owned()),
             ("Resource", format!("{function}:{alias}")),
             ("ExecutedVersion", version.to_owned()),
         ];
-        let query = |id: &str, metric: &str, stat: &str| {
+        let direct = vec![
+            ("FunctionName", function.to_owned()),
+            ("Resource", format!("{function}:{version}")),
+        ];
+        let query = |id: &str, metric: &str, stat: &str, dimensions: &[(&str, String)]| {
             let mut builder = cw::Metric::builder()
                 .namespace("AWS/Lambda")
                 .metric_name(metric);
-            for (name, value) in &dimensions {
+            for (name, value) in dimensions {
                 builder =
                     builder.dimensions(cw::Dimension::builder().name(*name).value(value).build());
             }
@@ -142,11 +150,16 @@ impl CanaryMetricsSource for AwsCloud {
         let mut request = client
             .get_metric_data()
             .start_time(seconds(start))
-            .end_time(seconds(start + period))
-            .metric_data_queries(query("invocations", "Invocations", "Sum"))
-            .metric_data_queries(query("errors", "Errors", "Sum"));
-        if p99 {
-            request = request.metric_data_queries(query("p99", "Duration", "p99"));
+            .end_time(seconds(start + period));
+        for (prefix, dimensions) in [("alias", &through_alias), ("direct", &direct)] {
+            let id = |name: &str| format!("{prefix}_{name}");
+            request = request
+                .metric_data_queries(query(&id("invocations"), "Invocations", "Sum", dimensions))
+                .metric_data_queries(query(&id("errors"), "Errors", "Sum", dimensions));
+            if p99 {
+                request =
+                    request.metric_data_queries(query(&id("p99"), "Duration", "p99", dimensions));
+            }
         }
         let out = request.send().await.map_err(from_sdk(API))?;
         let value = |id: &str| {
@@ -155,10 +168,19 @@ impl CanaryMetricsSource for AwsCloud {
                 .find(|r| r.id() == Some(id))
                 .and_then(|r| r.values().first().copied())
         };
+        let sum = |name: &str| {
+            value(&format!("alias_{name}")).unwrap_or(0.0)
+                + value(&format!("direct_{name}")).unwrap_or(0.0)
+        };
+        // A percentile of two series cannot be combined: the higher one bounds it.
+        let p99_ms = match (value("alias_p99"), value("direct_p99")) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         Ok(VersionMetrics {
-            invocations: value("invocations").unwrap_or(0.0),
-            errors: value("errors").unwrap_or(0.0),
-            p99_ms: value("p99"),
+            invocations: sum("invocations"),
+            errors: sum("errors"),
+            p99_ms,
         })
     }
 }

@@ -412,6 +412,7 @@ fn applied(desired: &DesiredFunction, versions: usize, deep: bool) -> ObservedFu
                     since: 1_764_151_234,
                     started: 1_764_150_000,
                     hook: None,
+                    traffic_sent: None,
                     reason: None,
                 }
                 .to_description()

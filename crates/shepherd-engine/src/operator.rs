@@ -5,7 +5,7 @@
 
 use shepherd_core::cloud::{Cloud, CloudError};
 use shepherd_core::display::percent;
-use shepherd_core::model::{DesiredFunction, ObservedAlias};
+use shepherd_core::model::{DesiredFunction, ObservedAlias, TrafficConfig};
 use shepherd_core::plan::{Action, FunctionPlan, VersionRef};
 use shepherd_core::rollout::{
     Command, CommandRefused, Execution, Phase, RolloutRecord, hook_report_action, operator_action,
@@ -27,6 +27,8 @@ pub struct RolloutTarget {
     pub hooks: Option<Hooks>,
     /// The rollout's gates from the spec (none when it is not at hand).
     pub gates: Gates,
+    /// The rollout's synthetic traffic from the spec (none when it is not at hand).
+    pub traffic: Option<TrafficConfig>,
     /// The release digests that are the spec's (none when it is not at hand).
     pub releases: Vec<String>,
 }
@@ -40,6 +42,7 @@ impl RolloutTarget {
             steps: None,
             hooks: None,
             gates: Gates::default(),
+            traffic: None,
             releases: Vec::new(),
         }
     }
@@ -53,6 +56,7 @@ impl From<&DesiredFunction> for RolloutTarget {
             steps: Some(desired.rollout_steps.clone()),
             hooks: Some(desired.hooks.clone()),
             gates: desired.gates.clone(),
+            traffic: desired.traffic.clone(),
             releases: std::iter::once(desired.release_digest.clone())
                 .chain(desired.previous_release.clone())
                 .collect(),
@@ -183,6 +187,7 @@ pub async fn report_hook<C: Cloud>(
         steps,
         hooks,
         &target.gates,
+        target.traffic.as_ref(),
         is_release,
         crate::clock::unix_now(),
     )?;

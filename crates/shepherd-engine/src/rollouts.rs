@@ -271,6 +271,7 @@ pub fn rollout_status(
             analysis: d.analysis.as_ref(),
             hooks: &d.hooks,
             gates: &d.gates,
+            traffic: d.traffic.as_ref(),
         };
         let evidence = Evidence {
             alarms: &observation.alarms,
@@ -284,6 +285,16 @@ pub fn rollout_status(
     }
     if let Some(record) = status.record.as_ref().filter(|r| r.phase.in_flight()) {
         status.step = Some(match record.hook {
+            Some(at)
+                if at.stage == Stage::PreTraffic
+                    && at.index == d.hooks.pre_traffic.len()
+                    && let Some(traffic) = &d.traffic =>
+            {
+                format!(
+                    "synthetic traffic before traffic: {} invocations of version {}",
+                    traffic.invocations, record.canary
+                )
+            }
             Some(at) if at.index < d.hooks.stage(at.stage).len() => {
                 let name = d
                     .hooks

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use shepherd_core::cloud::{Api, CloudError, Invocation, WebRequest, WebResponse};
+use shepherd_core::model::VersionMetrics;
 
 use super::state::{LATEST, Outcome, Target, World, record};
 
@@ -55,18 +56,33 @@ impl World {
             .scripted
             .get_mut(name)
             .and_then(VecDeque::pop_front);
-        Ok(match scripted {
+        let result = match scripted {
             Some(mut result) => {
-                result.executed_version.get_or_insert(executed);
+                result.executed_version.get_or_insert(executed.clone());
                 result
             }
             None => Invocation {
                 status: 200,
                 function_error: None,
                 payload: payload.to_owned(),
-                executed_version: Some(executed),
+                executed_version: Some(executed.clone()),
             },
-        })
+        };
+        // As CloudWatch does, the invocation counts in the version's metrics (which the
+        // fake does not window by time).
+        let metrics = self
+            .metrics
+            .entry((name.to_owned(), executed))
+            .or_insert(VersionMetrics {
+                invocations: 0.0,
+                errors: 0.0,
+                p99_ms: None,
+            });
+        metrics.invocations += 1.0;
+        if result.function_error.is_some() {
+            metrics.errors += 1.0;
+        }
+        Ok(result)
     }
 }
 

@@ -11,7 +11,7 @@ use super::digest::short_digest;
 use super::lambda;
 use super::{
     AlarmDefinition, AlarmMetric, AnalysisConfig, AsyncConfig, FunctionConfig, LoggingConfig,
-    MappingConfig, Package, VpcConfig, recursive_loop_or_default,
+    MappingConfig, Package, TrafficConfig, VpcConfig, recursive_loop_or_default,
 };
 use crate::spec::{
     Architecture, CodeSource, CountAlarm, FunctionSpec, Gates, Hooks, HumanDuration, LogFormat,
@@ -136,6 +136,9 @@ pub struct DesiredFunction {
     /// The rollout's gates (in the digest only when there are some, as the hooks).
     #[serde(skip_serializing_if = "Gates::is_empty")]
     pub gates: Gates,
+    /// The rollout's synthetic traffic (in the digest only when there is some).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficConfig>,
     /// Digest of what a published version embodies: code (its content, once identified),
     /// architecture and configuration.
     pub release_digest: String,
@@ -229,6 +232,11 @@ pub fn resolve(function: &ValidFunction, code: CodeArtifact) -> DesiredFunction 
             .as_ref()
             .map(|r| r.gates.clone())
             .unwrap_or_default(),
+        traffic: spec
+            .rollout
+            .as_ref()
+            .and_then(|r| r.traffic.as_ref())
+            .map(traffic_config),
         release_digest,
         previous_release: None,
         spec_digest: String::new(),
@@ -451,6 +459,24 @@ fn definition(
             "Managed by shepherd: {} of Lambda function {function}",
             metric.metric_name()
         ),
+    }
+}
+
+/// The synthetic traffic of a spec, with its defaults. A `payloadFile` has been read into
+/// `payload` by validation.
+pub fn traffic_config(traffic: &crate::spec::Traffic) -> TrafficConfig {
+    TrafficConfig {
+        payload: traffic
+            .payload
+            .as_ref()
+            .map_or_else(|| "{}".to_owned(), serde_json::Value::to_string),
+        invocations: traffic
+            .invocations
+            .unwrap_or(crate::spec::DEFAULT_TRAFFIC_INVOCATIONS),
+        concurrency: traffic
+            .concurrency
+            .unwrap_or(crate::spec::DEFAULT_TRAFFIC_CONCURRENCY),
+        max_errors: traffic.max_errors.unwrap_or(0),
     }
 }
 

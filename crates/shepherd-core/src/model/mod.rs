@@ -279,6 +279,16 @@ pub struct VersionMetrics {
     pub p99_ms: Option<f64>,
 }
 
+/// A rollout's synthetic traffic, with defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrafficConfig {
+    /// The event each invocation sends, as JSON text.
+    pub payload: String,
+    pub invocations: u32,
+    pub concurrency: u32,
+    pub max_errors: u32,
+}
+
 /// A rollout's metric analysis, with defaults filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AnalysisConfig {

@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig};
+use crate::model::{
+    AlarmDefinition, AsyncConfig, CodeArtifact, FunctionConfig, MappingConfig, TrafficConfig,
+};
 use crate::rollout::{HookCursor, Phase};
 use crate::spec::{Architecture, Hook, RecursiveLoop};
 
@@ -73,7 +75,7 @@ pub enum Action {
         additional: Option<(VersionRef, f64)>,
         description: String,
         /// For rollouts: the record written as the description, in the same call.
-        record: Option<RecordTemplate>,
+        record: Option<Box<RecordTemplate>>,
         /// The alias's `RevisionId` as observed: the write holds only if nobody changed
         /// the alias since (optimistic concurrency), so a decision made on what was read
         /// never overwrites a change it did not see.
@@ -147,6 +149,25 @@ pub enum Action {
         pending: Box<Action>,
         fail: Box<Action>,
     },
+    /// Sends a batch of synthetic traffic to the new version, then writes `pass` (the
+    /// batch recorded as sent) or `fail` (a rollback, whose reason the executor completes
+    /// with the errors). Each is an `UpdateAlias`.
+    SendTraffic {
+        call: Box<TrafficCall>,
+        pass: Box<Action>,
+        fail: Box<Action>,
+    },
+}
+
+/// A batch of synthetic traffic: the version it goes to and how.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficCall {
+    pub canary: String,
+    /// The step the batch belongs to (the pause, or the first step before traffic).
+    pub step: usize,
+    pub before_traffic: bool,
+    pub traffic: TrafficConfig,
 }
 
 /// What a hook is run with: the hook, and what it tests.
@@ -181,6 +202,8 @@ pub struct RecordTemplate {
     pub hook: Option<HookCursor>,
     /// A hook answered "pending": its deadline is this long after the write.
     pub pending_for: Option<u64>,
+    /// The timed pause whose synthetic traffic was sent.
+    pub traffic_sent: Option<usize>,
     pub stable: VersionRef,
     pub canary: VersionRef,
     /// Kept from the rollout's start; `None`: the rollout starts with this write.
@@ -242,6 +265,7 @@ impl Action {
             Action::Tag { .. } => "tag",
             Action::DeleteFunction { .. } => "delete_function",
             Action::RunHook { .. } => "run_hook",
+            Action::SendTraffic { .. } => "send_traffic",
         }
     }
 
@@ -343,6 +367,21 @@ impl fmt::Display for Action {
                     f,
                     "run {} hook {} ({what}) against version {}",
                     call.cursor.stage, call.name, call.canary
+                )
+            }
+            Action::SendTraffic { call, .. } => {
+                let when = if call.before_traffic {
+                    "before traffic".to_owned()
+                } else {
+                    format!("at step {}", call.step + 1)
+                };
+                write!(
+                    f,
+                    "send {} synthetic invocations to version {} ({when}, {} at once, at most {} errors)",
+                    call.traffic.invocations,
+                    call.canary,
+                    call.traffic.concurrency,
+                    call.traffic.max_errors
                 )
             }
         }

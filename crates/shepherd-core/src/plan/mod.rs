@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use action::{Action, Change, HookCall, Qualifier, RecordTemplate, VersionRef};
+pub use action::{Action, Change, HookCall, Qualifier, RecordTemplate, TrafficCall, VersionRef};
 pub(crate) use alias::AliasPlan;
 pub use diff::{config_changes, mapping_changes};
 pub use next::{Next, Refusal, ReleaseFailure};

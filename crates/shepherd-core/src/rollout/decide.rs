@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use super::hooks::{self, HookRun, enter_step};
 use super::record::{HookCursor, Phase, RolloutRecord};
+use super::traffic::{self, TrafficRun};
 use crate::model::{
-    AlarmState, AnalysisConfig, CanaryMetrics, GateReading, ObservedAlarm, VersionMetrics,
+    AlarmState, AnalysisConfig, CanaryMetrics, GateReading, ObservedAlarm, TrafficConfig,
+    VersionMetrics,
 };
 use crate::spec::{GateKind, Gates, Hooks, OnInconclusive, RolloutStep};
 
@@ -36,6 +38,8 @@ pub enum Decision {
     RollBack { reason: String },
     /// Run this hook now; its result decides the next write.
     RunHook(HookRun),
+    /// Send a batch of synthetic traffic to the canary now; its errors decide the write.
+    SendTraffic(TrafficRun),
     /// The next step waits for a closed gate; look again after this long.
     WaitForGate {
         gate: String,
@@ -125,6 +129,8 @@ pub struct Policy<'a> {
     pub hooks: &'a Hooks,
     /// The gates that hold steps and the promotion, and the kill switch.
     pub gates: &'a Gates,
+    /// The synthetic traffic sent to the canary, if any.
+    pub traffic: Option<&'a TrafficConfig>,
 }
 
 /// What AWS says of the canary now: the gating alarms' states and the canary's metrics
@@ -247,6 +253,9 @@ fn decide_ungated(
     match policy.steps.get(record.step) {
         Some(RolloutStep::Pause(duration)) => {
             let elapsed = Duration::from_secs(now.saturating_sub(record.since));
+            if let Some(send) = traffic::in_pause(record, &policy, elapsed) {
+                return send;
+            }
             if elapsed < *duration {
                 return Decision::Hold {
                     requeue_after: (*duration - elapsed).min(policy.poll),
@@ -380,6 +389,7 @@ mod tests {
             since,
             started: 1000,
             hook: None,
+            traffic_sent: None,
             reason: None,
         }
     }
@@ -420,6 +430,7 @@ mod tests {
             analysis: None,
             hooks: &NO_HOOKS,
             gates: &NO_GATES,
+            traffic: None,
         };
         let evidence = Evidence {
             alarms,

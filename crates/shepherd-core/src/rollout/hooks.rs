@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::decide::{Decision, Policy, Transition, enter};
 use super::record::{HookCursor, Phase, RolloutRecord, Stage};
+use super::traffic::{self, is_traffic_cursor};
 use crate::spec::{GateKind, Gates, Hook, Hooks, RolloutStep};
 
 /// How long a pending hook may take to report, unless the spec says.
@@ -50,10 +51,10 @@ impl Hook {
     }
 }
 
-/// The start of a rollout: its first preTraffic hook, with no traffic for the canary, or
-/// its first step when it has none.
+/// The start of a rollout: its first preTraffic hook (or its synthetic traffic), with no
+/// traffic for the canary, or its first step when it has neither.
 pub fn begin(policy: &Policy<'_>) -> Transition {
-    if policy.hooks.pre_traffic.is_empty() {
+    if policy.hooks.pre_traffic.is_empty() && policy.traffic.is_none() {
         let first = enter_step(policy, 0);
         if gate_kind(&first, policy.steps).is_none_or(|kind| policy.gates.of(kind).is_empty()) {
             return first;
@@ -92,7 +93,8 @@ pub fn after_pass(policy: &Policy<'_>, record: &RolloutRecord, cursor: HookCurso
         pending_until: None,
         ..cursor
     };
-    if next.index < policy.hooks.stage(cursor.stage).len() {
+    if next.index < policy.hooks.stage(cursor.stage).len() || is_traffic_cursor(policy, next) {
+        // The next hook, or the synthetic traffic sent before traffic.
         return at_hook(next, record.step);
     }
     let done = stage_done(policy, record, cursor.stage);
@@ -152,6 +154,9 @@ pub fn pending(record: &RolloutRecord, cursor: HookCursor, name: &str) -> Transi
 
 /// The next move of a rollout at a hook.
 pub fn at(record: &RolloutRecord, cursor: HookCursor, policy: &Policy<'_>, now: u64) -> Decision {
+    if is_traffic_cursor(policy, cursor) {
+        return traffic::before_traffic(record, cursor, now);
+    }
     let Some(hook) = policy.hooks.stage(cursor.stage).get(cursor.index) else {
         // Past the last hook (they all passed, and the next step waits for its gates), or
         // the spec lost hooks mid-rollout: the stage is done.

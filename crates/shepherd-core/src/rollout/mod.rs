@@ -8,6 +8,7 @@
 //! - `decide`: the state machine, from the spec's [`Policy`] and AWS's [`Evidence`].
 //! - `planner`: a pass's path from the record to the next alias write.
 //! - `hooks`: the hook steps (preTraffic, postTraffic) and their execution ids.
+//! - `traffic`: the batches of synthetic traffic to the canary.
 //! - `write`: the one `UpdateAlias` a transition makes.
 //! - `operate`: operators' commands.
 //! - `record`: the record's encoding.
@@ -17,6 +18,7 @@ mod hooks;
 mod operate;
 mod planner;
 mod record;
+mod traffic;
 mod write;
 
 pub use decide::{
@@ -28,3 +30,4 @@ pub use hooks::{
 pub use operate::{Command, CommandRefused, hook_report_action, operate, operator_action};
 pub(crate) use planner::Rollout;
 pub use record::{HookCursor, Phase, RECORD_PREFIX, RolloutRecord, Stage};
+pub use traffic::{TRAFFIC_DEADLINE, TrafficRun, is_traffic_cursor};

@@ -7,7 +7,7 @@ use super::decide::{Policy, Transition, promote, weight_before};
 use super::hooks::{Execution, after_pass};
 use super::record::{Phase, RolloutRecord, Stage};
 use super::write::{Kept, alias_write};
-use crate::model::ObservedAlias;
+use crate::model::{ObservedAlias, TrafficConfig};
 use crate::plan::{Action, VersionRef};
 use crate::spec::{Gates, Hooks, RolloutStep};
 
@@ -204,6 +204,7 @@ pub fn hook_report_action(
     steps: &[RolloutStep],
     hooks: &Hooks,
     gates: &Gates,
+    traffic: Option<&TrafficConfig>,
     is_release: impl Fn(&str) -> bool,
     now: u64,
 ) -> Result<Action, CommandRefused> {
@@ -231,6 +232,7 @@ pub fn hook_report_action(
         analysis: None,
         hooks,
         gates,
+        traffic,
     };
     let transition = match result {
         Ok(()) => after_pass(&policy, &record, cursor),

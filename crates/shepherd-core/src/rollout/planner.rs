@@ -6,9 +6,10 @@ use std::time::Duration;
 use super::decide::{Decision, Evidence, Policy, Transition, decide, weight_before};
 use super::hooks::{self, HookRun};
 use super::record::{Phase, RolloutRecord, Stage};
+use super::traffic::TrafficRun;
 use super::write::{Kept, alias_write};
 use crate::model::{DesiredFunction, Observation, ObservedAlias};
-use crate::plan::{Action, AliasPlan, HookCall, Next, ReleaseFailure, VersionRef};
+use crate::plan::{Action, AliasPlan, HookCall, Next, ReleaseFailure, TrafficCall, VersionRef};
 
 /// One function's rollout on its alias, as the plan of one pass sees it.
 pub(crate) struct Rollout<'a> {
@@ -39,6 +40,7 @@ impl<'a> Rollout<'a> {
                 analysis: desired.analysis.as_ref(),
                 hooks: &desired.hooks,
                 gates: &desired.gates,
+                traffic: desired.traffic.as_ref(),
             },
             evidence: Evidence {
                 alarms: &observation.alarms,
@@ -87,8 +89,8 @@ impl<'a> Rollout<'a> {
                     ..AliasPlan::default()
                 }
             }
-            // No step and no hook is taken without a valid desired state.
-            Decision::Advance(_) | Decision::RunHook(_) => AliasPlan {
+            // No step, no hook and no traffic is taken without a valid desired state.
+            Decision::Advance(_) | Decision::RunHook(_) | Decision::SendTraffic(_) => AliasPlan {
                 next: Next::RequeueAfter(poll),
                 ..AliasPlan::default()
             },
@@ -220,6 +222,62 @@ impl<'a> Rollout<'a> {
             }
             Decision::RollBack { reason } => self.roll_back(record, reason),
             Decision::RunHook(run) => self.run_hook(record, run),
+            Decision::SendTraffic(run) => self.send_traffic(record, run),
+        }
+    }
+
+    /// Sends the batch of synthetic traffic the rollout is at, with the two writes its
+    /// result may make: recorded as sent (past the batch before traffic, or the same
+    /// pause with its clock running), or rolled back.
+    fn send_traffic(&self, record: &RolloutRecord, run: TrafficRun) -> AliasPlan {
+        let stable = VersionRef::Existing(record.stable.clone());
+        let canary = VersionRef::Existing(record.canary.clone());
+        let pass = match run.cursor {
+            Some(cursor) => self.write(
+                &hooks::after_pass(&self.policy, record, cursor),
+                &stable,
+                &canary,
+                Kept::next_step(record),
+            ),
+            None => self.write(
+                &Transition {
+                    phase: record.phase,
+                    step: record.step,
+                    canary_weight: Some(weight_before(self.policy.steps, record.step)),
+                    hook: None,
+                    reason: record.reason.clone(),
+                },
+                &stable,
+                &canary,
+                Kept::traffic_sent(record, run.step),
+            ),
+        };
+        let fail = Transition {
+            phase: Phase::RolledBack,
+            step: record.step,
+            canary_weight: None,
+            hook: record.hook,
+            reason: Some("synthetic traffic failed".to_owned()),
+        };
+        let traffic = self
+            .policy
+            .traffic
+            .cloned()
+            .expect("traffic is sent only when the spec has some");
+        let call = TrafficCall {
+            canary: record.canary.clone(),
+            step: run.step,
+            before_traffic: run.cursor.is_some(),
+            traffic,
+        };
+        AliasPlan {
+            actions: vec![Action::SendTraffic {
+                call: Box::new(call),
+                pass: Box::new(pass),
+                fail: Box::new(self.write(&fail, &stable, &canary, Kept::next_step(record))),
+            }],
+            serving: vec![stable, canary],
+            next: Next::RequeueAfter(Duration::ZERO),
         }
     }
 

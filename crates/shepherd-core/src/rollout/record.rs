@@ -8,7 +8,11 @@
 //!
 //! `hook=` is there while a hook is the rollout's current step: its stage (`pre`, `post`),
 //! its index in that stage's list, and, once it answered "pending", the deadline of its
-//! callback. Hooks before the index have passed.
+//! callback. Hooks before the index have passed; with synthetic traffic, the index past
+//! the last preTraffic hook stands for the batch sent before traffic.
+//!
+//! `traffic=` names the timed pause (its step index) whose batch of synthetic traffic was
+//! sent, so that a restarted controller does not send it again.
 
 use std::fmt;
 
@@ -173,6 +177,8 @@ pub struct RolloutRecord {
     pub started: u64,
     /// The hook the rollout is at, if it is at one.
     pub hook: Option<HookCursor>,
+    /// The timed pause (step index) whose synthetic traffic was sent.
+    pub traffic_sent: Option<usize>,
     /// Why it ended or paused, for people.
     pub reason: Option<String>,
 }
@@ -187,6 +193,9 @@ impl RolloutRecord {
         if let Some(hook) = &self.hook {
             text.push_str(" hook=");
             text.push_str(&hook.encode());
+        }
+        if let Some(step) = self.traffic_sent {
+            text.push_str(&format!(" traffic={step}"));
         }
         if let Some(reason) = &self.reason {
             let room = DESCRIPTION_LIMIT.saturating_sub(text.len() + " reason=".len());
@@ -226,6 +235,10 @@ impl RolloutRecord {
                 Some(text) => Some(HookCursor::decode(text)?),
                 None => None,
             },
+            traffic_sent: match value("traffic") {
+                Some(text) => Some(text.parse().ok()?),
+                None => None,
+            },
             reason,
         })
     }
@@ -245,6 +258,7 @@ mod tests {
             since: 1_764_151_234,
             started: 1_764_151_200,
             hook: None,
+            traffic_sent: None,
             reason: None,
         }
     }

@@ -18,6 +18,8 @@ pub(crate) struct Kept<'a> {
     pub started: Option<u64>,
     /// The step's start; `None`: the step starts with this write.
     pub since: Option<u64>,
+    /// The timed pause whose synthetic traffic was sent: kept within the step.
+    pub traffic_sent: Option<usize>,
 }
 
 impl<'a> Kept<'a> {
@@ -27,6 +29,7 @@ impl<'a> Kept<'a> {
             release,
             started: None,
             since: None,
+            traffic_sent: None,
         }
     }
 
@@ -36,6 +39,7 @@ impl<'a> Kept<'a> {
             release: &record.release,
             started: Some(record.started),
             since: None,
+            traffic_sent: None,
         }
     }
 
@@ -43,7 +47,17 @@ impl<'a> Kept<'a> {
     pub fn same_step(record: &'a RolloutRecord) -> Self {
         Self {
             since: Some(record.since),
+            traffic_sent: record.traffic_sent,
             ..Self::next_step(record)
+        }
+    }
+
+    /// The write that records the synthetic traffic of the timed pause `step` as sent: the
+    /// pause's clock keeps running.
+    pub fn traffic_sent(record: &'a RolloutRecord, step: usize) -> Self {
+        Self {
+            traffic_sent: Some(step),
+            ..Self::same_step(record)
         }
     }
 }
@@ -91,7 +105,7 @@ pub(crate) fn alias_write(
         version,
         additional,
         description: String::new(),
-        record: Some(RecordTemplate {
+        record: Some(Box::new(RecordTemplate {
             phase: transition.phase,
             step: transition.step,
             release: kept.release.to_owned(),
@@ -102,11 +116,12 @@ pub(crate) fn alias_write(
                 .hook
                 .filter(|_| transition.phase != Phase::Healthy),
             pending_for: None,
+            traffic_sent: kept.traffic_sent,
             stable: stable.clone(),
             canary: canary.clone(),
             started: kept.started,
             since: kept.since,
-        }),
+        })),
         revision: current.revision_id.clone(),
         changes: vec![Change {
             field: "rollout".to_owned(),

@@ -12,6 +12,7 @@ mod invocation;
 pub mod patterns;
 mod rollout;
 mod settings;
+mod traffic;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,9 @@ pub use rollout::{Analysis, OnInconclusive, Pause, Rollout, RolloutStep, Step, S
 pub use settings::{
     ApplicationLogLevel, Architecture, LogFormat, Logging, RecursiveLoop, Runtime, SecretRef,
     SnapStart, SystemLogLevel, TracingMode, Vpc,
+};
+pub use traffic::{
+    DEFAULT_TRAFFIC_CONCURRENCY, DEFAULT_TRAFFIC_INVOCATIONS, MAX_TRAFFIC_PAYLOAD_BYTES, Traffic,
 };
 
 /// The `apiVersion` of this spec format.

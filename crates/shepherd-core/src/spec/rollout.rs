@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::duration::HumanDuration;
 use super::hooks::{Gates, Hooks};
+use super::traffic::Traffic;
 
 /// The rollout of each new version onto the function's alias.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
@@ -37,6 +38,10 @@ pub struct Rollout {
     /// HTTP checks that hold a step or the promotion until they open, and a kill switch.
     #[serde(default, skip_serializing_if = "Gates::is_empty")]
     pub gates: Gates,
+    /// Invocations of the new version sent by shepherd before it gets traffic and at the
+    /// start of each timed pause; too many errors roll back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<Traffic>,
 }
 
 /// Metric analysis of the new version alone (CloudWatch `ExecutedVersion` dimension), from
@@ -167,9 +172,9 @@ impl Rollout {
     }
 
     /// Whether the rollout goes through the rollout state machine: it shifts traffic
-    /// gradually, or runs hooks (even all at once).
+    /// gradually, or runs hooks or synthetic traffic (even all at once).
     pub fn is_progressive(&self) -> bool {
-        !self.expanded_steps().is_empty() || !self.hooks.is_empty()
+        !self.expanded_steps().is_empty() || !self.hooks.is_empty() || self.traffic.is_some()
     }
 
     pub fn auto_rollback(&self) -> bool {

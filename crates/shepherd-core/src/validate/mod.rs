@@ -3,6 +3,7 @@
 //! its file, line, column and field path.
 
 mod control;
+mod payload;
 mod rules;
 mod schema_check;
 mod suggest;
@@ -180,6 +181,26 @@ fn validate_document(document: SourceDocument, out: &mut Vec<Diagnostic>) -> Opt
             Diagnostic::error(&file, location, v.path, v.message)
         }));
         return None;
+    }
+    let mut parsed = parsed;
+    if let Some(traffic) = parsed
+        .spec
+        .rollout
+        .as_mut()
+        .and_then(|r| r.traffic.as_mut())
+        && let Some(payload_file) = &traffic.payload_file
+    {
+        // Read into the spec once it is valid, so that the desired state carries the event
+        // (and its digest changes with the file).
+        let spec_dir = file.parent().unwrap_or(Path::new(""));
+        match payload::read_payload_file(&root, spec_dir, payload_file) {
+            Ok(payload) => traffic.payload = Some(payload),
+            Err(message) => {
+                let path = FieldPath::keys(&["spec", "rollout", "traffic", "payloadFile"]);
+                out.push(Diagnostic::error(&file, node.locate(&path), path, message));
+                return None;
+            }
+        }
     }
     Some(ValidFunction {
         file,

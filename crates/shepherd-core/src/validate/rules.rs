@@ -529,6 +529,25 @@ fn hooks(r: &mut Rules, rollout: &crate::spec::Rollout) {
     }
 }
 
+/// A rollout's synthetic traffic: one payload, that can be read and fits.
+fn synthetic_traffic(r: &mut Rules, traffic: &crate::spec::Traffic) {
+    let path = FieldPath::keys(&["spec", "rollout", "traffic"]);
+    match (&traffic.payload, &traffic.payload_file) {
+        (Some(_), Some(_)) => r.error_at(path, "set either payload or payloadFile, not both"),
+        (Some(payload), None) => {
+            if let Err(message) = super::payload::check_inline(payload) {
+                r.error_at(path.key("payload"), message);
+            }
+        }
+        (None, Some(file)) => {
+            if let Err(message) = super::payload::read_payload_file(r.root, r.spec_dir, file) {
+                r.error_at(path.key("payloadFile"), message);
+            }
+        }
+        (None, None) => {}
+    }
+}
+
 /// The longest a hook may stay pending.
 const MAX_HOOK_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
@@ -575,6 +594,9 @@ fn rollout(r: &mut Rules) {
         );
     }
     hooks(r, rollout);
+    if let Some(traffic) = &rollout.traffic {
+        synthetic_traffic(r, traffic);
+    }
     if !rollout.gates.is_empty() && rollout.expanded_steps().is_empty() {
         r.error(
             &["spec", "rollout", "gates"],

@@ -155,7 +155,7 @@ pub(super) async fn run<C: Cloud>(
 }
 
 /// `fail` with the hook's reason after its own.
-fn with_reason(fail: &Action, why: &str) -> Action {
+pub(super) fn with_reason(fail: &Action, why: &str) -> Action {
     let mut fail = fail.clone();
     if let Action::UpdateAlias {
         record: Some(template),
@@ -171,7 +171,7 @@ fn with_reason(fail: &Action, why: &str) -> Action {
 /// The most of a hook's answer quoted in a reason.
 const QUOTED: usize = 160;
 
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let text: String = text.chars().filter(|c| !c.is_control()).collect();
     match text.char_indices().nth(QUOTED) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
@@ -210,7 +210,7 @@ async fn invoke<C: Cloud>(cloud: &C, function: &str, body: &str) -> Result<Verdi
 /// be invoked, refuses the payload), rather than about the controller or AWS at the moment
 /// (throttling, a server error, credentials that could not be had), which the next pass
 /// tries again.
-fn is_verdict(error: &CloudError) -> bool {
+pub(super) fn is_verdict(error: &CloudError) -> bool {
     match error {
         CloudError::NotFound { .. } | CloudError::Unsupported { .. } => true,
         CloudError::Rejected { code, .. } => [

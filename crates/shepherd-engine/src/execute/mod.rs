@@ -25,6 +25,7 @@ use crate::progress::{Progress, ProgressSink};
 mod error;
 pub(crate) mod hooks;
 mod perform;
+mod traffic;
 mod waits;
 
 pub use error::ExecuteError;
@@ -217,7 +218,8 @@ pub(crate) async fn execute_one<C: Cloud>(
             action,
         });
         tracing::info!(action = action.kind(), detail = %action, "applying");
-        // A hook runs, then its verdict's alias write is performed in its place.
+        // A hook or a batch of synthetic traffic runs, then its verdict's alias write is
+        // performed in its place.
         let ran = match action {
             Action::RunHook {
                 call,
@@ -225,6 +227,9 @@ pub(crate) async fn execute_one<C: Cloud>(
                 pending,
                 fail,
             } => Some(hooks::run(cloud, call, [pass, pending, fail], &mut context, options).await),
+            Action::SendTraffic { call, pass, fail } => {
+                Some(traffic::send(cloud, call, [pass, fail], &context).await)
+            }
             _ => None,
         };
         let ran_hook = ran.is_some();

@@ -257,7 +257,7 @@ pub(super) async fn perform<C: Cloud>(
         }
         // `execute_one` runs the hook and performs, in its place, the write its verdict
         // picks.
-        Action::RunHook { .. } => {}
+        Action::RunHook { .. } | Action::SendTraffic { .. } => {}
         Action::DeleteFunction { owner } => {
             // The listing that planned this may be old: delete only what still carries
             // this owner's tags now.
@@ -297,6 +297,7 @@ pub(super) fn rollout_record(
             }
             cursor
         }),
+        traffic_sent: template.traffic_sent,
         reason: template.reason.clone(),
     })
 }
