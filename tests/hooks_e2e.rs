@@ -3,6 +3,7 @@
 //! test queues) and an HTTP hook served by the test. A failing preTraffic hook leaves the
 //! alias on the stable version with no weight; a pending HTTP hook holds the rollout until
 //! its signed callback says it passed; a failing postTraffic hook rolls back from 100%.
+//! Synthetic traffic reaches the canary version itself, seen through a recording proxy.
 
 mod support;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use support::controller::{Running, request};
+use support::proxy::FaultProxy;
 use support::receiver::Receiver;
 use support::{Emulator, git};
 
@@ -108,7 +110,7 @@ fn wait_for_end(controller: &Running, version: &str, end: &str) -> serde_json::V
 
 /// `shepherd run` on a repository holding `spec` at release 1, with HTTP hooks and gates
 /// allowed under `allowed`, live on release 1.
-fn controller(emulator: &Emulator, dir: &Path, spec: &str, allowed: &str) -> (Running, PathBuf) {
+fn controller(endpoint: &str, dir: &Path, spec: &str, allowed: &str) -> (Running, PathBuf) {
     let repository = dir.join("repo");
     std::fs::create_dir_all(repository.join("specs/app")).unwrap();
     std::fs::write(repository.join("specs/orders.yaml"), spec).unwrap();
@@ -146,7 +148,7 @@ fn controller(emulator: &Emulator, dir: &Path, spec: &str, allowed: &str) -> (Ru
         ("HOOK_HMAC", HMAC_SECRET),
         ("CI_TOKEN", CI_TOKEN),
     ];
-    let controller = Running::start(&emulator.endpoint, &args, &env, Duration::from_secs(90));
+    let controller = Running::start(endpoint, &args, &env, Duration::from_secs(90));
     controller.wait_for("release 1 live", Duration::from_secs(60), |c| {
         orders(c)["rollout"]["version"] == "1"
     });
@@ -161,7 +163,8 @@ fn hooks_gate_a_release_before_and_after_traffic() {
     let hook = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
     let allowed = format!("{}/hooks/", hook.url);
-    let (controller, repository) = controller(&emulator, dir.path(), &spec(&hook.url), &allowed);
+    let (controller, repository) =
+        controller(&emulator.endpoint, dir.path(), &spec(&hook.url), &allowed);
 
     // Release 2: the first preTraffic hook fails. The alias never routes to version 2,
     // and the HTTP hook after it is never called.
@@ -294,7 +297,7 @@ spec:
         gate.url
     );
     let allowed = format!("{}/gates/", gate.url);
-    let (controller, repository) = controller(&emulator, dir.path(), &spec, &allowed);
+    let (controller, repository) = controller(&emulator.endpoint, dir.path(), &spec, &allowed);
 
     // Release 2 waits at its first step while the gate says "wait" (HTTP 423).
     gate.reply_always(423, r#"{"message": "change freeze"}"#);
@@ -324,4 +327,53 @@ spec:
     gate.reply_always(200, "{}");
     let healthy = wait_for_end(&controller, "2", "Healthy");
     assert_eq!(healthy["rollout"]["version"], "2", "{healthy}");
+}
+
+/// The Invoke requests of `function`'s version `version` the proxy saw.
+fn invokes_of(proxy: &FaultProxy, function: &str, version: &str) -> usize {
+    let path = format!("/2015-03-31/functions/{function}/invocations?Qualifier={version}");
+    proxy
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == path)
+        .count()
+}
+
+#[test]
+fn synthetic_traffic_invokes_the_canary_version_before_traffic_and_in_its_pause() {
+    let emulator = Emulator::start();
+    emulator.setup(&["lambda-without-docker"]);
+    emulator.setup(&["role", "orders"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = runtime.block_on(FaultProxy::start(&emulator.endpoint));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec("http://127.0.0.1:9")
+        .split("    hooks:")
+        .next()
+        .unwrap()
+        .replace(
+            "{setWeight: 20}, {pause: {duration: 3s}}",
+            "{setWeight: 20}, {pause: {duration: 4s}}",
+        )
+        + "    traffic: {payload: {probe: true}, invocations: 3, concurrency: 2}\n";
+    let (controller, repository) =
+        controller(&proxy.endpoint, dir.path(), &spec, "http://127.0.0.1:9/");
+    // The first release has no stable version to compare with: it goes live at once.
+    assert_eq!(invokes_of(&proxy, "orders", "1"), 0);
+
+    release(&repository, "2");
+    let healthy = wait_for_end(&controller, "2", "Healthy");
+    assert_eq!(healthy["rollout"]["version"], "2", "{healthy}");
+    // One batch before traffic and one at the pause, each to version 2 by its number.
+    assert_eq!(invokes_of(&proxy, "orders", "2"), 6);
+    let through_alias = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.path.contains("/invocations") && !s.path.contains("Qualifier="))
+        .count();
+    assert_eq!(
+        through_alias, 0,
+        "synthetic traffic never goes through the alias"
+    );
+    controller.terminate();
 }
