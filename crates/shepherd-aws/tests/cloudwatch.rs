@@ -185,9 +185,21 @@ async fn version_metrics_ask_for_the_p99_only_when_the_analysis_needs_it() {
                     .filter_map(|q| q.id())
                     .collect();
                 let wanted: &[&str] = if p99 {
-                    &["invocations", "errors", "p99"]
+                    &[
+                        "alias_invocations",
+                        "alias_errors",
+                        "alias_p99",
+                        "direct_invocations",
+                        "direct_errors",
+                        "direct_p99",
+                    ]
                 } else {
-                    &["invocations", "errors"]
+                    &[
+                        "alias_invocations",
+                        "alias_errors",
+                        "direct_invocations",
+                        "direct_errors",
+                    ]
                 };
                 ids == wanted
             })
@@ -202,4 +214,64 @@ async fn version_metrics_ask_for_the_p99_only_when_the_analysis_needs_it() {
         assert_eq!(metrics.invocations, 0.0);
         assert_eq!(rule.num_calls(), 1, "p99 {p99}");
     }
+}
+
+/// Invocations through the alias and by the version's own number (synthetic traffic) are
+/// two series in CloudWatch: the analysis adds them up, and takes the higher p99.
+#[tokio::test]
+async fn version_metrics_add_the_alias_series_and_the_direct_one() {
+    use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
+    use aws_sdk_cloudwatch::types::MetricDataResult;
+    let rule = mock!(CloudWatch::get_metric_data)
+        .match_requests(|req| {
+            let dimensions = |id: &str| -> Vec<(String, String)> {
+                req.metric_data_queries()
+                    .iter()
+                    .find(|q| q.id() == Some(id))
+                    .and_then(|q| q.metric_stat())
+                    .and_then(|s| s.metric())
+                    .map(|m| {
+                        m.dimensions()
+                            .iter()
+                            .map(|d| {
+                                (
+                                    d.name().unwrap_or("").to_owned(),
+                                    d.value().unwrap_or("").to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+            dimensions("alias_invocations")
+                == [
+                    pair("FunctionName", "orders"),
+                    pair("Resource", "orders:live"),
+                    pair("ExecutedVersion", "2"),
+                ]
+                && dimensions("direct_invocations")
+                    == [pair("FunctionName", "orders"), pair("Resource", "orders:2")]
+        })
+        .then_output(|| {
+            let result =
+                |id: &str, value: f64| MetricDataResult::builder().id(id).values(value).build();
+            GetMetricDataOutput::builder()
+                .metric_data_results(result("alias_invocations", 30.0))
+                .metric_data_results(result("alias_errors", 1.0))
+                .metric_data_results(result("alias_p99", 120.0))
+                .metric_data_results(result("direct_invocations", 50.0))
+                .metric_data_results(result("direct_errors", 2.0))
+                .metric_data_results(result("direct_p99", 180.0))
+                .build()
+        });
+    let metrics = cloudwatch_cloud(&[&rule])
+        .get_version_metrics("orders", "live", "2", (1000, 1300), true)
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(
+        (metrics.invocations, metrics.errors, metrics.p99_ms),
+        (80.0, 3.0, Some(180.0))
+    );
 }
